@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * xlb ABI: every map key and value, and every enum, shared by the BPF
+ * programs (bpf/) and the control plane (user/). Pinned maps outlive the
+ * programs and processes that created them, so a layout change here must
+ * fail the build (the _Static_asserts) rather than silently corrupt a map.
+ *
+ * Addresses are stored as four 32-bit words in network byte order; an IPv4
+ * address uses word 0 and leaves words 1..3 zero. Ports are network order.
+ */
+#ifndef XLB_ABI_H
+#define XLB_ABI_H
+
+#ifdef __BPF__
+#include <linux/types.h>
+#else
+#include <linux/types.h>
+#include <assert.h>
+#endif
+
+/* Sizes: defaults, overridable at attach time where noted. */
+#define XLB_MAX_VIPS		4096	/* vips, tables, vip_stats, vip_config */
+#define XLB_MAX_BACKENDS	65536	/* backends, backend_stats, backend_active */
+#define XLB_CT_SIZE		(1 << 20) /* conntrack entries; attach --conntrack-size */
+#define XLB_TABLE_SIZE_DEFAULT	65537	/* Maglev table slots: a prime */
+#define XLB_TABLE_SIZE_MAX	65537	/* largest table a VIP may ask for */
+#define XLB_MAX_DECAP_ADDRS	64	/* addresses one decap instance answers for */
+#define XLB_WEIGHT_MAX		1000
+
+/* A flow's conntrack entry is rewritten at most this often (its last_seen). */
+#define XLB_FLOW_TOUCH_NS	(1000ULL * 1000 * 1000)
+
+/* Backend ids are indexes into the backends array; this one means "none". */
+#define XLB_BACKEND_NONE	0xffffffffu
+
+enum xlb_family {
+	XLB_AF_INET	= 4,
+	XLB_AF_INET6	= 6,
+};
+
+/* Per-VIP scheduler: how a new (untracked) flow picks its backend. */
+enum xlb_sched {
+	XLB_SCHED_MAGLEV = 0,	/* hash of the 5-tuple into the Maglev table */
+	XLB_SCHED_SH	 = 1,	/* hash of the client address only (affinity) */
+	XLB_SCHED_WRR	 = 2,	/* per-CPU counter into a smooth-WRR sequence table */
+	XLB_SCHED_LC	 = 3,	/* power of two choices on active flows / weight */
+	XLB_SCHED_LRT	 = 4,	/* power of two choices on response time, then active */
+	XLB_SCHED_MAX,
+};
+
+/* struct xlb_vip.flags */
+#define XLB_VIP_F_ALL_DOWN	(1u << 0) /* every backend is unhealthy: count and drop */
+
+/* struct xlb_backend.flags */
+#define XLB_BE_F_USED		(1u << 0) /* slot holds a configured backend */
+#define XLB_BE_F_DRAINED	(1u << 1) /* no new flows; tracked flows stay */
+#define XLB_BE_F_DOWN		(1u << 2) /* failed health checks: tracked flows re-hash */
+
+/* struct xlb_flow.flags */
+#define XLB_FLOW_F_CLOSING	(1u << 0) /* FIN or RST seen: short idle timeout */
+
+/* Key of the vips hash. Port 0 is the "all ports" VIP of that address. */
+struct xlb_vip_key {
+	__u32 addr[4];
+	__be16 port;
+	__u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family;		/* enum xlb_family */
+};
+
+/* Value of the vips hash: what the hot path needs, nothing more. */
+struct xlb_vip {
+	__u32 id;		/* index into tables, vip_stats, vip_config */
+	__u32 table_size;	/* slots in this VIP's table (Maglev prime or WRR length) */
+	__u8 sched;		/* enum xlb_sched */
+	__u8 flags;		/* XLB_VIP_F_* */
+	__u16 pad;
+	__u32 pad2;
+};
+
+/* Value of the backends array, indexed by backend id. A backend belongs to one VIP. */
+struct xlb_backend {
+	__u32 addr[4];
+	__u8 family;		/* enum xlb_family */
+	__u8 flags;		/* XLB_BE_F_* */
+	__u16 weight;		/* 1..XLB_WEIGHT_MAX */
+	__u32 vip_id;
+	__u32 rt_us;		/* probe response time EWMA (lrt), 0 = unknown */
+	__u32 pad;
+};
+
+/* Key of the conntrack LRU hash: the client's 5-tuple as it arrived. */
+struct xlb_flow_key {
+	__u32 src[4];
+	__u32 dst[4];
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 family;
+	__u16 pad;
+};
+
+/* Value of the conntrack LRU hash. */
+struct xlb_flow {
+	__u32 backend_id;
+	__u32 vip_id;
+	__u64 last_seen_ns;	/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u32 flags;		/* XLB_FLOW_F_* */
+	__u32 pad;
+};
+
+/* The one entry of the config array: this instance's outer source addresses. */
+struct xlb_config {
+	__u32 src4;		/* 0 = none: IPv4-outer encapsulation is refused */
+	__u32 src6[4];		/* all zero = none */
+	__u32 pad[3];
+};
+
+/* Per-CPU counters, per VIP (vip_stats) and per backend (backend_stats). */
+struct xlb_counters {
+	__u64 packets;
+	__u64 bytes;
+	__u64 new_flows;
+	__u64 rr;		/* vip_stats: next WRR slot on this CPU; backend_stats: unused */
+};
+
+/*
+ * Reasons a packet leaves the fast path. Every XDP_PASS that is not a
+ * balanced packet, and every XDP_DROP, counts exactly one of these in
+ * reason_stats (a per-CPU array indexed by this enum).
+ */
+enum xlb_reason {
+	XLB_FWD_TX = 0,		/* forwarded with XDP_TX */
+	XLB_FWD_REDIRECT,	/* forwarded with bpf_redirect */
+	XLB_PASS_NOT_IP,	/* not IPv4/IPv6 (ARP, LLDP, ...) */
+	XLB_PASS_NOT_VIP,	/* IP, but no VIP matches */
+	XLB_PASS_PROTO,		/* IP protocol or IPv6 extension header we do not balance */
+	XLB_PASS_FRAGMENT,	/* IPv4 fragment: the kernel reassembles */
+	XLB_PASS_NO_NEIGH,	/* next hop not resolved yet: the kernel resolves it */
+	XLB_PASS_FIB,		/* FIB lookup found no forwarding route (local, unreachable, ...) */
+	XLB_PASS_ICMP_NOT_VIP,	/* ICMP error whose embedded flow is not a VIP's */
+	XLB_DROP_MALFORMED,	/* truncated or inconsistent headers */
+	XLB_DROP_NO_BACKEND,	/* VIP with an empty table, or every backend down */
+	XLB_DROP_NO_SOURCE,	/* no outer source address for the backend's family */
+	XLB_DROP_ENCAP,		/* headroom or tail adjustment failed */
+	XLB_TX_TOO_BIG,		/* answered the client with frag-needed / packet-too-big */
+	XLB_DECAP_OK,		/* decap program: stripped an outer header */
+	XLB_DECAP_PASS,		/* decap program: not for us, passed untouched */
+	XLB_DECAP_MALFORMED,	/* decap program: truncated outer/inner header, dropped */
+	XLB_REASON_MAX,
+};
+
+#define XLB_REASON_NAMES {					\
+	[XLB_FWD_TX]		 = "fwd_tx",			\
+	[XLB_FWD_REDIRECT]	 = "fwd_redirect",		\
+	[XLB_PASS_NOT_IP]	 = "pass_not_ip",		\
+	[XLB_PASS_NOT_VIP]	 = "pass_not_vip",		\
+	[XLB_PASS_PROTO]	 = "pass_proto",		\
+	[XLB_PASS_FRAGMENT]	 = "pass_fragment",		\
+	[XLB_PASS_NO_NEIGH]	 = "pass_no_neigh",		\
+	[XLB_PASS_FIB]		 = "pass_fib",			\
+	[XLB_PASS_ICMP_NOT_VIP]	 = "pass_icmp_not_vip",		\
+	[XLB_DROP_MALFORMED]	 = "drop_malformed",		\
+	[XLB_DROP_NO_BACKEND]	 = "drop_no_backend",		\
+	[XLB_DROP_NO_SOURCE]	 = "drop_no_source",		\
+	[XLB_DROP_ENCAP]	 = "drop_encap",		\
+	[XLB_TX_TOO_BIG]	 = "tx_too_big",		\
+	[XLB_DECAP_OK]		 = "decap_ok",			\
+	[XLB_DECAP_PASS]	 = "decap_pass",		\
+	[XLB_DECAP_MALFORMED]	 = "decap_malformed",		\
+}
+
+/* Health checks (agent): kept per VIP in the vip_config array, never read by BPF. */
+enum xlb_check {
+	XLB_CHECK_TCP = 0,
+	XLB_CHECK_HTTP,
+	XLB_CHECK_NONE,
+};
+
+#define XLB_CHECK_PATH_LEN 64
+
+struct xlb_vip_config {
+	__u8 check;		/* enum xlb_check */
+	__u8 rise;
+	__u8 fall;
+	__u8 pad;
+	__u32 interval_ms;
+	__u32 timeout_ms;
+	__u32 pad2;
+	char path[XLB_CHECK_PATH_LEN];	/* HTTP check path, NUL terminated */
+};
+
+/* Key of the decap program's local-address hash. */
+struct xlb_decap_key {
+	__u32 addr[4];
+	__u8 family;
+	__u8 pad[3];
+};
+
+_Static_assert(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key layout");
+_Static_assert(sizeof(struct xlb_vip) == 16, "xlb_vip layout");
+_Static_assert(sizeof(struct xlb_backend) == 32, "xlb_backend layout");
+_Static_assert(sizeof(struct xlb_flow_key) == 40, "xlb_flow_key layout");
+_Static_assert(sizeof(struct xlb_flow) == 24, "xlb_flow layout");
+_Static_assert(sizeof(struct xlb_config) == 32, "xlb_config layout");
+_Static_assert(sizeof(struct xlb_counters) == 32, "xlb_counters layout");
+_Static_assert(sizeof(struct xlb_vip_config) == 80, "xlb_vip_config layout");
+_Static_assert(sizeof(struct xlb_decap_key) == 20, "xlb_decap_key layout");
+
+#endif /* XLB_ABI_H */

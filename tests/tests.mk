@@ -1,0 +1,18 @@
+# SPDX-License-Identifier: GPL-2.0
+# Test programs: each tests/unit/<name>_test.c becomes build/<name>_test, linked with
+# the user-space library. `make test` installs deps, builds everything, runs tests/run.sh.
+
+UNIT_SRCS  := $(wildcard tests/unit/*_test.c)
+UNIT_BINS  := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/%)
+UNIT_HDRS  := $(wildcard tests/unit/*.h)
+UNIT_LIB   := $(filter-out tests/unit/%_test.c,$(wildcard tests/unit/*.c))
+
+all: $(UNIT_BINS)
+
+$(BUILD)/%_test: tests/unit/%_test.c $(UNIT_LIB) $(UNIT_HDRS) $(LIB_OBJS) $(SKELS) $(USER_HDRS)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $< $(UNIT_LIB) $(LIB_OBJS) -o $@ $(LDLIBS)
+
+test:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory all
+	@tests/run.sh
