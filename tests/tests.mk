@@ -16,3 +16,11 @@ test:
 	@scripts/deps.sh
 	@$(MAKE) --no-print-directory all
 	@tests/run.sh
+
+# Small helper programs the integration tests and the demo run (servers, clients).
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
+all: $(TOOL_BINS)
+$(BUILD)/tools/%: tests/tools/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $< -o $@ -lm
