@@ -51,6 +51,11 @@ $(BUILD)/user/%.o: user/%.c $(USER_HDRS) $(SKELS)
 $(XLB): $(CLI_OBJS) $(LIB_OBJS)
 	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
+demo:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh
+
 -include tests/tests.mk
 -include bench/bench.mk
 
