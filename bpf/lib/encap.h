@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Step 5: put the outer IP header in front of the packet, with the link
+ * header (and 802.1Q tag) moved to the new front and the FIB's MACs.
+ * IPv4-in-IPv4, IPv4-in-IPv6, IPv6-in-IPv6; the outer header copies DSCP
+ * and ECN from the inner one (RFC 6040 normal mode), has TTL/hop limit
+ * XLB_OUTER_TTL, and for IPv4 sets DF: fragmenting the outer packet would
+ * make every backend reassemble, and the FIB already checked the MTU.
+ */
+#ifndef XLB_ENCAP_H
+#define XLB_ENCAP_H
+
+#include "consts.h"
+#include "pkt.h"
+#include "l2.h"
+#include "csum.h"
+#include "fib.h"
+
+static __always_inline int xlb_encap4(struct xdp_md *ctx, const struct xlb_pkt *pkt,
+				      __be32 saddr, __be32 daddr,
+				      const struct bpf_fib_lookup *fib)
+{
+	void *data, *data_end;
+	struct iphdr *ip;
+
+	if (bpf_xdp_adjust_head(ctx, -XLB_ENCAP4_LEN))
+		return XLB_DROP_ENCAP;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (xlb_write_l2(data, data_end, pkt->vlan, pkt->vlan_tci, fib->dmac, fib->smac,
+			 bpf_htons(ETH_P_IP)))
+		return XLB_DROP_ENCAP;
+	ip = data + pkt->l3_off;
+	if ((void *)(ip + 1) > data_end)
+		return XLB_DROP_ENCAP;
+
+	ip->version = XLB_IPV4_VERSION;
+	ip->ihl = XLB_IPV4_IHL_MIN;
+	ip->tos = pkt->tos;
+	ip->tot_len = bpf_htons(pkt->ip_len + XLB_ENCAP4_LEN);
+	ip->id = 0;
+	ip->frag_off = bpf_htons(XLB_IP_DF);
+	ip->ttl = XLB_OUTER_TTL;
+	ip->protocol = IPPROTO_IPIP;
+	ip->check = 0;
+	ip->saddr = saddr;
+	ip->daddr = daddr;
+	ip->check = xlb_ipv4_csum(ip);
+	return XLB_CONTINUE;
+}
+
+static __always_inline int xlb_encap6(struct xdp_md *ctx, struct xlb_pkt *pkt,
+				      const __u32 *saddr, const __u32 *daddr,
+				      const struct bpf_fib_lookup *fib)
+{
+	__u32 label = xlb_flow_label(pkt);
+	void *data, *data_end;
+	struct ipv6hdr *ip6;
+
+	if (bpf_xdp_adjust_head(ctx, -XLB_ENCAP6_LEN))
+		return XLB_DROP_ENCAP;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	if (xlb_write_l2(data, data_end, pkt->vlan, pkt->vlan_tci, fib->dmac, fib->smac,
+			 bpf_htons(ETH_P_IPV6)))
+		return XLB_DROP_ENCAP;
+	ip6 = data + pkt->l3_off;
+	if ((void *)(ip6 + 1) > data_end)
+		return XLB_DROP_ENCAP;
+
+	/* version, traffic class, flow label: one 32-bit word */
+	*(__be32 *)ip6 = bpf_htonl(((__u32)XLB_IPV6_VERSION << 28) |
+				   ((__u32)pkt->tos << XLB_IPV6_TCLASS_SHIFT) | label);
+	ip6->payload_len = bpf_htons(pkt->ip_len);
+	ip6->nexthdr = pkt->key.family == XLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
+	ip6->hop_limit = XLB_OUTER_TTL;
+	__builtin_memcpy(&ip6->saddr, saddr, sizeof(ip6->saddr));
+	__builtin_memcpy(&ip6->daddr, daddr, sizeof(ip6->daddr));
+	return XLB_CONTINUE;
+}
+
+#endif /* XLB_ENCAP_H */

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * struct xlb_pkt: what parsing learnt about a packet, carried through the
+ * rest of the path. It holds offsets and values, not pointers: later steps
+ * move the packet head, and the verifier wants each step to prove its own
+ * bounds anyway.
+ */
+#ifndef XLB_PKT_H
+#define XLB_PKT_H
+
+#include "consts.h"
+#include "hash.h"
+
+struct xlb_pkt {
+	struct xlb_flow_key key;	/* the flow as the client's packets carry it */
+	__u32 hash;			/* xlb_flow_hash(key), once has_hash is set */
+	__u32 frame_len;		/* bytes of the frame as received */
+	__u16 ip_len;			/* inner L3 length: IPv4 tot_len, or 40 + IPv6 payload */
+	__be16 vlan_tci;		/* the 802.1Q tag's TCI, if vlan */
+	/*
+	 * Ethernet (+ 802.1Q) header length. A byte on purpose: the verifier
+	 * only trusts a bounds check on data + l3_off + N when the variable
+	 * part is known to be small.
+	 */
+	__u8 l3_off;
+	__u8 vlan;			/* an 802.1Q tag follows the Ethernet header */
+	__u8 tos;			/* DSCP + ECN of the inner header */
+	__u8 tcp_flags;			/* TCP: the flags byte (FIN, SYN, RST, ...) */
+	__u8 icmp_err;			/* an ICMP error routed as its embedded flow */
+	__u8 df;			/* IPv4: don't-fragment set */
+	__u8 has_hash;
+	__u8 ihl;			/* IPv4: header length in 32-bit words */
+};
+
+/* TCP flag bits in the 14th byte of the header. */
+#define XLB_TCP_FIN		0x01
+#define XLB_TCP_SYN		0x02
+#define XLB_TCP_RST		0x04
+#define XLB_TCP_ACK		0x10
+#define XLB_TCP_FLAGS_OFF	13
+
+/* The flow hash, computed at most once per packet and only when needed. */
+static __always_inline __u32 xlb_pkt_hash(struct xlb_pkt *pkt)
+{
+	if (!pkt->has_hash) {
+		pkt->hash = xlb_flow_hash(&pkt->key, XLB_HASH_SEED);
+		pkt->has_hash = 1;
+	}
+	return pkt->hash;
+}
+
+#endif /* XLB_PKT_H */

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Step 3b: pick a backend for a flow conntrack does not know, by the VIP's
+ * scheduler (enum xlb_sched). Every scheduler is one or two slot reads in
+ * the VIP's table, which user space fills so that each does the right thing:
+ *   maglev  flow hash % table_size (weighted Maglev table)
+ *   sh      hash of the client address only % table_size (client affinity)
+ *   wrr     this CPU's rr counter % table_size (the table is the smooth WRR
+ *           sequence, so the counter walks it)
+ *   lc/lrt  two slots from two hashes, "power of two choices": fewer active
+ *           flows per weight wins (lc); lower probe response time wins,
+ *           then active flows per weight (lrt; an unknown time, 0, defers to
+ *           active flows so a new backend is not flooded).
+ * ICMP errors are not flows: they hash like maglev (or sh) whatever the
+ * scheduler, so they find a tracked flow's likely backend without moving
+ * counters.
+ */
+#ifndef XLB_SCHED_H
+#define XLB_SCHED_H
+
+#include "maps.h"
+#include "pkt.h"
+#include "hash.h"
+
+static __always_inline __u32 xlb_table_get(void *table, __u32 slot)
+{
+	__u32 *id = bpf_map_lookup_elem(table, &slot);
+
+	return id ? *id : XLB_BACKEND_NONE;
+}
+
+/* Is @id1 the better of two candidates? Ties go to the first hash, so the pick is stable. */
+static __always_inline int xlb_first_wins(__u32 id1, __u32 id2, __u8 sched)
+{
+	struct xlb_backend *b1 = bpf_map_lookup_elem(&backends, &id1);
+	struct xlb_backend *b2 = bpf_map_lookup_elem(&backends, &id2);
+	__u64 *a1 = bpf_map_lookup_elem(&backend_active, &id1);
+	__u64 *a2 = bpf_map_lookup_elem(&backend_active, &id2);
+	__u64 w1, w2;
+
+	if (!b2 || !a2)
+		return 1;
+	if (!b1 || !a1)
+		return 0;
+	if (sched == XLB_SCHED_LRT && b1->rt_us && b2->rt_us && b1->rt_us != b2->rt_us)
+		return b1->rt_us < b2->rt_us;
+	w1 = b1->weight ? b1->weight : 1;
+	w2 = b2->weight ? b2->weight : 1;
+	/* active1 / w1 <= active2 / w2, without dividing */
+	return *a1 * w2 <= *a2 * w1;
+}
+
+static __always_inline __u32 xlb_pick_two(void *table, __u32 size, __u8 sched,
+					  struct xlb_pkt *pkt)
+{
+	__u32 id1 = xlb_table_get(table, xlb_pkt_hash(pkt) % size);
+	__u32 id2 = xlb_table_get(table, xlb_flow_hash(&pkt->key, XLB_HASH_SEED2) % size);
+
+	if (id2 == XLB_BACKEND_NONE || id2 == id1)
+		return id1;
+	if (id1 == XLB_BACKEND_NONE)
+		return id2;
+	return xlb_first_wins(id1, id2, sched) ? id1 : id2;
+}
+
+/* The chosen backend id, or XLB_BACKEND_NONE (no table, empty slot). */
+static __always_inline __u32 xlb_pick(struct xlb_pkt *pkt, const struct xlb_vip *vip,
+				      struct xlb_counters *vcnt)
+{
+	__u32 vip_id = vip->id, size = vip->table_size, slot;
+	__u8 sched = vip->sched;
+	void *table;
+
+	table = bpf_map_lookup_elem(&tables, &vip_id);
+	if (!table || !size)
+		return XLB_BACKEND_NONE;
+	if (pkt->icmp_err && sched != XLB_SCHED_SH)
+		sched = XLB_SCHED_MAGLEV;
+
+	switch (sched) {
+	case XLB_SCHED_SH:
+		slot = xlb_client_hash(&pkt->key) % size;
+		break;
+	case XLB_SCHED_WRR:
+		if (!vcnt)
+			return XLB_BACKEND_NONE;
+		slot = vcnt->rr < size ? vcnt->rr : 0;
+		vcnt->rr = slot + 1;
+		break;
+	case XLB_SCHED_LC:
+	case XLB_SCHED_LRT:
+		return xlb_pick_two(table, size, sched, pkt);
+	default:
+		slot = xlb_pkt_hash(pkt) % size;
+		break;
+	}
+	return xlb_table_get(table, slot);
+}
+
+#endif /* XLB_SCHED_H */

@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xlb: the balancer's XDP program. A VIP packet is parsed, matched to its
+ * VIP, given a backend (the tracked one, or the scheduler's pick), routed
+ * with the kernel FIB and sent out encapsulated, without leaving the driver.
+ * Everything else goes to the kernel untouched, and every exit counts its
+ * reason. Each step lives in bpf/lib/; docs/DESIGN.md describes the path.
+ */
+#include "lib/consts.h"
+#include "lib/reasons.h"
+#include "lib/maps.h"
+#include "lib/pkt.h"
+#include "lib/parse.h"
+#include "lib/vip.h"
+#include "lib/conntrack.h"
+#include "lib/sched.h"
+#include "lib/fib.h"
+#include "lib/encap.h"
+#include "lib/icmp.h"
+#include "lib/stats.h"
+
+/*
+ * The backend for this packet: the tracked one, or a new pick that is then
+ * tracked. NULL when the VIP has no backend to offer.
+ */
+static __always_inline struct xlb_backend *xlb_backend_for(struct xlb_pkt *pkt,
+							   const struct xlb_vip *vip,
+							   struct xlb_counters *vcnt,
+							   __u32 *be_id)
+{
+	__u32 vip_id = vip->id, id;
+	struct xlb_backend *be;
+
+	be = xlb_ct_lookup(pkt, vip_id, be_id);
+	if (be)
+		return be;
+
+	id = xlb_pick(pkt, vip, vcnt);
+	if (id == XLB_BACKEND_NONE)
+		return NULL;
+	be = bpf_map_lookup_elem(&backends, &id);
+	if (!be || !(be->flags & XLB_BE_F_USED))
+		return NULL;
+	/* An ICMP error only follows its flow; it does not start one. */
+	if (!pkt->icmp_err) {
+		xlb_ct_insert(pkt, vip_id, id);
+		xlb_count_new_flow(vcnt, id);
+	}
+	*be_id = id;
+	return be;
+}
+
+/* The outer source for @be's family, or NULL (none configured, or IPv6 in IPv4). */
+static __always_inline const __u32 *xlb_outer_source(const struct xlb_pkt *pkt,
+						     const struct xlb_backend *be)
+{
+	__u32 zero = 0;
+	struct xlb_config *cfg = bpf_map_lookup_elem(&config, &zero);
+
+	if (!cfg)
+		return NULL;
+	if (be->family == XLB_AF_INET) {
+		if (pkt->key.family != XLB_AF_INET || !cfg->src4)
+			return NULL;
+		return &cfg->src4;
+	}
+	if (!(cfg->src6[0] | cfg->src6[1] | cfg->src6[2] | cfg->src6[3]))
+		return NULL;
+	return cfg->src6;
+}
+
+SEC("xdp")
+int xlb_balance(struct xdp_md *ctx)
+{
+	/* Read once: the compiler may otherwise keep a ctx pointer the verifier refuses. */
+	__u32 ifindex = ctx->ingress_ifindex;
+	struct bpf_fib_lookup fib = {};
+	struct xlb_pkt pkt = {};
+	struct xlb_counters *vcnt;
+	struct xlb_backend *be;
+	const __u32 *saddr;
+	struct xlb_vip *vip;
+	__u32 be_id, overhead;
+	int ret;
+
+	ret = xlb_parse(ctx, &pkt);
+	if (ret != XLB_CONTINUE)
+		return xlb_verdict(ret);
+
+	vip = xlb_vip_lookup(&pkt);
+	if (!vip)
+		return xlb_verdict(pkt.icmp_err ? XLB_PASS_ICMP_NOT_VIP : XLB_PASS_NOT_VIP);
+	if (vip->flags & XLB_VIP_F_ALL_DOWN)
+		return xlb_verdict(XLB_DROP_NO_BACKEND);
+	vcnt = bpf_map_lookup_elem(&vip_stats, &vip->id);
+
+	be = xlb_backend_for(&pkt, vip, vcnt, &be_id);
+	if (!be)
+		return xlb_verdict(XLB_DROP_NO_BACKEND);
+	saddr = xlb_outer_source(&pkt, be);
+	if (!saddr)
+		return xlb_verdict(XLB_DROP_NO_SOURCE);
+
+	overhead = be->family == XLB_AF_INET ? XLB_ENCAP4_LEN : XLB_ENCAP6_LEN;
+	ret = xlb_fib_lookup(ctx, ifindex, &pkt, be->family, saddr, be->addr,
+			     pkt.ip_len + overhead, &fib);
+	switch (ret) {
+	case BPF_FIB_LKUP_RET_SUCCESS:
+		break;
+	case BPF_FIB_LKUP_RET_NO_NEIGH:
+		return xlb_verdict(XLB_PASS_NO_NEIGH);
+	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
+		if (pkt.key.family == XLB_AF_INET)
+			ret = xlb_icmp4_too_big(ctx, &pkt, fib.mtu_result - overhead);
+		else
+			ret = xlb_icmp6_too_big(ctx, &pkt, fib.mtu_result - overhead);
+		return xlb_verdict(ret);
+	default:
+		return xlb_verdict(XLB_PASS_FIB);
+	}
+
+	if (be->family == XLB_AF_INET)
+		ret = xlb_encap4(ctx, &pkt, saddr[0], be->addr[0], &fib);
+	else
+		ret = xlb_encap6(ctx, &pkt, saddr, be->addr, &fib);
+	if (ret != XLB_CONTINUE)
+		return xlb_verdict(ret);
+
+	xlb_count_fwd(vcnt, be_id, pkt.frame_len);
+	if (fib.ifindex == ifindex)
+		return xlb_verdict(XLB_FWD_TX);
+	xlb_count_reason(XLB_FWD_REDIRECT);
+	return bpf_redirect(fib.ifindex, 0);
+}
+
+char LICENSE[] SEC("license") = "GPL";
