@@ -80,7 +80,7 @@ int xlb_balance(struct xdp_md *ctx)
 	struct xlb_backend *be;
 	const __u32 *saddr;
 	struct xlb_vip *vip;
-	__u32 be_id, overhead;
+	__u32 be_id, overhead, label = 0;
 	int ret;
 
 	ret = xlb_parse(ctx, &pkt);
@@ -101,8 +101,14 @@ int xlb_balance(struct xdp_md *ctx)
 	if (!saddr)
 		return xlb_verdict(XLB_DROP_NO_SOURCE);
 
-	overhead = be->family == XLB_AF_INET ? XLB_ENCAP4_LEN : XLB_ENCAP6_LEN;
-	ret = xlb_fib_lookup(ctx, ifindex, &pkt, be->family, saddr, be->addr,
+	if (be->family == XLB_AF_INET) {
+		overhead = XLB_ENCAP4_LEN;
+	} else {
+		overhead = XLB_ENCAP6_LEN;
+		/* From the flow hash: ECMP fabrics spread flows but keep each on one path. */
+		label = xlb_pkt_hash(&pkt) & XLB_FLOW_LABEL_MASK;
+	}
+	ret = xlb_fib_lookup(ctx, ifindex, &pkt, be->family, saddr, be->addr, label,
 			     pkt.ip_len + overhead, &fib);
 	switch (ret) {
 	case BPF_FIB_LKUP_RET_SUCCESS:
@@ -122,7 +128,7 @@ int xlb_balance(struct xdp_md *ctx)
 	if (be->family == XLB_AF_INET)
 		ret = xlb_encap4(ctx, &pkt, saddr[0], be->addr[0], &fib);
 	else
-		ret = xlb_encap6(ctx, &pkt, saddr, be->addr, &fib);
+		ret = xlb_encap6(ctx, &pkt, saddr, be->addr, label, &fib);
 	if (ret != XLB_CONTINUE)
 		return xlb_verdict(ret);
 

@@ -46,6 +46,7 @@
 /* IPv6 flow label: 20 bits; traffic class is split across the first two bytes. */
 #define XLB_FLOW_LABEL_MASK	0xfffff
 #define XLB_IPV6_TCLASS_SHIFT	20
+#define XLB_IPV6_VERSION_SHIFT	28
 
 /*
  * Flow hash seeds. They are fixed, not random, so that every balancer

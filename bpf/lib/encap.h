@@ -49,11 +49,10 @@ static __always_inline int xlb_encap4(struct xdp_md *ctx, const struct xlb_pkt *
 	return XLB_CONTINUE;
 }
 
-static __always_inline int xlb_encap6(struct xdp_md *ctx, struct xlb_pkt *pkt,
-				      const __u32 *saddr, const __u32 *daddr,
+static __always_inline int xlb_encap6(struct xdp_md *ctx, const struct xlb_pkt *pkt,
+				      const __u32 *saddr, const __u32 *daddr, __u32 label,
 				      const struct bpf_fib_lookup *fib)
 {
-	__u32 label = xlb_flow_label(pkt);
 	void *data, *data_end;
 	struct ipv6hdr *ip6;
 
@@ -69,7 +68,7 @@ static __always_inline int xlb_encap6(struct xdp_md *ctx, struct xlb_pkt *pkt,
 		return XLB_DROP_ENCAP;
 
 	/* version, traffic class, flow label: one 32-bit word */
-	*(__be32 *)ip6 = bpf_htonl(((__u32)XLB_IPV6_VERSION << 28) |
+	*(__be32 *)ip6 = bpf_htonl(((__u32)XLB_IPV6_VERSION << XLB_IPV6_VERSION_SHIFT) |
 				   ((__u32)pkt->tos << XLB_IPV6_TCLASS_SHIFT) | label);
 	ip6->payload_len = bpf_htons(pkt->ip_len);
 	ip6->nexthdr = pkt->key.family == XLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;

@@ -14,20 +14,15 @@
 
 #define XLB_IP_LEN_MAX		0xffff
 
-/* The outer IPv6 flow label: from the flow hash, so ECMP spreads flows but keeps each on one path. */
-static __always_inline __u32 xlb_flow_label(struct xlb_pkt *pkt)
-{
-	return xlb_pkt_hash(pkt) & XLB_FLOW_LABEL_MASK;
-}
-
 /*
- * Look up, as if it arrived on @ifindex, the route to @daddr (an IPv4 address in word 0, or IPv6) from
- * @saddr for an outer packet of @outer_len bytes. Returns a
+ * Look up, as if it arrived on @ifindex, the route to @daddr (an IPv4
+ * address in word 0, or IPv6) from @saddr for an outer packet of
+ * @outer_len bytes, IPv6 ones with flow label @label. Returns a
  * BPF_FIB_LKUP_RET_* code, or -1 if the outer packet could not exist.
  */
 static __always_inline int xlb_fib_lookup(struct xdp_md *ctx, __u32 ifindex,
 					  struct xlb_pkt *pkt, __u8 family,
-					  const __u32 *saddr, const __u32 *daddr,
+					  const __u32 *saddr, const __u32 *daddr, __u32 label,
 					  __u32 outer_len, struct bpf_fib_lookup *fib)
 {
 	if (outer_len > XLB_IP_LEN_MAX)
@@ -43,7 +38,7 @@ static __always_inline int xlb_fib_lookup(struct xdp_md *ctx, __u32 ifindex,
 	} else {
 		fib->family = XLB_FIB_AF_INET6;
 		fib->flowinfo = bpf_htonl(((__u32)pkt->tos << XLB_IPV6_TCLASS_SHIFT) |
-					  xlb_flow_label(pkt));
+					  label);
 		fib->l4_protocol = pkt->key.family == XLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
 		__builtin_memcpy(fib->ipv6_src, saddr, sizeof(fib->ipv6_src));
 		__builtin_memcpy(fib->ipv6_dst, daddr, sizeof(fib->ipv6_dst));

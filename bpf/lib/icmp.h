@@ -249,7 +249,7 @@ static __always_inline int xlb_icmp6_too_big(struct xdp_md *ctx, const struct xl
 	if ((void *)(ip6 + 1) + sizeof(struct icmp6hdr) > data_end)
 		return XLB_DROP_ENCAP;
 
-	*(__be32 *)ip6 = bpf_htonl(XLB_IPV6_VERSION << 28);
+	*(__be32 *)ip6 = bpf_htonl(XLB_IPV6_VERSION << XLB_IPV6_VERSION_SHIFT);
 	ip6->payload_len = bpf_htons(sizeof(struct icmp6hdr) + XLB_ICMP6_QUOTE_LEN);
 	ip6->nexthdr = IPPROTO_ICMPV6;
 	ip6->hop_limit = XLB_ICMP_TTL;

@@ -50,10 +50,10 @@ static __always_inline int xlb_first_wins(__u32 id1, __u32 id2, __u8 sched)
 	return *a1 * w2 <= *a2 * w1;
 }
 
-static __always_inline __u32 xlb_pick_two(void *table, __u32 size, __u8 sched,
-					  struct xlb_pkt *pkt)
+static __always_inline __u32 xlb_pick_two(void *table, __u32 size, __u8 sched, __u32 hash,
+					  const struct xlb_pkt *pkt)
 {
-	__u32 id1 = xlb_table_get(table, xlb_pkt_hash(pkt) % size);
+	__u32 id1 = xlb_table_get(table, hash % size);
 	__u32 id2 = xlb_table_get(table, xlb_flow_hash(&pkt->key, XLB_HASH_SEED2) % size);
 
 	if (id2 == XLB_BACKEND_NONE || id2 == id1)
@@ -67,7 +67,7 @@ static __always_inline __u32 xlb_pick_two(void *table, __u32 size, __u8 sched,
 static __always_inline __u32 xlb_pick(struct xlb_pkt *pkt, const struct xlb_vip *vip,
 				      struct xlb_counters *vcnt)
 {
-	__u32 vip_id = vip->id, size = vip->table_size, slot;
+	__u32 vip_id = vip->id, size = vip->table_size, slot, hash;
 	__u8 sched = vip->sched;
 	void *table;
 
@@ -76,11 +76,11 @@ static __always_inline __u32 xlb_pick(struct xlb_pkt *pkt, const struct xlb_vip 
 		return XLB_BACKEND_NONE;
 	if (pkt->icmp_err && sched != XLB_SCHED_SH)
 		sched = XLB_SCHED_MAGLEV;
+	/* One inlined copy of the hash, whichever scheduler needs it. */
+	if (sched != XLB_SCHED_WRR)
+		hash = sched == XLB_SCHED_SH ? xlb_client_hash(&pkt->key) : xlb_pkt_hash(pkt);
 
 	switch (sched) {
-	case XLB_SCHED_SH:
-		slot = xlb_client_hash(&pkt->key) % size;
-		break;
 	case XLB_SCHED_WRR:
 		if (!vcnt)
 			return XLB_BACKEND_NONE;
@@ -89,9 +89,9 @@ static __always_inline __u32 xlb_pick(struct xlb_pkt *pkt, const struct xlb_vip 
 		break;
 	case XLB_SCHED_LC:
 	case XLB_SCHED_LRT:
-		return xlb_pick_two(table, size, sched, pkt);
-	default:
-		slot = xlb_pkt_hash(pkt) % size;
+		return xlb_pick_two(table, size, sched, hash, pkt);
+	default:	/* maglev, sh */
+		slot = hash % size;
 		break;
 	}
 	return xlb_table_get(table, slot);
