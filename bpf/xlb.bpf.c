@@ -39,7 +39,11 @@ static __always_inline struct xlb_backend *xlb_backend_for(struct xlb_pkt *pkt,
 	if (id == XLB_BACKEND_NONE)
 		return NULL;
 	be = bpf_map_lookup_elem(&backends, &id);
-	if (!be || !(be->flags & XLB_BE_F_USED))
+	/*
+	 * The table is the truth for new flows (a DOWN backend in it is about
+	 * to be replaced), but never send to a free or foreign slot.
+	 */
+	if (!be || !(be->flags & XLB_BE_F_USED) || be->vip_id != vip_id)
 		return NULL;
 	/* An ICMP error only follows its flow; it does not start one. */
 	if (!pkt->icmp_err) {
