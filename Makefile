@@ -32,6 +32,8 @@ USER_HDRS := $(wildcard user/*.h user/lib/*.h) bpf/xlb_abi.h
 XLB       := $(BUILD)/xlb
 
 .PHONY: all deps test demo bench clean
+# Skeletons and BPF objects are inputs of several targets: never delete them as intermediates.
+.SECONDARY:
 all: $(XLB)
 
 deps:

@@ -115,6 +115,43 @@ struct xlb_config {
 	__u32 pad[3];
 };
 
+/*
+ * The one entry of the ctl array: the control plane's own state of an
+ * instance, kept with the maps so that no process holds it. Never read by BPF.
+ */
+struct xlb_ctl {
+	__u32 next_backend_id;	/* where the search for a free backend slot starts */
+	__u32 ct_timeout_tcp_s;	/* idle timeout of an established TCP flow */
+	__u32 ct_timeout_fin_s;	/* idle timeout of a TCP flow after FIN or RST */
+	__u32 ct_timeout_udp_s;	/* idle timeout of a UDP flow */
+	__u32 xdp_mode;		/* enum xdp_attach_mode the program was attached with */
+	__u32 pad[3];
+};
+
+/* Defaults of struct xlb_ctl's timeouts (those of Linux IPVS). */
+#define XLB_CT_TIMEOUT_TCP_S	900
+#define XLB_CT_TIMEOUT_FIN_S	120
+#define XLB_CT_TIMEOUT_UDP_S	300
+
+/* struct xlb_health.state */
+enum xlb_health_state {
+	XLB_HEALTH_UNKNOWN = 0,	/* never probed (or checks are off) */
+	XLB_HEALTH_UP,
+	XLB_HEALTH_DOWN,
+};
+
+/*
+ * The agent's view of one backend, indexed by backend id; kept in a pinned
+ * map so that a restarted agent carries on. Never read by BPF.
+ */
+struct xlb_health {
+	__u64 last_probe_ns;	/* CLOCK_REALTIME when the last probe ended, 0 = never */
+	__u32 last_rt_us;	/* that probe's response time */
+	__u16 streak;		/* consecutive probes with the result last_ok */
+	__u8 last_ok;
+	__u8 state;		/* enum xlb_health_state */
+};
+
 /* Per-CPU counters, per VIP (vip_stats) and per backend (backend_stats). */
 struct xlb_counters {
 	__u64 packets;
@@ -202,6 +239,8 @@ _Static_assert(sizeof(struct xlb_backend) == 32, "xlb_backend layout");
 _Static_assert(sizeof(struct xlb_flow_key) == 40, "xlb_flow_key layout");
 _Static_assert(sizeof(struct xlb_flow) == 24, "xlb_flow layout");
 _Static_assert(sizeof(struct xlb_config) == 32, "xlb_config layout");
+_Static_assert(sizeof(struct xlb_ctl) == 32, "xlb_ctl layout");
+_Static_assert(sizeof(struct xlb_health) == 16, "xlb_health layout");
 _Static_assert(sizeof(struct xlb_counters) == 32, "xlb_counters layout");
 _Static_assert(sizeof(struct xlb_vip_config) == 80, "xlb_vip_config layout");
 _Static_assert(sizeof(struct xlb_decap_key) == 20, "xlb_decap_key layout");

@@ -13,7 +13,6 @@
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
-#include <linux/icmp.h>
 #include <linux/icmpv6.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
@@ -55,6 +54,18 @@
  */
 #define XLB_HASH_SEED		0x786c6231u	/* "xlb1" */
 #define XLB_HASH_SEED2		0x786c6232u	/* "xlb2" */
+
+/*
+ * The IPv4 ICMP header, as far as we use it. Not <linux/icmp.h>: it pulls in
+ * glibc's socket headers, which do not build for the BPF target.
+ */
+struct xlb_icmphdr {
+	__u8 type;
+	__u8 code;
+	__sum16 checksum;
+	__be16 unused;
+	__be16 mtu;		/* "fragmentation needed": next-hop MTU (RFC 1191) */
+};
 
 /* ICMP replies we generate. */
 #define XLB_ICMP_TTL		64

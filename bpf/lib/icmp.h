@@ -45,7 +45,7 @@ static __always_inline void xlb_key_from_quote(struct xlb_pkt *pkt, __u8 proto,
 static __always_inline int xlb_parse_icmp4(void *l4, void *data_end, __u32 l4_len,
 					   struct xlb_pkt *pkt)
 {
-	struct icmphdr *icmp = l4;
+	struct xlb_icmphdr *icmp = l4;
 	struct xlb_quoted_ports *qp;
 	struct iphdr *in;
 	__u32 hlen;
@@ -132,9 +132,9 @@ static __always_inline int xlb_icmp4_too_big(struct xdp_md *ctx, const struct xl
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	int room = sizeof(struct iphdr) + sizeof(struct icmphdr);
+	int room = sizeof(struct iphdr) + sizeof(struct xlb_icmphdr);
 	struct ethhdr *eth = data;
-	struct icmphdr *icmp;
+	struct xlb_icmphdr *icmp;
 	__u8 smac[ETH_ALEN], dmac[ETH_ALEN];
 	__be32 client, vip;
 	struct iphdr *ip;
@@ -181,8 +181,8 @@ static __always_inline int xlb_icmp4_too_big(struct xdp_md *ctx, const struct xl
 	icmp->type = XLB_ICMP_FRAG_NEEDED_TYPE;
 	icmp->code = XLB_ICMP_FRAG_NEEDED_CODE;
 	icmp->checksum = 0;
-	icmp->un.frag.__unused = 0;
-	icmp->un.frag.mtu = bpf_htons(mtu);
+	icmp->unused = 0;
+	icmp->mtu = bpf_htons(mtu);
 	sum = bpf_csum_diff(NULL, 0, (__be32 *)icmp, sizeof(*icmp), sum);
 	icmp->checksum = xlb_csum_fold(sum);
 	return XLB_TX_TOO_BIG;

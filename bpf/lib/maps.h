@@ -87,4 +87,19 @@ struct {
 	__type(value, struct xlb_vip_config);
 } vip_config SEC(".maps");
 
+/* Control-plane state and the agent's health view: kept here so they are pinned with the rest. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_ctl);
+} ctl SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct xlb_health);
+} health SEC(".maps");
+
 #endif /* XLB_MAPS_H */
