@@ -1,0 +1,505 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Packet tests of the balancer's forwarding path: VIP matching, the three
+ * encapsulations, conntrack, schedulers, backend state, FIB outcomes and
+ * counters. Each case builds a frame, runs xlb_balance once with
+ * BPF_PROG_TEST_RUN as if it arrived on link A, and checks the action, the
+ * reason counted and every byte that matters.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "balance.h"
+#include "xlb.skel.h"
+
+#define DSCP_AF41_ECT0	0x8a	/* a DSCP with an ECN codepoint: both must be copied */
+#define CLIENT4		"198.51.100.7"
+#define CLIENT6		"2001:db8:c::7"
+#define N_FLOWS		64
+
+static __u8 in[PKT_MAX];
+static struct fx_run run;
+static __u64 before[XLB_REASON_MAX];
+
+static struct pkt_spec tcp4(const char *dst, __u16 sport, __u16 dport, __u8 flags)
+{
+	return (struct pkt_spec){ .family = 4, .src = CLIENT4, .dst = dst,
+				  .proto = IPPROTO_TCP, .sport = sport, .dport = dport,
+				  .tcp_flags = flags, .tos = DSCP_AF41_ECT0, .frag = PKT_DF,
+				  .payload = 100 };
+}
+
+static struct pkt_spec tcp6(const char *dst, __u16 sport, __u16 dport, __u8 flags)
+{
+	return (struct pkt_spec){ .family = 6, .src = CLIENT6, .dst = dst,
+				  .proto = IPPROTO_TCP, .sport = sport, .dport = dport,
+				  .tcp_flags = flags, .tos = DSCP_AF41_ECT0,
+				  .flow_label = 0x12345, .payload = 100 };
+}
+
+/*
+ * Send @s (tagged if @vlan) and check it was forwarded with XDP_TX to
+ * @be (or, if @be is 0, to whatever the VIP's table predicts).
+ */
+static void expect_fwd(const struct pkt_spec *s, int vlan, __u16 tci, __u32 vip, __u32 be)
+{
+	size_t len = bal_frame(s, vlan, tci, in);
+	struct want_encap w = { .in = in, .in_len = len, .smac = fx_mac_a,
+				.vlan = vlan, .tci = tci };
+
+	w.be = be ? be : bal_predict(vip, s, 0);
+	bal_send(fx_ifindex_a, in, len, &run, before);
+	RETURN_IF_FAILED();
+	EXPECT_EQ("XDP action", XDP_TX, run.ret);
+	EXPECT_EQ("backend (by outer daddr)", w.be, encap_backend(&run, vlan));
+	check_encap(&w, &run);
+	RETURN_IF_FAILED();
+	fx_expect_reason(bal_reasons, before, XLB_FWD_TX);
+}
+
+/* Send @s and check it was passed or dropped untouched, counting @reason. */
+static void expect_verdict(const struct pkt_spec *s, int action, int reason)
+{
+	size_t len = bal_frame(s, 0, 0, in);
+
+	bal_send(fx_ifindex_a, in, len, &run, before);
+	RETURN_IF_FAILED();
+	check_untouched(in, len, &run, action);
+	RETURN_IF_FAILED();
+	fx_expect_reason(bal_reasons, before, reason);
+}
+
+static __u64 vip_counter(__u32 vip, size_t off)
+{
+	return fx_percpu_u64(bpf_map__fd(bal->maps.vip_stats), vip,
+			     sizeof(struct xlb_counters), off);
+}
+
+static __u64 be_counter(__u32 be, size_t off)
+{
+	return fx_percpu_u64(bpf_map__fd(bal->maps.backend_stats), be,
+			     sizeof(struct xlb_counters), off);
+}
+
+static __u64 be_active(__u32 be)
+{
+	__u64 v = 0;
+
+	bpf_map_lookup_elem(bpf_map__fd(bal->maps.backend_active), &be, &v);
+	return v;
+}
+
+static void xdp_encap_ipv4_in_ipv4_tcp_syn(void)
+{
+	struct pkt_spec s = tcp4("192.0.2.10", 40001, 80, PKT_SYN);
+	__u32 be = bal_predict(VIP_TCP4, &s, 0);
+	__u64 pk = vip_counter(VIP_TCP4, offsetof(struct xlb_counters, packets));
+	__u64 by = vip_counter(VIP_TCP4, offsetof(struct xlb_counters, bytes));
+	__u64 nf = vip_counter(VIP_TCP4, offsetof(struct xlb_counters, new_flows));
+	__u64 bpk = be_counter(be, offsetof(struct xlb_counters, packets));
+	__u64 act = be_active(be);
+
+	EXPECT_TRUE("VIP table predicts a backend", be == 1 || be == 2);
+	expect_fwd(&s, 0, 0, VIP_TCP4, be);
+	RETURN_IF_FAILED();
+	EXPECT_EQ("vip_stats packets +1", pk + 1,
+		  vip_counter(VIP_TCP4, offsetof(struct xlb_counters, packets)));
+	EXPECT_EQ("vip_stats bytes + frame", by + bal_frame(&s, 0, 0, in),
+		  vip_counter(VIP_TCP4, offsetof(struct xlb_counters, bytes)));
+	EXPECT_EQ("vip_stats new_flows +1", nf + 1,
+		  vip_counter(VIP_TCP4, offsetof(struct xlb_counters, new_flows)));
+	EXPECT_EQ("backend_stats packets +1", bpk + 1,
+		  be_counter(be, offsetof(struct xlb_counters, packets)));
+	EXPECT_EQ("backend_active +1", act + 1, be_active(be));
+}
+
+/* Many flows: the program's pick is the table slot user space predicts. */
+static void xdp_sched_maglev_matches_table(void)
+{
+	int seen[3] = {};
+
+	for (int i = 0; i < N_FLOWS; i++) {
+		struct pkt_spec s = tcp4("192.0.2.10", 41000 + i, 80, PKT_SYN);
+		__u32 be = bal_predict(VIP_TCP4, &s, 0);
+
+		expect_fwd(&s, 0, 0, VIP_TCP4, be);
+		RETURN_IF_FAILED();
+		seen[be]++;
+	}
+	EXPECT_TRUE("both backends get flows", seen[1] && seen[2]);
+}
+
+/*
+ * A tracked flow keeps its backend when the table changes under it, while
+ * a new flow follows the new table.
+ */
+static void xdp_conntrack_ipv4_established_keeps_backend(void)
+{
+	struct pkt_spec syn = tcp4("192.0.2.10", 40002, 80, PKT_SYN);
+	struct pkt_spec ack = tcp4("192.0.2.10", 40002, 80, PKT_ACK);
+	struct pkt_spec other = tcp4("192.0.2.10", 40003, 80, PKT_SYN);
+	__u32 be = bal_predict(VIP_TCP4, &syn, 0), alt = be == 1 ? 2 : 1;
+	__u32 ids[] = { 1, 2 };
+	__u64 nf;
+
+	expect_fwd(&syn, 0, 0, VIP_TCP4, be);
+	RETURN_IF_FAILED();
+	fx_table_fill(bal, VIP_TCP4, BAL_TABLE, alt);
+	nf = vip_counter(VIP_TCP4, offsetof(struct xlb_counters, new_flows));
+	expect_fwd(&ack, 0, 0, VIP_TCP4, be);
+	if (!t_failed())
+		expect_fwd(&other, 0, 0, VIP_TCP4, alt);
+	fx_table(bal, VIP_TCP4, BAL_TABLE, ids, 2);
+	RETURN_IF_FAILED();
+	EXPECT_EQ("vip_stats new_flows (the ACK is not new)", nf + 1,
+		  vip_counter(VIP_TCP4, offsetof(struct xlb_counters, new_flows)));
+}
+
+/* Any packet of an untracked flow, not only a SYN, is hashed and tracked. */
+static void xdp_conntrack_midstream_ack_tracked(void)
+{
+	struct pkt_spec ack = tcp4("192.0.2.10", 40004, 80, PKT_ACK);
+	struct xlb_flow_key k = bal_key(&ack);
+	struct xlb_flow f;
+
+	expect_fwd(&ack, 0, 0, VIP_TCP4, 0);
+	RETURN_IF_FAILED();
+	EXPECT_EQ("conntrack entry exists", 0,
+		  bpf_map_lookup_elem(bpf_map__fd(bal->maps.conntrack), &k, &f));
+	EXPECT_EQ("conntrack backend", bal_predict(VIP_TCP4, &ack, 0), f.backend_id);
+	EXPECT_EQ("conntrack vip", VIP_TCP4, f.vip_id);
+	EXPECT_EQ("conntrack flags", 0, f.flags);
+}
+
+static void xdp_conntrack_fin_marks_closing(void)
+{
+	struct pkt_spec syn = tcp4("192.0.2.10", 40005, 80, PKT_SYN);
+	struct pkt_spec fin = tcp4("192.0.2.10", 40005, 80, PKT_FIN | PKT_ACK);
+	struct xlb_flow_key k = bal_key(&syn);
+	struct xlb_flow f;
+	int fd = bpf_map__fd(bal->maps.conntrack);
+
+	expect_fwd(&syn, 0, 0, VIP_TCP4, 0);
+	RETURN_IF_FAILED();
+	EXPECT_EQ("conntrack entry after SYN", 0, bpf_map_lookup_elem(fd, &k, &f));
+	EXPECT_EQ("flags after SYN", 0, f.flags);
+	expect_fwd(&fin, 0, 0, VIP_TCP4, f.backend_id);
+	RETURN_IF_FAILED();
+	EXPECT_EQ("conntrack entry after FIN", 0, bpf_map_lookup_elem(fd, &k, &f));
+	EXPECT_EQ("flags after FIN", XLB_FLOW_F_CLOSING, f.flags);
+}
+
+static void xdp_encap_ipv4_in_ipv4_udp(void)
+{
+	struct pkt_spec s = { .family = 4, .src = CLIENT4, .dst = "192.0.2.10",
+			      .proto = IPPROTO_UDP, .sport = 5353, .dport = 53, .payload = 40 };
+
+	expect_fwd(&s, 0, 0, VIP_UDP4, 3);
+}
+
+static void xdp_encap_ipv6_in_ipv6_tcp_syn(void)
+{
+	struct pkt_spec s = tcp6("2001:db8::10", 40001, 80, PKT_SYN);
+
+	expect_fwd(&s, 0, 0, VIP_TCP6, 5);
+}
+
+static void xdp_conntrack_ipv6_established_keeps_backend(void)
+{
+	struct pkt_spec syn = tcp6("2001:db8::10", 40002, 80, PKT_SYN);
+	struct pkt_spec ack = tcp6("2001:db8::10", 40002, 80, PKT_ACK);
+	struct pkt_spec other = tcp6("2001:db8::10", 40003, 80, PKT_SYN);
+	__u32 ids[] = { 5 };
+
+	expect_fwd(&syn, 0, 0, VIP_TCP6, 5);
+	RETURN_IF_FAILED();
+	/* An empty table drops new flows: only conntrack can forward the ACK. */
+	fx_table_fill(bal, VIP_TCP6, BAL_TABLE, XLB_BACKEND_NONE);
+	expect_fwd(&ack, 0, 0, VIP_TCP6, 5);
+	if (!t_failed())
+		expect_verdict(&other, XDP_DROP, XLB_DROP_NO_BACKEND);
+	fx_table(bal, VIP_TCP6, BAL_TABLE, ids, 1);
+}
+
+static void xdp_encap_ipv6_in_ipv6_udp(void)
+{
+	struct pkt_spec s = { .family = 6, .src = CLIENT6, .dst = "2001:db8::10",
+			      .proto = IPPROTO_UDP, .sport = 5353, .dport = 80, .payload = 30 };
+
+	/* No UDP VIP on that address: UDP to a TCP VIP is not balanced. */
+	expect_verdict(&s, XDP_PASS, XLB_PASS_NOT_VIP);
+}
+
+static void xdp_encap_ipv4_in_ipv6(void)
+{
+	struct pkt_spec s = tcp4("192.0.2.30", 40001, 80, PKT_SYN);
+
+	expect_fwd(&s, 0, 0, VIP_4IN6, 6);
+}
+
+static void xdp_encap_ipv6_in_ipv4_refused(void)
+{
+	struct pkt_spec s = tcp6("2001:db8::20", 40001, 80, PKT_SYN);
+
+	expect_verdict(&s, XDP_DROP, XLB_DROP_NO_SOURCE);
+}
+
+static void xdp_encap_no_source_dropped(void)
+{
+	struct pkt_spec s = tcp6("2001:db8::10", 40010, 80, PKT_SYN);
+
+	fx_config(bal, FX_SRC4, NULL);
+	expect_verdict(&s, XDP_DROP, XLB_DROP_NO_SOURCE);
+	fx_config(bal, FX_SRC4, FX_SRC6);
+}
+
+static void xdp_encap_vlan_tag_kept(void)
+{
+	struct pkt_spec s = tcp4("192.0.2.10", 40020, 80, PKT_SYN);
+	struct pkt_spec s6 = tcp6("2001:db8::10", 40020, 80, PKT_SYN);
+
+	expect_fwd(&s, 1, 0x2064, VIP_TCP4, 0);
+	RETURN_IF_FAILED();
+	expect_fwd(&s6, 1, 0x0ffe, VIP_TCP6, 5);
+}
+
+static void xdp_encap_ipv4_options(void)
+{
+	struct pkt_spec s = tcp4("192.0.2.10", 40030, 80, PKT_SYN);
+
+	s.opt_len = 12;	/* IHL 8 */
+	expect_fwd(&s, 0, 0, VIP_TCP4, 0);
+	RETURN_IF_FAILED();
+	s.opt_len = 40;	/* IHL 15, the most there is */
+	s.sport++;
+	expect_fwd(&s, 0, 0, VIP_TCP4, 0);
+}
+
+/* Ethernet padding after a short packet stays after it: lengths come from the IP header. */
+static void xdp_encap_ipv4_padded_frame(void)
+{
+	struct pkt_spec s = { .family = 4, .src = CLIENT4, .dst = "192.0.2.10",
+			      .proto = IPPROTO_UDP, .sport = 5354, .dport = 53, .payload = 2 };
+	size_t len = bal_frame(&s, 0, 0, in), padded = 60;
+	struct want_encap w = { .in = in, .in_len = padded, .be = 3, .smac = fx_mac_a };
+
+	memset(in + len, 0, padded - len);
+	bal_send(fx_ifindex_a, in, padded, &run, before);
+	RETURN_IF_FAILED();
+	EXPECT_EQ("XDP action", XDP_TX, run.ret);
+	check_encap(&w, &run);
+	RETURN_IF_FAILED();
+	fx_expect_reason(bal_reasons, before, XLB_FWD_TX);
+}
+
+static void xdp_vip_miss_passed_untouched(void)
+{
+	struct pkt_spec s = tcp4("192.0.2.99", 40001, 80, PKT_SYN);
+	struct pkt_spec s6 = tcp6("2001:db8::99", 40001, 80, PKT_SYN);
+
+	expect_verdict(&s, XDP_PASS, XLB_PASS_NOT_VIP);
+	RETURN_IF_FAILED();
+	expect_verdict(&s6, XDP_PASS, XLB_PASS_NOT_VIP);
+}
+
+static void xdp_vip_wrong_port(void)
+{
+	struct pkt_spec s = tcp4("192.0.2.10", 40001, 81, PKT_SYN);
+
+	expect_verdict(&s, XDP_PASS, XLB_PASS_NOT_VIP);
+}
+
+static void xdp_vip_wrong_proto(void)
+{
+	struct pkt_spec s = { .family = 4, .src = CLIENT4, .dst = "192.0.2.10",
+			      .proto = IPPROTO_UDP, .sport = 5353, .dport = 80, .payload = 8 };
+
+	expect_verdict(&s, XDP_PASS, XLB_PASS_NOT_VIP);
+}
+
+static void xdp_vip_all_ports(void)
+{
+	struct pkt_spec s = tcp4("192.0.2.20", 40001, 8080, PKT_SYN);
+	struct pkt_spec s2 = tcp4("192.0.2.20", 40001, 22, PKT_SYN);
+	struct pkt_spec u = { .family = 4, .src = CLIENT4, .dst = "192.0.2.20",
+			      .proto = IPPROTO_UDP, .sport = 5353, .dport = 8080 };
+
+	expect_fwd(&s, 0, 0, VIP_ALLPORTS4, 4);
+	RETURN_IF_FAILED();
+	expect_fwd(&s2, 0, 0, VIP_ALLPORTS4, 4);
+	RETURN_IF_FAILED();
+	/* The all-ports VIP is per protocol. */
+	expect_verdict(&u, XDP_PASS, XLB_PASS_NOT_VIP);
+}
+
+static void xdp_sched_empty_table_drops(void)
+{
+	struct pkt_spec s = tcp4("192.0.2.40", 40001, 80, PKT_SYN);
+
+	expect_verdict(&s, XDP_DROP, XLB_DROP_NO_BACKEND);
+}
+
+static void xdp_sched_no_table_drops(void)
+{
+	struct pkt_spec s = tcp4("192.0.2.90", 40001, 80, PKT_SYN);
+
+	expect_verdict(&s, XDP_DROP, XLB_DROP_NO_BACKEND);
+}
+
+static void xdp_sched_all_down_drops(void)
+{
+	struct pkt_spec s = tcp4("192.0.2.91", 40001, 80, PKT_SYN);
+
+	expect_verdict(&s, XDP_DROP, XLB_DROP_NO_BACKEND);
+}
+
+static void xdp_fib_no_neigh_ipv4_passed(void)
+{
+	struct pkt_spec s = tcp4("192.0.2.60", 40001, 80, PKT_SYN);
+
+	expect_verdict(&s, XDP_PASS, XLB_PASS_NO_NEIGH);
+}
+
+static void xdp_fib_no_neigh_ipv6_passed(void)
+{
+	struct pkt_spec s = tcp6("2001:db8::60", 40001, 80, PKT_SYN);
+
+	expect_verdict(&s, XDP_PASS, XLB_PASS_NO_NEIGH);
+}
+
+/* A backend behind another interface: redirect, with that interface's MAC. */
+static void xdp_fwd_redirect_other_interface(void)
+{
+	struct pkt_spec s = tcp4("192.0.2.70", 40001, 80, PKT_SYN);
+	size_t len = bal_frame(&s, 0, 0, in);
+	struct want_encap w = { .in = in, .in_len = len, .be = 10, .smac = fx_mac_b };
+
+	bal_send(fx_ifindex_a, in, len, &run, before);
+	RETURN_IF_FAILED();
+	EXPECT_EQ("XDP action", XDP_REDIRECT, run.ret);
+	check_encap(&w, &run);
+	RETURN_IF_FAILED();
+	fx_expect_reason(bal_reasons, before, XLB_FWD_REDIRECT);
+}
+
+/* Drained: tracked flows stay, new flows avoid it (the CLI leaves it out of the table). */
+static void xdp_sched_drained_backend_keeps_tracked_flows(void)
+{
+	__u32 both[] = { 13, 14 }, live[] = { 14 }, first[N_FLOWS];
+	struct pkt_spec f[N_FLOWS];
+	__u32 on13 = 0;
+
+	for (int i = 0; i < N_FLOWS; i++) {
+		f[i] = tcp4("192.0.2.80", 42000 + i, 80, PKT_SYN);
+		expect_fwd(&f[i], 0, 0, VIP_DRAIN, 0);
+		RETURN_IF_FAILED();
+		first[i] = encap_backend(&run, 0);
+		on13 += first[i] == 13;
+	}
+	EXPECT_TRUE("some flows on the backend to drain", on13 > 0);
+	fx_backend(bal, 13, 4, "10.99.0.15", 1, XLB_BE_F_USED | XLB_BE_F_DRAINED, VIP_DRAIN);
+	fx_table(bal, VIP_DRAIN, BAL_TABLE, live, 1);
+	for (int i = 0; i < N_FLOWS && !t_failed(); i++) {
+		struct pkt_spec ack = f[i], nw = f[i];
+
+		ack.tcp_flags = PKT_ACK;
+		expect_fwd(&ack, 0, 0, VIP_DRAIN, first[i]);
+		if (t_failed())
+			break;
+		nw.sport += N_FLOWS;
+		expect_fwd(&nw, 0, 0, VIP_DRAIN, 14);
+	}
+	fx_backend(bal, 13, 4, "10.99.0.15", 1, XLB_BE_F_USED, VIP_DRAIN);
+	fx_table(bal, VIP_DRAIN, BAL_TABLE, both, 2);
+}
+
+/* DOWN: tracked flows of a failed backend move to a live one. */
+static void xdp_sched_down_backend_flows_rehash(void)
+{
+	__u32 both[] = { 13, 14 }, live[] = { 14 };
+	struct pkt_spec s;
+	int i;
+
+	for (i = 0; i < N_FLOWS; i++) {
+		s = tcp4("192.0.2.80", 43000 + i, 80, PKT_SYN);
+		if (bal_predict(VIP_DRAIN, &s, 0) == 13)
+			break;
+	}
+	EXPECT_TRUE("a flow hashing to backend 13", i < N_FLOWS);
+	expect_fwd(&s, 0, 0, VIP_DRAIN, 13);
+	RETURN_IF_FAILED();
+	fx_backend(bal, 13, 4, "10.99.0.15", 1, XLB_BE_F_USED | XLB_BE_F_DOWN, VIP_DRAIN);
+	fx_table(bal, VIP_DRAIN, BAL_TABLE, live, 1);
+	s.tcp_flags = PKT_ACK;
+	expect_fwd(&s, 0, 0, VIP_DRAIN, 14);
+	fx_backend(bal, 13, 4, "10.99.0.15", 1, XLB_BE_F_USED, VIP_DRAIN);
+	fx_table(bal, VIP_DRAIN, BAL_TABLE, both, 2);
+}
+
+/* sh: every port of a client lands on one backend; clients still spread. */
+static void xdp_sched_sh_client_affinity(void)
+{
+	int seen[9] = {};
+	char client[32];
+
+	for (int c = 1; c <= 32 && !t_failed(); c++) {
+		struct pkt_spec a, b;
+		__u32 be;
+
+		snprintf(client, sizeof(client), "198.51.100.%d", c);
+		a = tcp4("192.0.2.50", 44000, 80, PKT_SYN);
+		a.src = client;
+		b = a;
+		b.sport = 55000 + c;
+		be = bal_predict(VIP_SH, &a, 1);
+		expect_fwd(&a, 0, 0, VIP_SH, be);
+		if (!t_failed())
+			expect_fwd(&b, 0, 0, VIP_SH, be);
+		if (be < 9)
+			seen[be]++;
+	}
+	RETURN_IF_FAILED();
+	EXPECT_TRUE("clients spread over both backends", seen[7] && seen[8]);
+}
+
+static const struct t_case cases[] = {
+	T_CASE(xdp_encap_ipv4_in_ipv4_tcp_syn),
+	T_CASE(xdp_sched_maglev_matches_table),
+	T_CASE(xdp_conntrack_ipv4_established_keeps_backend),
+	T_CASE(xdp_conntrack_midstream_ack_tracked),
+	T_CASE(xdp_conntrack_fin_marks_closing),
+	T_CASE(xdp_encap_ipv4_in_ipv4_udp),
+	T_CASE(xdp_encap_ipv6_in_ipv6_tcp_syn),
+	T_CASE(xdp_conntrack_ipv6_established_keeps_backend),
+	T_CASE(xdp_encap_ipv6_in_ipv6_udp),
+	T_CASE(xdp_encap_ipv4_in_ipv6),
+	T_CASE(xdp_encap_ipv6_in_ipv4_refused),
+	T_CASE(xdp_encap_no_source_dropped),
+	T_CASE(xdp_encap_vlan_tag_kept),
+	T_CASE(xdp_encap_ipv4_options),
+	T_CASE(xdp_encap_ipv4_padded_frame),
+	T_CASE(xdp_vip_miss_passed_untouched),
+	T_CASE(xdp_vip_wrong_port),
+	T_CASE(xdp_vip_wrong_proto),
+	T_CASE(xdp_vip_all_ports),
+	T_CASE(xdp_sched_empty_table_drops),
+	T_CASE(xdp_sched_no_table_drops),
+	T_CASE(xdp_sched_all_down_drops),
+	T_CASE(xdp_fib_no_neigh_ipv4_passed),
+	T_CASE(xdp_fib_no_neigh_ipv6_passed),
+	T_CASE(xdp_fwd_redirect_other_interface),
+	T_CASE(xdp_sched_drained_backend_keeps_tracked_flows),
+	T_CASE(xdp_sched_down_backend_flows_rehash),
+	T_CASE(xdp_sched_sh_client_affinity),
+};
+
+int main(int argc, char **argv)
+{
+	bal_setup();
+	return t_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
+}
