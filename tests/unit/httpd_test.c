@@ -1,0 +1,544 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Tests of user/lib/httpd.c: the metrics endpoint answers scrapes with the
+ * rendered text and the Prometheus content type, refuses everything else,
+ * and keeps serving whatever garbage, oversized or slow clients do. The
+ * server runs in a thread as the agent runs it: epoll on httpd_fd(), then
+ * httpd_service(). Clients are plain blocking sockets with timeouts.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "httpd.h"
+
+#define CLIENT_TIMEOUT_MS	2000
+#define RESP_MAX		(2 << 20)
+#define SLOW_CLIENTS		50
+#define OVER_CAP_CLIENTS	100
+#define SHORT_TIMEOUT_MS	300
+#define SLACK_MS		250
+#define BIG_BODY		(1 << 20)
+#define REQ(lit)		lit, sizeof(lit) - 1	/* a literal request and its length (NULs included) */
+
+static int passed, failed;
+static const char *filter;
+
+static bool selected(const char *name)
+{
+	return !filter || strstr(name, filter);
+}
+
+static void pass(const char *name)
+{
+	printf("PASS %s\n", name);
+	passed++;
+}
+
+static void fail(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("FAIL %s: ", name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	failed++;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+struct render_state {
+	int calls;
+	size_t pad;		/* extra body bytes, for a large response */
+};
+
+static void render(struct strbuf *out, void *arg)
+{
+	struct render_state *rs = arg;
+	size_t i;
+
+	rs->calls++;
+	strbuf_printf(out, "# TYPE xlb_test_renders_total counter\nxlb_test_renders_total %d\n",
+		      rs->calls);
+	for (i = 0; i < rs->pad; i += 64)
+		strbuf_printf(out, "# %061zu\n", i);
+}
+
+struct server {
+	struct httpd *h;
+	int stopfd;
+	pthread_t th;
+	struct render_state rs;
+	char spec[64];
+};
+
+static void *server_main(void *arg)
+{
+	struct server *s = arg;
+	struct epoll_event ev = { .events = EPOLLIN }, got[4];
+	int ep = epoll_create1(EPOLL_CLOEXEC), n, k;
+
+	ev.data.fd = s->stopfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, s->stopfd, &ev);
+	ev.data.fd = httpd_fd(s->h);
+	epoll_ctl(ep, EPOLL_CTL_ADD, httpd_fd(s->h), &ev);
+	for (;;) {
+		n = epoll_wait(ep, got, 4, -1);
+		for (k = 0; k < n; k++) {
+			if (got[k].data.fd == s->stopfd) {
+				close(ep);
+				return NULL;
+			}
+			httpd_service(s->h, render, &s->rs);
+		}
+	}
+}
+
+static struct server *server_start(const char *spec, const struct httpd_limits *lim)
+{
+	struct server *s = calloc(1, sizeof(*s));
+	char err[128];
+
+	s->h = httpd_open(spec, lim, err, sizeof(err));
+	if (!s->h) {
+		printf("cannot start server: %s\n", err);
+		exit(1);
+	}
+	snprintf(s->spec, sizeof(s->spec), "%s", spec);
+	s->stopfd = eventfd(0, EFD_CLOEXEC);
+	pthread_create(&s->th, NULL, server_main, s);
+	return s;
+}
+
+static void server_stop(struct server *s)
+{
+	__u64 one = 1;
+
+	if (write(s->stopfd, &one, sizeof(one)) != sizeof(one))
+		perror("eventfd");
+	pthread_join(s->th, NULL);
+	httpd_close(s->h);
+	close(s->stopfd);
+	free(s);
+}
+
+/* A connected blocking client socket with send/receive timeouts. */
+static int client(struct server *s)
+{
+	struct timeval tv = { .tv_sec = CLIENT_TIMEOUT_MS / 1000,
+			      .tv_usec = CLIENT_TIMEOUT_MS % 1000 * 1000 };
+	struct sockaddr_storage ss = { 0 };
+	socklen_t len;
+	int fd;
+
+	if (s->spec[0] == '[') {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = in6addr_loopback;
+		sin6->sin6_port = htons(httpd_port(s->h));
+		len = sizeof(*sin6);
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sin->sin_port = htons(httpd_port(s->h));
+		len = sizeof(*sin);
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&ss, len)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Reads to EOF into buf (NUL-terminated); returns bytes, or -errno if none came. */
+static ssize_t read_all(int fd, char *buf, size_t cap)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	for (;;) {
+		n = recv(fd, buf + len, cap - 1 - len, 0);
+		if (n <= 0)
+			break;
+		len += n;
+		if (len == cap - 1)
+			break;
+	}
+	buf[len] = '\0';
+	if (n < 0 && !len)
+		return -errno;
+	return len;
+}
+
+/* Sends req, reads the whole response into a static buffer. NULL: connect failed. */
+static const char *request(struct server *s, const char *req, size_t len, ssize_t *got)
+{
+	static char buf[RESP_MAX];
+	int fd = client(s);
+
+	*got = -1;
+	if (fd < 0)
+		return NULL;
+	send(fd, req, len, MSG_NOSIGNAL);
+	*got = read_all(fd, buf, sizeof(buf));
+	close(fd);
+	return buf;
+}
+
+/* A real scrape: 200, Prometheus content type, Content-Length matching the rendered body. */
+static bool scrape_ok(const char *name, struct server *s)
+{
+	static const char req[] = "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept: text/plain\r\n\r\n";
+	char want[128], clen[64];
+	const char *r, *body;
+	int calls = s->rs.calls;
+	ssize_t got;
+
+	r = request(s, req, strlen(req), &got);
+	if (!r || got <= 0) {
+		fail(name, "expected a scrape response, got %s",
+		     !r ? "connect failure" : got == 0 ? "EOF" : strerror(-got));
+		return false;
+	}
+	if (strncmp(r, "HTTP/1.1 200 OK\r\n", 17)) {
+		fail(name, "expected \"HTTP/1.1 200 OK\", got \"%.30s\"", r);
+		return false;
+	}
+	if (!strstr(r, "\r\nContent-Type: " HTTPD_METRICS_TYPE "\r\n")) {
+		fail(name, "expected Content-Type %s, got \"%s\"", HTTPD_METRICS_TYPE, r);
+		return false;
+	}
+	body = strstr(r, "\r\n\r\n");
+	snprintf(want, sizeof(want), "# TYPE xlb_test_renders_total counter\nxlb_test_renders_total %d\n",
+		 calls + 1);
+	if (!body || strcmp(body + 4, want)) {
+		fail(name, "expected body \"%s\", got \"%s\"", want, body ? body + 4 : "(none)");
+		return false;
+	}
+	snprintf(clen, sizeof(clen), "\r\nContent-Length: %zu\r\n", strlen(want));
+	if (!strstr(r, clen)) {
+		fail(name, "expected \"%s\", got \"%s\"", clen + 2, r);
+		return false;
+	}
+	return true;
+}
+
+static void test_scrape(const char *name, const char *spec)
+{
+	struct server *s;
+
+	if (!selected(name))
+		return;
+	s = server_start(spec, NULL);
+	if (scrape_ok(name, s) && scrape_ok(name, s))
+		pass(name);
+	server_stop(s);
+}
+
+/* Sends req; expects a response starting with want_status, then EOF; then a good scrape. */
+static void test_status(const char *name, const char *req, size_t len, const char *want_status,
+			int want_renders)
+{
+	struct server *s;
+	const char *r;
+	ssize_t got;
+
+	if (!selected(name))
+		return;
+	s = server_start("127.0.0.1:0", NULL);
+	r = request(s, req, len, &got);
+	if (!r || got < 0)
+		fail(name, "expected \"%s\", got %s", want_status, r ? strerror(-got) : "connect failure");
+	else if (strncmp(r, want_status, strlen(want_status)))
+		fail(name, "expected \"%s\", got \"%.40s\"", want_status, r);
+	else if (s->rs.calls != want_renders)
+		fail(name, "expected %d render calls, got %d", want_renders, s->rs.calls);
+	else if (scrape_ok(name, s))
+		pass(name);
+	server_stop(s);
+}
+
+static void test_head(const char *name)
+{
+	static const char req[] = "HEAD /metrics HTTP/1.0\r\n\r\n";
+	struct server *s;
+	const char *r;
+	ssize_t got;
+
+	if (!selected(name))
+		return;
+	s = server_start("127.0.0.1:0", NULL);
+	r = request(s, req, strlen(req), &got);
+	if (!r || got <= 0 || strncmp(r, "HTTP/1.1 200 OK\r\n", 17))
+		fail(name, "expected 200, got \"%.30s\"", r ? r : "(none)");
+	else if (strcmp(strstr(r, "\r\n\r\n"), "\r\n\r\n"))
+		fail(name, "expected no body, got \"%s\"", strstr(r, "\r\n\r\n") + 4);
+	else
+		pass(name);
+	server_stop(s);
+}
+
+/* Garbage without an end of head, then a hang-up: the server drops it and goes on. */
+static void test_garbage_hangup(const char *name)
+{
+	char junk[3000];
+	struct server *s;
+	size_t i;
+	int fd;
+
+	if (!selected(name))
+		return;
+	s = server_start("127.0.0.1:0", NULL);
+	srand(5);
+	for (i = 0; i < sizeof(junk); i++)
+		junk[i] = rand() % 256 ? rand() % 256 : 0;
+	junk[0] = '\0';
+	for (i = 0; i < sizeof(junk) - 1; i++)	/* no blank line: the server keeps waiting */
+		if (junk[i] == '\n' && (junk[i + 1] == '\n' || junk[i + 1] == '\r'))
+			junk[i] = 'x';
+	fd = client(s);
+	send(fd, junk, sizeof(junk), MSG_NOSIGNAL);
+	close(fd);
+	if (scrape_ok(name, s))
+		pass(name);
+	server_stop(s);
+}
+
+/* Idle clients that connect and send nothing. */
+static int open_idle(struct server *s, int *fds, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		fds[i] = client(s);
+		if (fds[i] < 0)
+			return i;
+	}
+	return n;
+}
+
+static void test_slow_clients(const char *name, int nslow)
+{
+	struct httpd_limits lim = { .timeout_ms = 10000 };
+	int fds[OVER_CAP_CLIENTS], n, i;
+	struct server *s;
+	long long t0, el;
+
+	if (!selected(name))
+		return;
+	s = server_start("127.0.0.1:0", &lim);
+	n = open_idle(s, fds, nslow);
+	usleep(50000);	/* let the server accept them all first */
+	t0 = now_ms();
+	if (n != nslow)
+		fail(name, "expected %d idle clients connected, got %d", nslow, n);
+	else if (!scrape_ok(name, s))
+		;	/* scrape_ok said why */
+	else if ((el = now_ms() - t0) > SLACK_MS)
+		fail(name, "expected a scrape under %d ms, got %lld ms", SLACK_MS, el);
+	else
+		pass(name);
+	for (i = 0; i < n; i++)
+		close(fds[i]);
+	server_stop(s);
+}
+
+/* A client that sends nothing is closed at the deadline. */
+static void test_deadline(const char *name)
+{
+	struct httpd_limits lim = { .timeout_ms = SHORT_TIMEOUT_MS };
+	struct server *s;
+	long long t0, el;
+	char c;
+	ssize_t n;
+	int fd;
+
+	if (!selected(name))
+		return;
+	s = server_start("127.0.0.1:0", &lim);
+	t0 = now_ms();
+	fd = client(s);
+	n = recv(fd, &c, 1, 0);
+	el = now_ms() - t0;
+	if (n != 0)
+		fail(name, "expected EOF, got %zd (%s)", n, n < 0 ? strerror(errno) : "data");
+	else if (el < SHORT_TIMEOUT_MS - 10 || el > SHORT_TIMEOUT_MS + SLACK_MS)
+		fail(name, "expected close after %d..%d ms, got %lld ms", SHORT_TIMEOUT_MS,
+		     SHORT_TIMEOUT_MS + SLACK_MS, el);
+	else
+		pass(name);
+	close(fd);
+	server_stop(s);
+}
+
+/* A request arriving in pieces is still served. */
+static void test_trickle(const char *name)
+{
+	static const char *parts[] = { "GET /met", "rics HTTP/1.0\r\n", "Host: a\r\n", "\r\n" };
+	static char buf[4096];
+	struct server *s;
+	size_t i;
+	int fd;
+
+	if (!selected(name))
+		return;
+	s = server_start("127.0.0.1:0", NULL);
+	fd = client(s);
+	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		send(fd, parts[i], strlen(parts[i]), MSG_NOSIGNAL);
+		usleep(30000);
+	}
+	read_all(fd, buf, sizeof(buf));
+	if (strncmp(buf, "HTTP/1.1 200 OK\r\n", 17))
+		fail(name, "expected 200, got \"%.30s\"", buf);
+	else
+		pass(name);
+	close(fd);
+	server_stop(s);
+}
+
+/* A client that never reads a 1 MB response does not hold the server up. */
+static void test_unread_response(const char *name)
+{
+	static const char req[] = "GET /metrics HTTP/1.0\r\n\r\n";
+	struct server *s;
+	int fd;
+
+	if (!selected(name))
+		return;
+	s = server_start("127.0.0.1:0", NULL);
+	s->rs.pad = BIG_BODY;
+	fd = client(s);
+	send(fd, req, strlen(req), MSG_NOSIGNAL);
+	usleep(100000);
+	s->rs.pad = 0;
+	if (s->rs.calls != 1)
+		fail(name, "expected the big response rendered once, got %d", s->rs.calls);
+	else if (scrape_ok(name, s))
+		pass(name);
+	close(fd);
+	server_stop(s);
+}
+
+static void test_open_errors(const char *name)
+{
+	static const char *bad[] = { "127.0.0.1", "127.0.0.1:", "127.0.0.1:70000", "::1:80",
+				     "[::1]80", "localhost:80", "[127.0.0.1]:80", "1.2.3.4.5:1" };
+	struct httpd *h, *h2;
+	char err[128], spec[64], want[128];
+	size_t i;
+
+	if (!selected(name))
+		return;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		errno = 0;
+		h = httpd_open(bad[i], NULL, err, sizeof(err));
+		if (h || errno != EINVAL || !strstr(err, bad[i])) {
+			fail(name, "expected NULL, EINVAL and a message naming \"%s\", got %p, %d, \"%s\"",
+			     bad[i], (void *)h, errno, err);
+			httpd_close(h);
+			return;
+		}
+	}
+	h = httpd_open("127.0.0.1:0", NULL, err, sizeof(err));
+	if (!h) {
+		fail(name, "expected to listen on 127.0.0.1:0, got \"%s\"", err);
+		return;
+	}
+	snprintf(spec, sizeof(spec), "127.0.0.1:%u", httpd_port(h));
+	snprintf(want, sizeof(want), "cannot listen on %s: %s", spec, strerror(EADDRINUSE));
+	h2 = httpd_open(spec, NULL, err, sizeof(err));
+	if (h2 || errno != EADDRINUSE || strcmp(err, want))
+		fail(name, "expected NULL, EADDRINUSE, \"%s\", got %p, %d, \"%s\"", want, (void *)h2,
+		     errno, err);
+	else
+		pass(name);
+	httpd_close(h2);
+	httpd_close(h);
+}
+
+/* httpd_service with nothing to do returns at once. */
+static void test_never_blocks(const char *name)
+{
+	struct render_state rs = { 0 };
+	struct httpd *h;
+	long long t0, el;
+	char err[128];
+	int i, fd;
+
+	if (!selected(name))
+		return;
+	h = httpd_open("127.0.0.1:0", NULL, err, sizeof(err));
+	struct server fake = { .h = h, .spec = "127.0.0.1:0" };
+
+	fd = client(&fake);	/* queued, never sends */
+	t0 = now_ms();
+	for (i = 0; i < 100; i++)
+		httpd_service(h, render, &rs);
+	el = now_ms() - t0;
+	if (el > 50)
+		fail(name, "expected 100 idle httpd_service calls under 50 ms, got %lld ms", el);
+	else
+		pass(name);
+	close(fd);
+	httpd_close(h);
+}
+
+int main(int argc, char **argv)
+{
+	static char big[HTTPD_REQ_MAX_DEFAULT * 2];
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	filter = argc > 1 ? argv[1] : NULL;
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "GET /metrics HTTP/1.1\r\nX-Pad: ", 30);
+
+	test_scrape("httpd_metrics_200", "127.0.0.1:0");
+	test_scrape("httpd_metrics_200_ipv6", "[::1]:0");
+	test_status("httpd_metrics_query_200", REQ("GET /metrics?x=1 HTTP/1.0\r\n\r\n"), "HTTP/1.1 200 ", 1);
+	test_head("httpd_head_no_body");
+	test_status("httpd_root_404", REQ("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), "HTTP/1.1 404 ", 0);
+	test_status("httpd_prefix_404", REQ("GET /metricsx HTTP/1.0\n\n"), "HTTP/1.1 404 ", 0);
+	test_status("httpd_post_405", REQ("POST /metrics HTTP/1.1\r\n\r\n"), "HTTP/1.1 405 ", 0);
+	test_status("httpd_garbage_400", REQ("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n"),
+		    "HTTP/1.1 400 ", 0);
+	test_status("httpd_http09_400", REQ("GET /metrics\r\n\r\n"), "HTTP/1.1 400 ", 0);
+	test_status("httpd_http2_400", REQ("GET /metrics HTTP/2.0\r\n\r\n"), "HTTP/1.1 400 ", 0);
+	test_status("httpd_oversized_431", big, sizeof(big), "HTTP/1.1 431 ", 0);
+	test_garbage_hangup("httpd_garbage_hangup_keeps_serving");
+	test_trickle("httpd_request_in_pieces");
+	test_slow_clients("httpd_50_idle_clients_scrape_ok", SLOW_CLIENTS);
+	test_slow_clients("httpd_idle_clients_over_cap_scrape_ok", OVER_CAP_CLIENTS);
+	test_deadline("httpd_idle_client_closed_at_deadline");
+	test_unread_response("httpd_unread_response_no_stall");
+	test_open_errors("httpd_open_errors");
+	test_never_blocks("httpd_service_never_blocks");
+
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,547 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Tests of user/lib/probe.c against real servers on 127.0.0.1 and ::1 (the
+ * runner's private namespace): TCP and HTTP verdicts, reasons, timeouts, and
+ * that many probes with one hanging target take one timeout, not the sum.
+ * Each server is a thread answering connections in one fixed way.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xlb_abi.h"
+#include "probe.h"
+
+#define TIMEOUT_MS	300
+#define SLACK_MS	250	/* scheduling noise allowed over a timeout */
+#define MAX_HELD	512
+#define SRV_READ_MS	2000
+
+static int passed, failed;
+static const char *filter;
+
+static bool selected(const char *name)
+{
+	return !filter || strstr(name, filter);
+}
+
+static void pass(const char *name)
+{
+	printf("PASS %s\n", name);
+	passed++;
+}
+
+static void fail(const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("FAIL %s: ", name);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	failed++;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+enum srv_mode {
+	SRV_LISTEN,	/* never accepts: the kernel completes handshakes */
+	SRV_REPLY,	/* reads the request head, sends reply, closes */
+	SRV_SPLIT,	/* as REPLY, the reply in two writes 50 ms apart */
+	SRV_RESET,	/* reads the request head, closes with RST */
+	SRV_EOF,	/* reads the request head, closes without a word */
+	SRV_HANG,	/* accepts and holds the connection, silent */
+};
+
+struct server {
+	int lfd;
+	int stopfd;
+	__u16 port;
+	__u8 family;
+	enum srv_mode mode;
+	const char *reply;
+	pthread_t th;
+	int held[MAX_HELD];
+	int nheld;
+	int served;
+	char last_req[1024];
+};
+
+/* Reads until the end of the request head (or 2 s): the probe's request. */
+static void read_head(struct server *s, int fd)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	while (len < sizeof(s->last_req) - 1 && !strstr(s->last_req, "\r\n\r\n")) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (poll(&p, 1, SRV_READ_MS) <= 0)
+			return;
+		n = recv(fd, s->last_req + len, sizeof(s->last_req) - 1 - len, 0);
+		if (n <= 0)
+			return;
+		len += n;
+		s->last_req[len] = '\0';
+	}
+}
+
+static void serve_one(struct server *s, int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	size_t half;
+
+	s->served++;
+	if (s->mode == SRV_HANG && s->nheld < MAX_HELD) {
+		s->held[s->nheld++] = fd;
+		return;
+	}
+	s->last_req[0] = '\0';
+	read_head(s, fd);
+	switch (s->mode) {
+	case SRV_REPLY:
+		send(fd, s->reply, strlen(s->reply), MSG_NOSIGNAL);
+		break;
+	case SRV_SPLIT:
+		half = strlen(s->reply) / 2;
+		send(fd, s->reply, half, MSG_NOSIGNAL);
+		usleep(50000);
+		send(fd, s->reply + half, strlen(s->reply) - half, MSG_NOSIGNAL);
+		break;
+	case SRV_RESET:
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		break;
+	default:
+		break;
+	}
+	close(fd);
+}
+
+static void *server_main(void *arg)
+{
+	struct server *s = arg;
+	struct pollfd p[2] = { { .fd = s->stopfd, .events = POLLIN }, { .fd = s->lfd, .events = POLLIN } };
+	int fd;
+
+	for (;;) {
+		if (poll(p, s->mode == SRV_LISTEN ? 1 : 2, -1) < 0)
+			continue;
+		if (p[0].revents)
+			break;
+		fd = accept(s->lfd, NULL, NULL);
+		if (fd >= 0)
+			serve_one(s, fd);
+	}
+	return NULL;
+}
+
+static void loopback(__u8 family, struct sockaddr_storage *ss, socklen_t *len, __u16 port)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == XLB_AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sin->sin_port = htons(port);
+		*len = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = in6addr_loopback;
+		sin6->sin6_port = htons(port);
+		*len = sizeof(*sin6);
+	}
+}
+
+/* A bound, listening loopback socket on a free port; returns fd, port in *port. */
+static int listen_loopback(__u8 family, int backlog, __u16 *port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd;
+
+	loopback(family, &ss, &len, 0);
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) || listen(fd, backlog) ||
+	    getsockname(fd, (struct sockaddr *)&ss, &len)) {
+		perror("listen_loopback");
+		exit(1);
+	}
+	*port = ntohs(((struct sockaddr_in *)&ss)->sin_port);	/* same offset in sin6 */
+	return fd;
+}
+
+static struct server *server_start(__u8 family, enum srv_mode mode, const char *reply)
+{
+	struct server *s = calloc(1, sizeof(*s));
+
+	s->family = family;
+	s->mode = mode;
+	s->reply = reply;
+	s->lfd = listen_loopback(family, 1024, &s->port);
+	s->stopfd = eventfd(0, EFD_CLOEXEC);
+	pthread_create(&s->th, NULL, server_main, s);
+	return s;
+}
+
+static void server_stop(struct server *s)
+{
+	__u64 one = 1;
+	int i;
+
+	if (write(s->stopfd, &one, sizeof(one)) != sizeof(one))
+		perror("eventfd");
+	pthread_join(s->th, NULL);
+	for (i = 0; i < s->nheld; i++)
+		close(s->held[i]);
+	close(s->lfd);
+	close(s->stopfd);
+	free(s);
+}
+
+/* A port nobody listens on: bound once, then released. */
+static __u16 closed_port(__u8 family)
+{
+	__u16 port;
+	int fd = listen_loopback(family, 1, &port);
+
+	close(fd);
+	return port;
+}
+
+static struct probe_target target(__u8 family, __u16 port, enum probe_kind kind, const char *path)
+{
+	struct probe_target t = {
+		.family = family, .port = port, .kind = kind, .path = path, .timeout_ms = TIMEOUT_MS,
+	};
+
+	if (family == XLB_AF_INET)
+		t.addr[0] = htonl(INADDR_LOOPBACK);
+	else
+		memcpy(t.addr, &in6addr_loopback, sizeof(t.addr));
+	return t;
+}
+
+/* Runs one probe, checks verdict and reason; returns elapsed ms or -1 after a FAIL. */
+static long long expect_one(const char *name, struct probe_target t, bool ok, const char *why)
+{
+	struct probe_result r;
+	long long t0 = now_ms(), el;
+	int err;
+
+	err = probe_run(&t, &r, 1);
+	el = now_ms() - t0;
+	if (err) {
+		fail(name, "expected probe_run 0, got %d", err);
+		return -1;
+	}
+	if (r.ok != ok || strcmp(r.why, why)) {
+		fail(name, "expected ok=%d why=\"%s\", got ok=%d why=\"%s\"", ok, why, r.ok, r.why);
+		return -1;
+	}
+	if (r.rt_us > el * 1000 + 1000) {
+		fail(name, "expected rt_us <= elapsed %lld ms, got %u us", el, r.rt_us);
+		return -1;
+	}
+	return el;
+}
+
+static void test_tcp_ok(const char *name, __u8 family)
+{
+	struct server *s;
+
+	if (!selected(name))
+		return;
+	s = server_start(family, SRV_LISTEN, NULL);
+	if (expect_one(name, target(family, s->port, PROBE_TCP, NULL), true, "") >= 0)
+		pass(name);
+	server_stop(s);
+}
+
+static void test_tcp_refused(const char *name, __u8 family)
+{
+	if (!selected(name))
+		return;
+	if (expect_one(name, target(family, closed_port(family), PROBE_TCP, NULL), false,
+		       "connect refused") >= 0)
+		pass(name);
+}
+
+/*
+ * A listener whose accept queue is full drops SYNs, so a connect hangs:
+ * backlog 0 admits one connection, a second filler overflows it.
+ */
+static void test_tcp_connect_timeout(const char *name)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int lfd, fillers[3], i;
+	long long el;
+	__u16 port;
+
+	if (!selected(name))
+		return;
+	lfd = listen_loopback(XLB_AF_INET, 0, &port);
+	loopback(XLB_AF_INET, &ss, &len, port);
+	for (i = 0; i < 3; i++) {
+		fillers[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		connect(fillers[i], (struct sockaddr *)&ss, len);
+	}
+	usleep(50000);
+	el = expect_one(name, target(XLB_AF_INET, port, PROBE_TCP, NULL), false, "connect timeout");
+	if (el >= 0 && (el < TIMEOUT_MS || el > TIMEOUT_MS + SLACK_MS))
+		fail(name, "expected %d..%d ms, got %lld ms", TIMEOUT_MS, TIMEOUT_MS + SLACK_MS, el);
+	else if (el >= 0)
+		pass(name);
+	for (i = 0; i < 3; i++)
+		close(fillers[i]);
+	close(lfd);
+}
+
+static void test_http(const char *name, __u8 family, enum srv_mode mode, const char *reply,
+		      bool ok, const char *why)
+{
+	struct server *s;
+
+	if (!selected(name))
+		return;
+	s = server_start(family, mode, reply);
+	if (expect_one(name, target(family, s->port, PROBE_HTTP, "/healthz"), ok, why) >= 0)
+		pass(name);
+	server_stop(s);
+}
+
+/* The request on the wire: request line, Host with the port, Connection: close. */
+static void test_http_request(const char *name, __u8 family, const char *host)
+{
+	char want_line[] = "GET /check?x=1 HTTP/1.0\r\n", want_host[128];
+	struct probe_target t;
+	struct server *s;
+
+	if (!selected(name))
+		return;
+	s = server_start(family, SRV_REPLY, "HTTP/1.1 204 No Content\r\n\r\n");
+	t = target(family, s->port, PROBE_HTTP, "/check?x=1");
+	t.host = host;
+	if (host)
+		snprintf(want_host, sizeof(want_host), "\r\nHost: %s\r\n", host);
+	else
+		snprintf(want_host, sizeof(want_host), family == XLB_AF_INET ?
+			 "\r\nHost: 127.0.0.1:%u\r\n" : "\r\nHost: [::1]:%u\r\n", s->port);
+	if (expect_one(name, t, true, "") < 0)
+		goto out;
+	if (strncmp(s->last_req, want_line, strlen(want_line)))
+		fail(name, "expected request line \"GET /check?x=1 HTTP/1.0\", got \"%.40s\"", s->last_req);
+	else if (!strstr(s->last_req, want_host))
+		fail(name, "expected \"%s\" in the request, got \"%s\"", want_host + 2, s->last_req);
+	else if (!strstr(s->last_req, "\r\nConnection: close\r\n"))
+		fail(name, "expected Connection: close, got \"%s\"", s->last_req);
+	else
+		pass(name);
+out:
+	server_stop(s);
+}
+
+static void test_http_bad_path(const char *name)
+{
+	struct probe_target t;
+	struct server *s;
+
+	if (!selected(name))
+		return;
+	s = server_start(XLB_AF_INET, SRV_REPLY, "HTTP/1.0 200 OK\r\n\r\n");
+	t = target(XLB_AF_INET, s->port, PROBE_HTTP, "/x HTTP/1.0\r\nEvil: 1");
+	if (expect_one(name, t, false, "bad target") < 0)
+		goto out;
+	usleep(20000);
+	if (s->served)
+		fail(name, "expected no connection to the server, got %d", s->served);
+	else
+		pass(name);
+out:
+	server_stop(s);
+}
+
+static void test_http_hang(const char *name)
+{
+	struct server *s;
+	long long el;
+
+	if (!selected(name))
+		return;
+	s = server_start(XLB_AF_INET, SRV_HANG, NULL);
+	el = expect_one(name, target(XLB_AF_INET, s->port, PROBE_HTTP, "/"), false, "timeout");
+	if (el >= 0 && (el < TIMEOUT_MS || el > TIMEOUT_MS + SLACK_MS))
+		fail(name, "expected %d..%d ms, got %lld ms", TIMEOUT_MS, TIMEOUT_MS + SLACK_MS, el);
+	else if (el >= 0)
+		pass(name);
+	server_stop(s);
+}
+
+#define MIX_N		200
+#define MIX_HANG	137
+
+/* 200 probes, one to a hanging server: about one timeout in all, the others unaffected. */
+static void test_concurrent_mix(const char *name)
+{
+	struct server *lst, *ok200, *e500, *r302, *hang;
+	struct probe_target t[MIX_N];
+	struct probe_result r[MIX_N];
+	const char *want[MIX_N];
+	bool want_ok[MIX_N];
+	unsigned max_ok_rt = 0;
+	__u16 closed;
+	long long t0, el;
+	int i, err, bad = -1;
+
+	if (!selected(name))
+		return;
+	lst = server_start(XLB_AF_INET, SRV_LISTEN, NULL);
+	ok200 = server_start(XLB_AF_INET, SRV_REPLY, "HTTP/1.0 200 OK\r\n\r\nok\n");
+	e500 = server_start(XLB_AF_INET6, SRV_REPLY, "HTTP/1.1 500 Oops\r\n\r\n");
+	r302 = server_start(XLB_AF_INET6, SRV_REPLY, "HTTP/1.1 302 Found\r\nLocation: /\r\n\r\n");
+	hang = server_start(XLB_AF_INET, SRV_HANG, NULL);
+	closed = closed_port(XLB_AF_INET);
+	for (i = 0; i < MIX_N; i++) {
+		switch (i % 5) {
+		case 0: t[i] = target(XLB_AF_INET, lst->port, PROBE_TCP, NULL);
+			want_ok[i] = true; want[i] = ""; break;
+		case 1: t[i] = target(XLB_AF_INET, ok200->port, PROBE_HTTP, "/");
+			want_ok[i] = true; want[i] = ""; break;
+		case 2: t[i] = target(XLB_AF_INET, closed, PROBE_TCP, NULL);
+			want_ok[i] = false; want[i] = "connect refused"; break;
+		case 3: t[i] = target(XLB_AF_INET6, e500->port, PROBE_HTTP, "/");
+			want_ok[i] = false; want[i] = "http 500"; break;
+		default: t[i] = target(XLB_AF_INET6, r302->port, PROBE_HTTP, "/");
+			want_ok[i] = true; want[i] = ""; break;
+		}
+	}
+	t[MIX_HANG] = target(XLB_AF_INET, hang->port, PROBE_HTTP, "/");
+	want_ok[MIX_HANG] = false;
+	want[MIX_HANG] = "timeout";
+
+	t0 = now_ms();
+	err = probe_run(t, r, MIX_N);
+	el = now_ms() - t0;
+	for (i = 0; i < MIX_N && bad < 0; i++) {
+		if (r[i].ok != want_ok[i] || strcmp(r[i].why, want[i]))
+			bad = i;
+		if (r[i].ok && r[i].rt_us > max_ok_rt)
+			max_ok_rt = r[i].rt_us;
+	}
+	if (err)
+		fail(name, "expected probe_run 0, got %d", err);
+	else if (bad >= 0)
+		fail(name, "expected probe %d ok=%d why=\"%s\", got ok=%d why=\"%s\"", bad,
+		     want_ok[bad], want[bad], r[bad].ok, r[bad].why);
+	else if (el < TIMEOUT_MS || el > TIMEOUT_MS + SLACK_MS)
+		fail(name, "expected %d..%d ms in all, got %lld ms", TIMEOUT_MS, TIMEOUT_MS + SLACK_MS, el);
+	else if (max_ok_rt > TIMEOUT_MS * 1000 / 2)
+		fail(name, "expected healthy probes under %d us, got %u us", TIMEOUT_MS * 1000 / 2,
+		     max_ok_rt);
+	else {
+		printf("     %d probes in %lld ms, slowest healthy %u us\n", MIX_N, el, max_ok_rt);
+		pass(name);
+	}
+	server_stop(lst);
+	server_stop(ok200);
+	server_stop(e500);
+	server_stop(r302);
+	server_stop(hang);
+}
+
+#define FDLIM_PROBES	150
+#define FDLIM_SPARE	24
+
+/* With too few descriptors for all probes at once, the rest wait their turn and pass. */
+static void test_fd_limit(const char *name)
+{
+	struct probe_target t[FDLIM_PROBES];
+	struct probe_result r[FDLIM_PROBES];
+	struct rlimit old, lim;
+	struct server *s;
+	int i, nok = 0, err, probe_fd;
+
+	if (!selected(name))
+		return;
+	s = server_start(XLB_AF_INET, SRV_LISTEN, NULL);
+	for (i = 0; i < FDLIM_PROBES; i++)
+		t[i] = target(XLB_AF_INET, s->port, PROBE_TCP, NULL);
+	getrlimit(RLIMIT_NOFILE, &old);
+	probe_fd = dup(0);	/* the lowest free descriptor: how many are open */
+	close(probe_fd);
+	lim = old;
+	lim.rlim_cur = probe_fd + FDLIM_SPARE;
+	setrlimit(RLIMIT_NOFILE, &lim);
+	err = probe_run(t, r, FDLIM_PROBES);
+	setrlimit(RLIMIT_NOFILE, &old);
+	for (i = 0; i < FDLIM_PROBES; i++)
+		nok += r[i].ok;
+	if (err)
+		fail(name, "expected probe_run 0, got %d", err);
+	else if (nok != FDLIM_PROBES)
+		fail(name, "expected %d ok with %d spare descriptors, got %d (first why \"%s\")",
+		     FDLIM_PROBES, FDLIM_SPARE, nok, r[0].ok ? r[FDLIM_PROBES - 1].why : r[0].why);
+	else
+		pass(name);
+	server_stop(s);
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	filter = argc > 1 ? argv[1] : NULL;
+
+	test_tcp_ok("probe_tcp_listening_ok", XLB_AF_INET);
+	test_tcp_ok("probe_tcp_listening_ok_ipv6", XLB_AF_INET6);
+	test_tcp_refused("probe_tcp_closed_refused", XLB_AF_INET);
+	test_tcp_refused("probe_tcp_closed_refused_ipv6", XLB_AF_INET6);
+	test_tcp_connect_timeout("probe_tcp_syn_dropped_timeout");
+	test_http("probe_http_200_ok", XLB_AF_INET, SRV_REPLY, "HTTP/1.0 200 OK\r\n\r\nfine\n", true, "");
+	test_http("probe_http_200_ok_ipv6", XLB_AF_INET6, SRV_REPLY, "HTTP/1.1 200 OK\r\n\r\n", true, "");
+	test_http("probe_http_302_ok", XLB_AF_INET, SRV_REPLY,
+		  "HTTP/1.1 302 Found\r\nLocation: /x\r\n\r\n", true, "");
+	test_http("probe_http_status_line_split_ok", XLB_AF_INET, SRV_SPLIT,
+		  "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", true, "");
+	test_http("probe_http_500_not_ok", XLB_AF_INET, SRV_REPLY, "HTTP/1.1 500 Internal\r\n\r\n",
+		  false, "http 500");
+	test_http("probe_http_404_not_ok", XLB_AF_INET, SRV_REPLY, "HTTP/1.0 404 Not Found\r\n\r\n",
+		  false, "http 404");
+	test_http("probe_http_garbage_not_ok", XLB_AF_INET, SRV_REPLY, "SSH-2.0-OpenSSH_9.2\r\n",
+		  false, "bad response");
+	test_http("probe_http_bad_status_code_not_ok", XLB_AF_INET, SRV_REPLY, "HTTP/1.1 2x0 OK\r\n\r\n",
+		  false, "bad response");
+	test_http("probe_http_reset_not_ok", XLB_AF_INET, SRV_RESET, NULL, false, "connection reset");
+	test_http("probe_http_eof_not_ok", XLB_AF_INET, SRV_EOF, NULL, false, "closed before status");
+	test_http("probe_http_never_accepted_timeout", XLB_AF_INET6, SRV_LISTEN, NULL, false, "timeout");
+	test_http_hang("probe_http_accept_hang_timeout");
+	test_http_request("probe_http_request_format", XLB_AF_INET, NULL);
+	test_http_request("probe_http_request_format_ipv6", XLB_AF_INET6, NULL);
+	test_http_request("probe_http_request_host_header", XLB_AF_INET, "www.example.test");
+	test_http_bad_path("probe_http_path_injection_refused");
+	test_concurrent_mix("probe_200_concurrent_one_hangs");
+	test_fd_limit("probe_fd_limit_defers");
+
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
