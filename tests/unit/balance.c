@@ -190,9 +190,9 @@ static void check_outer4(const __u8 *o, const __u8 *inner, size_t inner_len,
 }
 
 static void check_outer6(const __u8 *o, const __u8 *inner, size_t inner_len,
-			 const struct bal_be *be)
+			 const struct bal_be *be, const struct xlb_flow_key *key)
 {
-	struct xlb_flow_key k = inner_key(inner);
+	struct xlb_flow_key k = key ? *key : inner_key(inner);
 	__u8 tclass = (inner[0] >> 4) == 4 ? inner[1] : (get16(inner) >> 4) & 0xff;
 	__u32 src[4], dst[4], w = get32(o);
 
@@ -231,7 +231,7 @@ void check_encap(const struct want_encap *w, const struct fx_run *r)
 	if (be->family == 4)
 		check_outer4(o, inner, inner_len, be);
 	else
-		check_outer6(o, inner, inner_len, be);
+		check_outer6(o, inner, inner_len, be, w->key);
 	RETURN_IF_FAILED();
 	EXPECT_TRUE("inner packet byte-identical", !memcmp(o + outer, inner, frame_inner));
 }

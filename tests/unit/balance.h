@@ -8,6 +8,8 @@
 #ifndef XLB_TEST_BALANCE_H
 #define XLB_TEST_BALANCE_H
 
+#include <linux/bpf.h>	/* XDP actions */
+
 #include "fixture.h"
 #include "check.h"
 
@@ -68,6 +70,8 @@ struct want_encap {
 	const __u8 *smac;	/* egress interface MAC */
 	int vlan;
 	__u16 tci;
+	/* IPv6 outer: the flow whose hash makes the label (NULL: the inner packet's) */
+	const struct xlb_flow_key *key;
 };
 
 /*
