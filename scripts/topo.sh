@@ -32,19 +32,31 @@
 # TOPO_PORTS (80 and 8080, TCP and UDP, IPv4 and IPv6). The balancer forwards
 # (bpf_fib_lookup refuses to route for an interface that does not) and has its
 # neighbour entries for every backend resolved before topo_up returns.
-# The bridge-side ends of the balancer and the backends have GRO on: a veth
-# only delivers XDP_TX frames to a peer with NAPI.
+# The balancer's bridge-side end PREFIX-lbp carries two fixes that a real NIC
+# does not need:
+#  - tx checksumming off: a veth hands frames over with the TCP/UDP checksum
+#    only partial (CHECKSUM_PARTIAL); XDP on the balancer forwards them as they
+#    are, and the backend would drop them as corrupt (TcpInCsumErrors). With it
+#    off, the bridge completes every checksum before the balancer sees it.
+#  - an XDP program (topo_xlb_attach puts xlb's decap program there, which
+#    passes everything not addressed to it; the interface has no address): the
+#    balancer's XDP_TX frames land in this peer's ring, but the kernel (6.18,
+#    veth_xdp_flush) only schedules the peer's NAPI if the peer runs XDP, so
+#    with GRO alone they sit there until unrelated traffic comes by.
+# The bridge-side ends of the backends have GRO on (NAPI), which is all a
+# redirect (ndo_xdp_xmit with flush) needs.
 #
 # Functions (all return non-zero with a "topo: ..." line on stderr on failure):
 #   topo_up PREFIX [BACKENDS=3] [CLIENTS=2]   build it and start the name servers
 #   topo_xlb_attach PREFIX                    xlb attach on the balancer, xlb decap
-#                                             attach on every backend
+#                                             attach on every backend (and on PREFIX-lbp)
 #   topo_down PREFIX                          detach xlb, stop servers, delete the
 #                                             namespaces, remove the topology's pins;
 #                                             safe to call twice or on a half-built one
 #   topo_in PREFIX ROLE CMD...                run CMD in namespace PREFIX-ROLE
 #                                             (ROLE: lb, br, c1.., b1..)
-#   topo_xlb PREFIX ARGS...                   run xlb in the balancer's namespace
+#   topo_xlb PREFIX ARGS...                   run xlb -i PREFIX-lb in the balancer's
+#                                             namespace
 #   topo_addr4 ROLE / topo_addr6 ROLE         a role's address (lb, cK, bK)
 #   topo_backends PREFIX                      the backend roles: b1 b2 ...
 #   topo_server_start PREFIX ROLE / topo_server_stop PREFIX ROLE
@@ -95,10 +107,11 @@ topo_in() {
 	nsenter --net="/run/netns/$p-$role" "$@"
 }
 
+# Always with -i: pins are global, so other topologies' instances are visible.
 topo_xlb() {
 	local p=$1
 	shift
-	topo_in "$p" lb "$XLB" "$@"
+	topo_in "$p" lb "$XLB" -i "$p-lb" "$@"
 }
 
 topo_backends() {
@@ -133,6 +146,9 @@ _topo_link() {
 	if [ "$gro" = gro ]; then
 		_topo nsenter --net="/run/netns/$p-br" ethtool -K "${ifc}p" gro on >/dev/null || return 1
 	fi
+	if [ "$role" = lb ]; then
+		_topo nsenter --net="/run/netns/$p-br" ethtool -K "${ifc}p" tx off >/dev/null || return 1
+	fi
 	_topo ip -n "$ifc" addr add "$(topo_addr4 "$role")/24" dev "$ifc" || return 1
 	_topo ip -n "$ifc" addr add "$(topo_addr6 "$role")/64" dev "$ifc" nodad || return 1
 	_topo ip -n "$ifc" link set "$ifc" up
@@ -141,7 +157,9 @@ _topo_link() {
 topo_server_start() {
 	local p=$1 role=$2 port args=()
 	for port in "${TOPO_PORTS[@]}"; do args+=(-p "$port"); done
-	topo_in "$p" "$role" "$XLB_TOOLS/namesrv" -n "$role" "${args[@]}" \
+	# nsenter itself, not topo_in: $! must be the server (nsenter execs it),
+	# not a subshell, so that signals reach it.
+	nsenter --net="/run/netns/$p-$role" "$XLB_TOOLS/namesrv" -n "$role" "${args[@]}" \
 		>>"$TOPO_RUN_BASE/$p/$role.log" 2>&1 &
 	echo $! >"$TOPO_RUN_BASE/$p/$role.pid"
 }
@@ -217,8 +235,12 @@ topo_up() {
 }
 
 topo_xlb_attach() {
-	local p=$1 b
+	local p=$1 b out
 	_topo topo_xlb "$p" attach "$p-lb" || return 1
+	# The NAPI kick for XDP_TX (see the top of this file); it warns that the
+	# port has no address, which is the point.
+	out=$(topo_in "$p" br "$XLB" decap attach "$p-lbp" 2>&1) ||
+		{ echo "topo: failed: xlb decap attach $p-lbp: $out" >&2; return 1; }
 	for b in $(topo_backends "$p"); do
 		_topo topo_in "$p" "$b" "$XLB" decap attach "$p-$b" || return 1
 	done
@@ -229,6 +251,9 @@ topo_down() {
 	[ -n "$p" ] || return 0
 	if [ -e "/run/netns/$p-lb" ]; then
 		topo_xlb "$p" detach "$p-lb" >/dev/null 2>&1
+	fi
+	if [ -e "/run/netns/$p-br" ]; then
+		topo_in "$p" br "$XLB" decap detach "$p-lbp" >/dev/null 2>&1
 	fi
 	for b in $(topo_backends "$p"); do
 		topo_in "$p" "$b" "$XLB" decap detach "$p-$b" >/dev/null 2>&1

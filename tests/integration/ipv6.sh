@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+# IPv6 through the balancer: an IPv6 VIP on IPv6 backends (6-in-6), and an
+# IPv4 VIP on IPv6 backends (4-in-6), TCP and UDP; every flow answered and
+# every backend used.
+
+# Sends FLOWS flows of PROTO to ADDR PORT from c1 and checks all three
+# backends answered them all.
+all_three_answer() {
+	local what=$1 proto=$2 addr=$3 port=$4 flag=() out i
+	[ "$proto" = udp ] && flag=(-u)
+	out=$(names c1 "${flag[@]}" -n 90 -T 30 "$addr" "$port") || fail "$what: not every flow answered: $out"
+	echo "$what: $(echo "$out" | tr '\n' ' ')"
+	for i in 1 2 3; do
+		[ "$(count_of "$out" "b$i")" -gt 0 ] || fail "$what: flows on b$i: expected > 0, got 0"
+	done
+}
+
+test_ipv6_vip_on_ipv6_backends() {
+	local proto i
+	topo_setup 3 1
+	for proto in tcp udp; do
+		xlb_lb vip add "[$VIP6]:80/$proto"
+		for i in 1 2 3; do
+			xlb_lb backend add "[$VIP6]:80/$proto" "$(topo_addr6 "b$i")"
+		done
+		all_three_answer "6-in-6 $proto" "$proto" "$VIP6" 80
+	done
+}
+
+test_ipv4_vip_on_ipv6_backends() {
+	local proto i
+	topo_setup 3 1
+	for proto in tcp udp; do
+		xlb_lb vip add "$VIP4:80/$proto"
+		for i in 1 2 3; do
+			xlb_lb backend add "$VIP4:80/$proto" "$(topo_addr6 "b$i")"
+		done
+		all_three_answer "4-in-6 $proto" "$proto" "$VIP4" 80
+	done
+}

@@ -1,0 +1,139 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Helpers of the integration tests (tests/integration/*.sh). tests/run.sh sources
+# this file, then one test file, then runs one test_* function in a subshell with
+# `set -e`: exit 0 is a pass, 77 a skip, anything else a failure.
+#
+# A test calls `topo_setup [BACKENDS] [CLIENTS]` first: it builds the namespace
+# topology of scripts/topo.sh under a prefix unique to this test process,
+# attaches xlb to the balancer and xlb decap to every backend, and sets an EXIT
+# trap that always tears everything down again (background jobs, xlb programs,
+# namespaces, pins), whether the test passes, fails or is interrupted.
+#
+#   xlb_lb ARGS...            run build/xlb in the balancer's namespace
+#   in_ns ROLE CMD...         run CMD in namespace ROLE (c1, b2, lb, ...)
+#   names ROLE ARGS...        nameclient from ROLE; prints "NAME COUNT" lines
+#   count_of "$out" NAME      the count of NAME in such output (0 if absent)
+#   vip_ready ROLE [-u] ADDR PORT   waits (5 s at most) until one flow is answered
+#   bg ROLE FILE CMD...       start CMD in ROLE in the background, output to FILE;
+#                             sets BG_PID; cleanup kills it
+#   fail MSG / skip MSG       end the test
+#   assert_eq WHAT EXPECTED GOT          "WHAT: expected X, got Y"
+#   assert_range WHAT LOW HIGH GOT
+#   wait_for SECONDS DESCRIPTION CMD...  polls CMD every 0.1 s, fails after SECONDS
+#   list_json / list_config              `xlb list --json`, raw / without counters,
+#                                        ids and health, sorted (configuration only)
+
+LIB_TOP=${LIB_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+# shellcheck source=../scripts/topo.sh
+source "$LIB_TOP/scripts/topo.sh"
+
+# One topology per test subshell: the prefix carries this process's pid.
+P=${XLB_TEST_PREFIX:-xi$((BASHPID % 1000000))}
+VIP4=$TOPO_VIP4
+VIP6=$TOPO_VIP6
+TMP=
+BG_PIDS=()
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+skip() {
+	echo "SKIP: $*" >&2
+	exit 77
+}
+
+assert_eq() {
+	[ "$2" = "$3" ] || fail "$1: expected $2, got $3"
+}
+
+assert_range() {
+	local what=$1 low=$2 high=$3 got=$4
+	if [ "$got" -lt "$low" ] || [ "$got" -gt "$high" ]; then
+		fail "$what: expected $low..$high, got $got"
+	fi
+}
+
+wait_for() {
+	local secs=$1 what=$2 end
+	shift 2
+	end=$((SECONDS + secs))
+	until "$@" >/dev/null 2>&1; do
+		[ $SECONDS -lt $end ] || fail "$what: not within ${secs}s"
+		sleep 0.1
+	done
+}
+
+xlb_lb() {
+	topo_xlb "$P" "$@"
+}
+
+in_ns() {
+	local role=$1
+	shift
+	topo_in "$P" "$role" "$@"
+}
+
+names() {
+	local role=$1
+	shift
+	in_ns "$role" "$XLB_TOOLS/nameclient" "$@"
+}
+
+count_of() {
+	echo "$1" | awk -v n="$2" '$1 == n { c = $2 } END { print c + 0 }'
+}
+
+vip_ready() {
+	local role=$1
+	shift
+	wait_for 5 "first answer from ${*: -2:1} port ${*: -1}" names "$role" -n 1 -w 500 -T 1 "$@"
+}
+
+bg() {
+	local role=$1 out=$2
+	shift 2
+	# nsenter execs CMD: $! is CMD itself, so signals reach it.
+	nsenter --net="/run/netns/$P-$role" "$@" >"$out" 2>&1 &
+	BG_PID=$!
+	BG_PIDS+=("$BG_PID")
+}
+
+list_json() {
+	xlb_lb list --json
+}
+
+# The configuration part of `xlb list --json`: counters, ids (an implementation
+# detail of slot allocation) and agent-driven health left out, lists sorted.
+list_config() {
+	xlb_lb list --json | jq -S '.vips |= (map(del(.id) | .backends |=
+		(map(del(.id, .active_flows, .health, .last_probe, .rt_us)) | sort_by(.addr)))
+		| sort_by(.vip))'
+}
+
+lib_cleanup() {
+	local pid
+	set +e
+	for pid in "${BG_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	for pid in "${BG_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null
+	done
+	topo_down "$P"
+	[ -n "$TMP" ] && rm -rf "$TMP"
+}
+
+topo_setup() {
+	[ "$(id -u)" = 0 ] || skip "needs root (namespaces, XDP)"
+	command -v jq >/dev/null || skip "needs jq"
+	[ -x "$XLB" ] || fail "$XLB not built (make)"
+	trap lib_cleanup EXIT
+	trap 'exit 130' INT TERM
+	TMP=$(mktemp -d /tmp/xlb-test.XXXXXX)
+	topo_up "$P" "${1:-3}" "${2:-2}" || fail "topology $P could not be built"
+	topo_xlb_attach "$P" || fail "xlb could not be attached in topology $P"
+}
