@@ -247,7 +247,7 @@ topo_xlb_attach() {
 }
 
 topo_down() {
-	local p=$1 b ns
+	local p=$1 b ns pids
 	[ -n "$p" ] || return 0
 	if [ -e "/run/netns/$p-lb" ]; then
 		topo_xlb "$p" detach "$p-lb" >/dev/null 2>&1
@@ -260,7 +260,12 @@ topo_down() {
 		topo_server_stop "$p" "$b"
 	done
 	for ns in /run/netns/"$p"-*; do
-		[ -e "$ns" ] && ip netns del "${ns##*/}"
+		[ -e "$ns" ] || continue
+		# Anything still running in our namespace is ours (a server whose
+		# pid file is gone, a client of a test that was interrupted).
+		pids=$(ip netns pids "${ns##*/}" 2>/dev/null)
+		[ -n "$pids" ] && kill $pids 2>/dev/null
+		ip netns del "${ns##*/}"
 	done
 	# Last resort: pins outlive their interface and their namespace.
 	rm -rf "/sys/fs/bpf/xlb/$p-lb" /sys/fs/bpf/xlb/decap/"$p"-* 2>/dev/null

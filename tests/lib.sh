@@ -132,7 +132,7 @@ topo_setup() {
 	command -v jq >/dev/null || skip "needs jq"
 	[ -x "$XLB" ] || fail "$XLB not built (make)"
 	trap lib_cleanup EXIT
-	trap 'exit 130' INT TERM
+	trap 'exit 130' INT TERM HUP PIPE
 	TMP=$(mktemp -d /tmp/xlb-test.XXXXXX)
 	topo_up "$P" "${1:-3}" "${2:-2}" || fail "topology $P could not be built"
 	topo_xlb_attach "$P" || fail "xlb could not be attached in topology $P"

@@ -109,3 +109,20 @@ test_cli_rejects_missing_instance_and_non_root() {
 	expect_bad 1 "bpf" list
 	BAD_MODE=
 }
+
+# `restore` applies a file as one change: a bad line anywhere leaves the
+# configuration as it was, even the good lines before it.
+test_cli_restore_bad_file_changes_nothing() {
+	local f
+	cli_setup
+	f=$TMP/bad-syntax.conf
+	printf 'xlb vip add %s:80/tcp\nxlb backend add %s:80/tcp %s\nxlb vip add %s:80/sctp\n' \
+		"${TOPO_VIPS4[4]}" "${TOPO_VIPS4[4]}" "$B2" "${TOPO_VIPS4[5]}" >"$f"
+	expect_bad "1|2" "sctp" restore "$f"
+	f=$TMP/bad-state.conf
+	# The file is the whole configuration: the same backend twice in it is an error.
+	printf 'xlb vip add %s:80/tcp\nxlb backend add %s:80/tcp %s\nxlb backend add %s:80/tcp %s\n' \
+		"${TOPO_VIPS4[4]}" "${TOPO_VIPS4[4]}" "$B2" "${TOPO_VIPS4[4]}" "$B2" >"$f"
+	expect_bad 1 "$B2" restore "$f"
+	expect_bad 1 "$TMP/nosuch.conf" restore "$TMP/nosuch.conf"
+}

@@ -42,6 +42,12 @@ test_save_detach_attach_restore_same_config_and_flows() {
 	conf=$TMP/xlb.conf
 	xlb_lb save >"$conf"
 	echo "saved: $(wc -l <"$conf") lines"
+	# One xlb command per line (comments allowed).
+	if grep -v '^#' "$conf" | grep -v '^xlb ' | grep -q .; then
+		fail "save: expected only \"xlb ...\" lines, got: $(grep -v '^#' "$conf" | grep -v '^xlb ')"
+	fi
+	grep -q "^xlb backend drain $VIP4:80/tcp $(topo_addr4 b4)\$" "$conf" ||
+		fail "save: expected the drain of b4, got: $(cat "$conf")"
 
 	xlb_lb detach "$P-lb"
 	[ ! -e "/sys/fs/bpf/xlb/$P-lb" ] || fail "pins of $P-lb left after detach: $(ls "/sys/fs/bpf/xlb/$P-lb")"
