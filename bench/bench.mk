@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: GPL-2.0
+# Benchmarks (issue 6). `make bench` installs the bench packages, builds the
+# floors and the measuring programs into $(BUILD)/bench/, runs bench/run.sh
+# (every benchmark, raw JSON in bench/results/) and bench/report (writes
+# docs/BENCHMARKS.md and docs/bench/*.png). `make bench QUICK=1` is the short
+# run. Nothing here is part of `all` or `make test`.
+
+BENCH_DIR   := $(BUILD)/bench
+BENCH_BPF   := floor_pass floor_tx sink gen
+BENCH_SKELS := $(BENCH_BPF:%=$(BENCH_DIR)/%.skel.h)
+BENCH_BINS  := $(addprefix $(BENCH_DIR)/,pktcost liverate cpbench httpd)
+BENCH_HDRS  := $(wildcard bench/*.h)
+# Only the table builder: the benchmarks must not break when the CLI's library changes.
+BENCH_LIB   := $(BUILD)/user/lib/maglev.o
+
+.PHONY: bench bench-build
+
+bench:
+	@scripts/deps.sh --bench
+	@$(MAKE) --no-print-directory all bench-build
+	@BUILD=$(BUILD) QUICK=$(QUICK) bench/run.sh
+	@bench/report
+
+bench-build: $(BENCH_BINS)
+
+$(BENCH_DIR)/%.bpf.o: bench/%.bpf.c
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BENCH_DIR)/%.skel.h: $(BENCH_DIR)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@
+
+$(BENCH_DIR)/benchlib.o: bench/benchlib.c $(BENCH_HDRS) $(USER_HDRS) $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BENCH_DIR)/pktcost $(BENCH_DIR)/liverate: $(BENCH_DIR)/%: bench/%.c $(BENCH_DIR)/benchlib.o \
+		$(BENCH_LIB) $(SKELS) $(BENCH_SKELS) $(BENCH_HDRS) $(USER_HDRS)
+	$(CC) $(CPPFLAGS) -I$(BENCH_DIR) $(CFLAGS) $< $(BENCH_DIR)/benchlib.o $(BENCH_LIB) -o $@ $(LDLIBS)
+
+$(BENCH_DIR)/cpbench: bench/cpbench.c $(BENCH_LIB) $(USER_HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $< $(BENCH_LIB) -o $@ $(LDLIBS)
+
+$(BENCH_DIR)/httpd: bench/httpd.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $< -o $@

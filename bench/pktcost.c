@@ -1,0 +1,516 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-packet cost (issue 6, part 1). Loads xlb's balancer and the two floor
+ * programs in this process, configures xlb through its map fds, and times
+ * single BPF_PROG_TEST_RUN calls (repeat = 1: the kernel's repeat loop
+ * would re-run on the frame the previous run already encapsulated) with
+ * ingress_ifindex set to the bench veth, whose gateway is a permanent
+ * neighbour, so bpf_fib_lookup succeeds and every VIP packet is really
+ * encapsulated (the action is checked on every call).
+ *
+ * A group is one load of xlb with one configuration. Each repetition of a
+ * group times floor (b), floor (a) and every case, `calls` calls each, and
+ * keeps each median; a figure is the median (min, max) of those over the
+ * repetitions, and its ratio is taken per repetition against floor (b) of
+ * the same repetition. Writes one JSON document to stdout.
+ *
+ * Run inside the namespace bench/run.sh makes: nsenter --net=... pktcost.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "benchlib.h"
+#include "xlb.skel.h"
+#include "floor_pass.skel.h"
+#include "floor_tx.skel.h"
+
+#define BACKENDS_DEFAULT	10
+#define CLIENT_PORT_BITS	14		/* flow j: client j >> 14, port 1024 + low bits */
+#define CLIENT_PORT_BASE	1024
+#define NEW_CLIENT_BASE		(1u << 20)	/* new flows' clients never meet tracked ones */
+#define CT_BATCH		65536
+#define SPREAD_FLOWS		100000		/* tracked flows the VIP and backend curves spread over */
+#define VIP_TABLE_SMALL		1021		/* table of each VIP in the VIP curve (prime) */
+#define DPORT_HTTP		80
+#define DPORT_DNS		53
+#define DPORT_OTHER		8080
+/* VIP tables inserted per batch: their fds stay open until then (a 20k fd limit here). */
+#define VIP_CHUNK		4096
+
+enum kind {
+	K_FIXED,	/* the same frame every call */
+	K_TRACKED,	/* a random one of `flows` pre-tracked flows over `vips` VIPs */
+	K_NEW,		/* a 5-tuple never seen before, every call */
+};
+
+enum prog { P_XLB, P_FLOOR_A, P_FLOOR_B };
+
+struct ccase {
+	const char *name;
+	enum prog prog;
+	enum kind kind;
+	struct bench_flow flow;		/* K_FIXED: the frame; others: the template */
+	int expect;			/* XDP action every call must return */
+	double *rep_ns;			/* per repetition: median ns */
+	__u64 misses;			/* K_TRACKED: calls that were new flows after all */
+};
+
+struct group {
+	const char *name;
+	const char *dim;		/* the curve it belongs to, "" for the base table */
+	double x;			/* its value on that curve */
+	__u32 vips, be_per_vip, table_size, flows;
+	__u64 ct_size;
+	struct ccase cases[16];
+	int ncases;
+	double setup_s;
+};
+
+static struct {
+	int calls, reps, quick, ifindex;
+	struct floor_pass_bpf *fa;
+	struct floor_tx_bpf *fb;
+	__u64 rng, new_seq;
+	__u32 *samples;
+	int first_group;
+} g;
+
+static __u64 rnd(void)
+{
+	g.rng ^= g.rng << 13;
+	g.rng ^= g.rng >> 7;
+	g.rng ^= g.rng << 17;
+	return g.rng;
+}
+
+/* Tracked flow j of a curve: its client, port and VIP (IPv4 TCP to port 80). */
+static void tracked_flow(__u32 j, __u32 vips, struct bench_flow *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->family = XLB_AF_INET;
+	f->proto = IPPROTO_TCP;
+	f->tcp_flags = BENCH_TCP_ACK;
+	bench_client4(j >> CLIENT_PORT_BITS, f->src);
+	f->sport = CLIENT_PORT_BASE + (j & ((1u << CLIENT_PORT_BITS) - 1));
+	bench_vip4(j % vips, f->dst);
+	f->dport = DPORT_HTTP;
+}
+
+static void new_flow(struct bench_flow *f, __u32 vips)
+{
+	__u64 k = g.new_seq++;
+
+	bench_client4(NEW_CLIENT_BASE + (k >> CLIENT_PORT_BITS), f->src);
+	f->sport = CLIENT_PORT_BASE + (k & ((1u << CLIENT_PORT_BITS) - 1));
+	bench_vip4(k % vips, f->dst);
+}
+
+static int prog_fd(struct xlb_bpf *skel, enum prog p)
+{
+	switch (p) {
+	case P_FLOOR_A:
+		return bpf_program__fd(g.fa->progs.floor_pass);
+	case P_FLOOR_B:
+		return bpf_program__fd(g.fb->progs.floor_tx);
+	default:
+		return bpf_program__fd(skel->progs.xlb_balance);
+	}
+}
+
+static __u64 new_flows_total(struct xlb_bpf *skel, __u32 vips)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct xlb_counters *c = calloc(ncpu, sizeof(*c));
+	__u64 sum = 0;
+
+	for (__u32 v = 0; v < vips; v++) {
+		if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.vip_stats), &v, c))
+			continue;
+		for (int i = 0; i < ncpu; i++)
+			sum += c[i].new_flows;
+	}
+	free(c);
+	return sum;
+}
+
+static double time_case(struct xlb_bpf *skel, struct group *gr, struct ccase *c)
+{
+	unsigned char frame[BENCH_FRAME_MAX];
+	struct bench_flow f = c->flow;
+	int fd = prog_fd(skel, c->prog), act, n = 0;
+	size_t len = bench_frame(&f, frame);
+	__u64 before = 0;
+
+	if (c->kind == K_TRACKED)
+		before = new_flows_total(skel, gr->vips);
+	for (int i = 0; i < g.calls; i++) {
+		long ns;
+
+		if (c->kind == K_TRACKED) {
+			tracked_flow(rnd() % gr->flows, gr->vips, &f);
+			len = bench_frame(&f, frame);
+		} else if (c->kind == K_NEW) {
+			/* The base table's other VIPs are of other kinds: new flows go to VIP 0. */
+			new_flow(&f, *gr->dim ? gr->vips : 1);
+			len = bench_frame(&f, frame);
+		}
+		ns = bench_run_once(fd, g.ifindex, frame, len, &act, NULL);
+		if (ns < 0)
+			bench_die("%s/%s: test run failed: %s", gr->name, c->name, strerror(errno));
+		if (act != c->expect)
+			bench_die("%s/%s: action %d, expected %d", gr->name, c->name, act, c->expect);
+		g.samples[n++] = ns;
+	}
+	if (c->kind == K_TRACKED)
+		c->misses += new_flows_total(skel, gr->vips) - before;
+	return bench_median_u32(g.samples, n);
+}
+
+static void add_case(struct group *gr, const char *name, enum prog p, enum kind k,
+		     const struct bench_flow *f, int expect)
+{
+	struct ccase *c = &gr->cases[gr->ncases++];
+
+	c->name = name;
+	c->prog = p;
+	c->kind = k;
+	c->flow = *f;
+	c->expect = expect;
+	c->rep_ns = calloc(g.reps, sizeof(double));
+}
+
+static struct bench_flow flow4(__u32 vip, __u8 proto, __u16 dport, __u8 flags)
+{
+	struct bench_flow f = { .family = XLB_AF_INET, .proto = proto, .tcp_flags = flags,
+				.sport = CLIENT_PORT_BASE, .dport = dport };
+
+	bench_client4(0, f.src);
+	bench_vip4(vip, f.dst);
+	return f;
+}
+
+static struct bench_flow flow6(__u32 vip)
+{
+	struct bench_flow f = { .family = XLB_AF_INET6, .proto = IPPROTO_TCP,
+				.tcp_flags = BENCH_TCP_ACK, .sport = CLIENT_PORT_BASE,
+				.dport = DPORT_HTTP };
+
+	bench_client6(0, f.src);
+	bench_vip6(vip, f.dst);
+	return f;
+}
+
+static void vip_key4(__u32 i, __u8 proto, __u16 port, struct xlb_vip_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	bench_vip4(i, k->addr);
+	k->port = htons(port);
+	k->proto = proto;
+	k->family = XLB_AF_INET;
+}
+
+static void must(int err, const char *what)
+{
+	if (err)
+		bench_die("%s: %s", what, strerror(err < 0 ? -err : err));
+}
+
+/* The base table: one VIP of each kind, 10 backends each, default sizes. */
+static void setup_base(struct xlb_bpf *skel, struct group *gr)
+{
+	struct xlb_vip_key k;
+	struct bench_flow f;
+	__u32 n = BACKENDS_DEFAULT;
+
+	vip_key4(0, IPPROTO_TCP, DPORT_HTTP, &k);
+	must(bench_xlb_vip(skel, &k, 0, XLB_TABLE_SIZE_DEFAULT, XLB_AF_INET, 0, n, NULL), "vip 0");
+	memset(&k, 0, sizeof(k));
+	bench_vip6(0, k.addr);
+	k.port = htons(DPORT_HTTP);
+	k.proto = IPPROTO_TCP;
+	k.family = XLB_AF_INET6;
+	must(bench_xlb_vip(skel, &k, 1, XLB_TABLE_SIZE_DEFAULT, XLB_AF_INET6, n, n, NULL), "vip 1");
+	vip_key4(1, IPPROTO_TCP, DPORT_HTTP, &k);
+	must(bench_xlb_vip(skel, &k, 2, XLB_TABLE_SIZE_DEFAULT, XLB_AF_INET6, 2 * n, n, NULL), "vip 2");
+	vip_key4(2, IPPROTO_UDP, DPORT_DNS, &k);
+	must(bench_xlb_vip(skel, &k, 3, XLB_TABLE_SIZE_DEFAULT, XLB_AF_INET, 3 * n, n, NULL), "vip 3");
+	vip_key4(3, IPPROTO_TCP, 0, &k);
+	must(bench_xlb_vip(skel, &k, 4, XLB_TABLE_SIZE_DEFAULT, XLB_AF_INET, 4 * n, n, NULL), "vip 4");
+
+	f = flow4(200, IPPROTO_TCP, DPORT_HTTP, BENCH_TCP_ACK);
+	add_case(gr, "non_vip", P_XLB, K_FIXED, &f, XDP_PASS);
+	f = flow4(0, IPPROTO_TCP, DPORT_HTTP, BENCH_TCP_ACK);
+	add_case(gr, "tcp4_tracked", P_XLB, K_FIXED, &f, XDP_TX);
+	f = flow6(0);
+	add_case(gr, "tcp6_tracked", P_XLB, K_FIXED, &f, XDP_TX);
+	f = flow4(1, IPPROTO_TCP, DPORT_HTTP, BENCH_TCP_ACK);
+	add_case(gr, "4in6_tracked", P_XLB, K_FIXED, &f, XDP_TX);
+	f = flow4(2, IPPROTO_UDP, DPORT_DNS, 0);
+	add_case(gr, "udp_tracked", P_XLB, K_FIXED, &f, XDP_TX);
+	f = flow4(3, IPPROTO_TCP, DPORT_OTHER, BENCH_TCP_ACK);
+	add_case(gr, "allports_tracked", P_XLB, K_FIXED, &f, XDP_TX);
+	f = flow4(0, IPPROTO_TCP, DPORT_HTTP, BENCH_TCP_SYN);
+	add_case(gr, "new_syn", P_XLB, K_NEW, &f, XDP_TX);
+	f.tcp_flags = BENCH_TCP_ACK;
+	add_case(gr, "new_nonsyn", P_XLB, K_NEW, &f, XDP_TX);
+}
+
+/* Curves: gr->vips VIPs of gr->be_per_vip backends, gr->flows tracked flows over them. */
+static void setup_curve(struct xlb_bpf *skel, struct group *gr)
+{
+	int ct = bpf_map__fd(skel->maps.conntrack);
+	struct xlb_flow_key *keys = calloc(CT_BATCH, sizeof(*keys));
+	struct xlb_flow *vals = calloc(CT_BATCH, sizeof(*vals));
+	struct bench_flow f;
+	struct timespec ts;
+	__u64 now;
+	__u32 j, n = 0;
+
+	__u32 *ids = calloc(VIP_CHUNK, sizeof(*ids));
+	int *inners = calloc(VIP_CHUNK, sizeof(*inners));
+	struct xlb_vip_key *vkeys = calloc(VIP_CHUNK, sizeof(*vkeys));
+	struct xlb_vip *vvals = calloc(VIP_CHUNK, sizeof(*vvals));
+	__u32 c = 0;
+
+	for (__u32 v = 0; v < gr->vips; v++) {
+		vip_key4(v, IPPROTO_TCP, DPORT_HTTP, &vkeys[c]);
+		ids[c] = v;
+		vvals[c] = (struct xlb_vip){ .id = v, .table_size = gr->table_size,
+					     .sched = XLB_SCHED_MAGLEV };
+		must(bench_xlb_vip(skel, &vkeys[c], v, gr->table_size, XLB_AF_INET,
+				   v * gr->be_per_vip, gr->be_per_vip, &inners[c]), "curve vip");
+		if (++c < VIP_CHUNK && v + 1 < gr->vips)
+			continue;
+		must(bench_xlb_commit(skel, c, ids, inners, vkeys, vvals), "commit vips");
+		while (c)
+			close(inners[--c]);
+	}
+	free(ids);
+	free(inners);
+	free(vkeys);
+	free(vvals);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	/* Track the flows as the data path would have: each on a backend of its VIP. */
+	for (j = 0; j < gr->flows; j++) {
+		__u32 v = j % gr->vips;
+
+		tracked_flow(j, gr->vips, &f);
+		bench_flow_key(&f, &keys[n]);
+		vals[n].vip_id = v;
+		vals[n].backend_id = v * gr->be_per_vip + j % gr->be_per_vip;
+		vals[n].last_seen_ns = now;
+		if (++n == CT_BATCH || j + 1 == gr->flows) {
+			__u32 count = n;
+
+			must(bpf_map_update_batch(ct, keys, vals, &count, NULL), "conntrack batch");
+			n = 0;
+		}
+	}
+	free(keys);
+	free(vals);
+
+	tracked_flow(0, gr->vips, &f);
+	add_case(gr, "hit", P_XLB, K_TRACKED, &f, XDP_TX);
+	f.tcp_flags = BENCH_TCP_SYN;
+	add_case(gr, "miss_syn", P_XLB, K_NEW, &f, XDP_TX);
+	f.tcp_flags = BENCH_TCP_ACK;
+	add_case(gr, "miss_nonsyn", P_XLB, K_NEW, &f, XDP_TX);
+}
+
+static struct xlb_bpf *load_xlb(struct group *gr)
+{
+	struct xlb_bpf *skel = xlb_bpf__open();
+	__u32 be = gr->vips * gr->be_per_vip;
+
+	if (!skel)
+		bench_die("open xlb skeleton: %s", strerror(errno));
+	bpf_map__set_max_entries(skel->maps.conntrack, gr->ct_size);
+	if (gr->vips > XLB_MAX_VIPS) {
+		bpf_map__set_max_entries(skel->maps.vips, gr->vips);
+		bpf_map__set_max_entries(skel->maps.tables, gr->vips);
+		bpf_map__set_max_entries(skel->maps.vip_stats, gr->vips);
+		bpf_map__set_max_entries(skel->maps.vip_config, gr->vips);
+	}
+	if (be > XLB_MAX_BACKENDS) {
+		bpf_map__set_max_entries(skel->maps.backends, be);
+		bpf_map__set_max_entries(skel->maps.backend_stats, be);
+		bpf_map__set_max_entries(skel->maps.backend_active, be);
+		bpf_map__set_max_entries(skel->maps.health, be);
+	}
+	if (xlb_bpf__load(skel))
+		bench_die("load xlb: %s", strerror(errno));
+	must(bench_xlb_sources(skel), "config");
+	return skel;
+}
+
+static void print_stat(const char *key, double *v, int n)
+{
+	double *tmp = malloc(n * sizeof(*tmp));
+	struct bench_stat s;
+
+	memcpy(tmp, v, n * sizeof(*tmp));
+	s = bench_summary(tmp, n);
+	printf("\"%s\":{\"med\":%.2f,\"min\":%.2f,\"max\":%.2f}", key, s.med, s.min, s.max);
+	free(tmp);
+}
+
+static void run_group(struct group *gr, int base)
+{
+	struct bench_flow fl = flow4(0, IPPROTO_TCP, DPORT_HTTP, BENCH_TCP_ACK);
+	double t0 = bench_now(), *ratio = calloc(g.reps, sizeof(double));
+	struct xlb_bpf *skel;
+
+	if (!gr->ct_size)
+		gr->ct_size = XLB_CT_SIZE;
+	add_case(gr, "floor_b", P_FLOOR_B, K_FIXED, &fl, XDP_TX);
+	add_case(gr, "floor_a", P_FLOOR_A, K_FIXED, &fl, XDP_PASS);
+	skel = load_xlb(gr);
+	if (base)
+		setup_base(skel, gr);
+	else
+		setup_curve(skel, gr);
+	gr->setup_s = bench_now() - t0;
+	fprintf(stderr, "pktcost: %s%s%g: set up in %.1f s\n", gr->name, *gr->dim ? " " : "",
+		gr->x, gr->setup_s);
+
+	/*
+	 * One untimed pass: tracks the fixed flows, warms every path, and
+	 * proves that what xlb sends is really encapsulated.
+	 */
+	for (int i = 0; i < gr->ncases; i++) {
+		struct ccase *c = &gr->cases[i];
+		unsigned char frame[BENCH_FRAME_MAX];
+		size_t len = bench_frame(&c->flow, frame), out;
+		int act;
+
+		if (c->kind != K_FIXED)
+			continue;
+		if (bench_run_once(prog_fd(skel, c->prog), g.ifindex, frame, len, &act, &out) < 0)
+			bench_die("%s/%s: warm-up run failed", gr->name, c->name);
+		if (c->prog == P_XLB && c->expect == XDP_TX && out <= len)
+			bench_die("%s/%s: sent %zu bytes for %zu: not encapsulated", gr->name,
+				  c->name, out, len);
+	}
+	for (int r = 0; r < g.reps; r++)
+		for (int i = 0; i < gr->ncases; i++)
+			gr->cases[i].rep_ns[r] = time_case(skel, gr, &gr->cases[i]);
+
+	printf("%s{\"group\":\"%s\",\"dim\":\"%s\",\"x\":%g,\"vips\":%u,\"backends_per_vip\":%u,"
+	       "\"table_size\":%u,\"tracked_flows\":%u,\"conntrack_size\":%llu,\"setup_s\":%.2f,"
+	       "\"cases\":[", g.first_group ? "" : ",", gr->name, gr->dim, gr->x, gr->vips,
+	       gr->be_per_vip, gr->table_size, gr->flows, (unsigned long long)gr->ct_size,
+	       gr->setup_s);
+	g.first_group = 0;
+	for (int i = 0; i < gr->ncases; i++) {
+		struct ccase *c = &gr->cases[i];
+
+		for (int r = 0; r < g.reps; r++)
+			ratio[r] = c->rep_ns[r] / gr->cases[0].rep_ns[r];
+		printf("%s{\"name\":\"%s\",", i ? "," : "", c->name);
+		print_stat("ns", c->rep_ns, g.reps);
+		putchar(',');
+		print_stat("ratio_b", ratio, g.reps);
+		printf(",\"tracked_misses\":%llu}", (unsigned long long)c->misses);
+	}
+	printf("]}\n");
+	fflush(stdout);
+	xlb_bpf__destroy(skel);
+	free(ratio);
+}
+
+static void curve(const char *dim, double x, __u32 vips, __u32 bpv, __u32 table, __u32 flows)
+{
+	struct group gr = { .name = "curve", .dim = dim, .x = x, .vips = vips,
+			    .be_per_vip = bpv, .table_size = table, .flows = flows };
+	/* Room for the tracked flows and for every new flow the miss cases insert. */
+	__u64 inserts = 2ULL * g.calls * g.reps + 1024;
+
+	gr.ct_size = flows + flows / 4 + inserts;
+	run_group(&gr, 0);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "quick", no_argument, NULL, 'q' },
+		{ "calls", required_argument, NULL, 'c' },
+		{ "reps", required_argument, NULL, 'r' },
+		{ "only", required_argument, NULL, 'o' },
+		{},
+	};
+	struct group base = { .name = "base", .dim = "", .vips = 5,
+			      .be_per_vip = BACKENDS_DEFAULT, .table_size = XLB_TABLE_SIZE_DEFAULT };
+	const char *only = "";
+	int opt;
+
+	g.calls = 100000;
+	g.reps = 5;
+	g.rng = 0x9e3779b97f4a7c15ULL;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'q':
+			g.quick = 1;
+			g.calls = 10000;
+			break;
+		case 'c':
+			g.calls = atoi(optarg);
+			break;
+		case 'r':
+			g.reps = atoi(optarg);
+			break;
+		case 'o':
+			only = optarg;
+			break;
+		default:
+			fprintf(stderr, "usage: pktcost [--quick] [--calls N] [--reps N] [--only base|vips|backends|flows]\n");
+			return 2;
+		}
+	}
+	if (g.calls < 1 || g.reps < 1)
+		bench_die("--calls and --reps must be positive");
+	g.ifindex = if_nametoindex(BENCH_IFACE);
+	if (!g.ifindex)
+		bench_die("no interface %s: run inside the bench namespace (bench/run.sh)",
+			  BENCH_IFACE);
+	g.samples = calloc(g.calls, sizeof(*g.samples));
+	g.fa = floor_pass_bpf__open_and_load();
+	g.fb = floor_tx_bpf__open_and_load();
+	if (!g.fa || !g.fb)
+		bench_die("load floors: %s", strerror(errno));
+	g.first_group = 1;
+
+	printf("{\"calls\":%d,\"reps\":%d,\"quick\":%s,\"groups\":[\n", g.calls, g.reps,
+	       g.quick ? "true" : "false");
+	if (!*only || !strcmp(only, "base"))
+		run_group(&base, 1);
+	if (!*only || !strcmp(only, "vips")) {
+		curve("vips", 1, 1, BACKENDS_DEFAULT, VIP_TABLE_SMALL, SPREAD_FLOWS);
+		curve("vips", 1000, 1000, BACKENDS_DEFAULT, VIP_TABLE_SMALL, SPREAD_FLOWS);
+		curve("vips", 100000, 100000, BACKENDS_DEFAULT, VIP_TABLE_SMALL, SPREAD_FLOWS);
+	}
+	if (!*only || !strcmp(only, "backends")) {
+		curve("backends", 10, 1, 10, XLB_TABLE_SIZE_DEFAULT, SPREAD_FLOWS);
+		curve("backends", 1000, 1, 1000, XLB_TABLE_SIZE_DEFAULT, SPREAD_FLOWS);
+	}
+	if (!*only || !strcmp(only, "flows")) {
+		curve("flows", 1000, 1, BACKENDS_DEFAULT, XLB_TABLE_SIZE_DEFAULT, 1000);
+		curve("flows", 100000, 1, BACKENDS_DEFAULT, XLB_TABLE_SIZE_DEFAULT, 100000);
+		curve("flows", 1000000, 1, BACKENDS_DEFAULT, XLB_TABLE_SIZE_DEFAULT, 1000000);
+		if (!g.quick)
+			curve("flows", 10000000, 1, BACKENDS_DEFAULT, XLB_TABLE_SIZE_DEFAULT,
+			      10000000);
+	}
+	printf("]}\n");
+	floor_pass_bpf__destroy(g.fa);
+	floor_tx_bpf__destroy(g.fb);
+	return 0;
+}
