@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xlb backend add|weight|drain|undrain|del VIP ADDR. An IPv4 VIP takes IPv4
+ * backends (IPIP) and IPv6 ones (4-in-6); an IPv6 VIP only IPv6 backends.
+ * Drained backends get no new flows but keep their tracked ones; deleted
+ * ones lose their tracked flows to live backends (model_commit).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "xlb.h"
+#include "util.h"
+
+const char backend_usage[] =
+	"usage: xlb backend add VIP ADDR [--weight N]      (N 1..1000, default 1)\n"
+	"       xlb backend weight VIP ADDR N\n"
+	"       xlb backend drain|undrain|del VIP ADDR\n";
+
+static bool parse_weight(const char *s, __u16 *w)
+{
+	__u32 v;
+
+	if (!parse_u32(s, 1, XLB_WEIGHT_MAX, &v)) {
+		xlb_err("invalid weight \"%s\": must be 1 to %d", s, XLB_WEIGHT_MAX);
+		return false;
+	}
+	*w = v;
+	return true;
+}
+
+/* VIP and ADDR of argv[1], argv[2]: the VIP must exist; *b is the backend or NULL. */
+static int vip_and_addr(struct model *m, int argc, char **argv, int nargs, struct m_vip **v,
+			struct xlb_addr *a, struct m_backend **b)
+{
+	const char *why;
+
+	if (argc < 3) {
+		xlb_err("backend %s needs a VIP and a backend address", argv[0]);
+		return XLB_EXIT_USAGE;
+	}
+	if (argc > nargs) {
+		xlb_err("unexpected argument \"%s\"", argv[nargs]);
+		return XLB_EXIT_USAGE;
+	}
+	if (!addr_parse(argv[2], a, &why)) {
+		xlb_err("invalid backend address \"%s\": %s", argv[2], why);
+		return XLB_EXIT_USAGE;
+	}
+	*v = vip_arg(m, argv[1]);
+	if (!*v)
+		return XLB_EXIT_FAIL;
+	*b = model_backend(m, (*v)->v.id, a);
+	return XLB_EXIT_OK;
+}
+
+static int backend_add(struct model *m, int argc, char **argv)
+{
+	struct xlb_addr a;
+	struct m_backend *b;
+	struct m_vip *v;
+	__u16 weight = 1;
+	int ret;
+
+	if (argc == 5 && !strcmp(argv[3], "--weight")) {
+		if (!parse_weight(argv[4], &weight))
+			return XLB_EXIT_USAGE;
+		argc = 3;
+	} else if (argc > 3) {
+		xlb_err("unexpected argument \"%s\" (backend add VIP ADDR [--weight N])", argv[3]);
+		return XLB_EXIT_USAGE;
+	}
+	ret = vip_and_addr(m, argc, argv, 3, &v, &a, &b);
+	if (ret)
+		return ret;
+	if (v->key.family == XLB_AF_INET6 && a.family == XLB_AF_INET) {
+		xlb_err("backend %s is IPv4 but VIP %s is IPv6: IPv6 cannot be carried in IPv4",
+			argv[2], argv[1]);
+		return XLB_EXIT_FAIL;
+	}
+	if (b && !(m->restoring && !b->seen)) {
+		xlb_err("backend %s already exists in %s", argv[2], argv[1]);
+		return XLB_EXIT_FAIL;
+	}
+	if (!b) {
+		b = model_backend_add(m, v->v.id, &a);
+		if (!b)
+			return XLB_EXIT_FAIL;
+	}
+	/* restore re-declares an existing one: the file says all but health. */
+	b->seen = true;
+	b->be.weight = weight;
+	b->be.flags &= ~XLB_BE_F_DRAINED;
+	if (a.family == XLB_AF_INET ? !m->config.src4 : addr_is_zero(m->config.src6))
+		xlb_warn("no IPv%d source address configured: packets to %s are dropped until "
+			 "`xlb attach IFACE --source ADDR`", a.family, argv[2]);
+	return XLB_EXIT_OK;
+}
+
+static int backend_existing(struct model *m, int argc, char **argv, int nargs,
+			    struct m_backend **b)
+{
+	struct xlb_addr a;
+	struct m_vip *v;
+	int ret = vip_and_addr(m, argc, argv, nargs, &v, &a, b);
+
+	if (ret)
+		return ret;
+	if (!*b) {
+		xlb_err("unknown backend %s in %s", argv[2], argv[1]);
+		return XLB_EXIT_FAIL;
+	}
+	return XLB_EXIT_OK;
+}
+
+static int backend_weight(struct model *m, int argc, char **argv)
+{
+	struct m_backend *b;
+	__u16 w;
+	int ret;
+
+	if (argc != 4) {
+		xlb_err("usage: xlb backend weight VIP ADDR N");
+		return XLB_EXIT_USAGE;
+	}
+	if (!parse_weight(argv[3], &w))
+		return XLB_EXIT_USAGE;
+	ret = backend_existing(m, argc, argv, 4, &b);
+	if (ret)
+		return ret;
+	b->be.weight = w;
+	return XLB_EXIT_OK;
+}
+
+static int backend_flag(struct model *m, int argc, char **argv, bool drain)
+{
+	struct m_backend *b;
+	int ret = backend_existing(m, argc, argv, 3, &b);
+
+	if (ret)
+		return ret;
+	if (drain)
+		b->be.flags |= XLB_BE_F_DRAINED;
+	else
+		b->be.flags &= ~XLB_BE_F_DRAINED;
+	return XLB_EXIT_OK;
+}
+
+static int backend_drain(struct model *m, int argc, char **argv)
+{
+	return backend_flag(m, argc, argv, true);
+}
+
+static int backend_undrain(struct model *m, int argc, char **argv)
+{
+	return backend_flag(m, argc, argv, false);
+}
+
+static int backend_del(struct model *m, int argc, char **argv)
+{
+	struct m_backend *b;
+	int ret = backend_existing(m, argc, argv, 3, &b);
+
+	if (ret)
+		return ret;
+	model_backend_del(m, b);
+	return XLB_EXIT_OK;
+}
+
+const struct verb backend_verbs[] = {
+	{ "add", backend_add },
+	{ "weight", backend_weight },
+	{ "drain", backend_drain },
+	{ "undrain", backend_undrain },
+	{ "del", backend_del },
+	{ NULL },
+};

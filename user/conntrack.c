@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xlb conntrack list|count|flush|set: the tracked flows, and their idle
+ * timeouts (which the agent enforces; the LRU evicts only when full).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "xlb.h"
+#include "ct.h"
+#include "out.h"
+#include "util.h"
+
+const char conntrack_usage[] =
+	"usage: xlb conntrack list [--json] [VIP]\n"
+	"       xlb conntrack count [--json]\n"
+	"       xlb conntrack flush [VIP] [--backend ADDR]\n"
+	"       xlb conntrack set [--tcp-timeout 900s] [--fin-timeout 120s] [--udp-timeout 300s]\n";
+
+struct ct_filter {
+	const struct model *m;
+	const struct m_vip *vip;	/* NULL: every VIP */
+	struct xlb_addr backend;	/* family 0: every backend */
+	__u64 now;			/* CLOCK_MONOTONIC ns, the clock of last_seen_ns */
+	bool print;
+};
+
+static bool ct_match(const struct ct_filter *f, const struct xlb_flow *fl)
+{
+	const struct xlb_backend *be = NULL;
+
+	if (f->vip && fl->vip_id != f->vip->v.id)
+		return false;
+	if (!f->backend.family)
+		return true;
+	for (size_t i = 0; i < f->m->nbes && !be; i++)
+		if (f->m->bes[i].id == fl->backend_id)
+			be = &f->m->bes[i].be;
+	return be && be->family == f->backend.family &&
+	       !memcmp(be->addr, f->backend.a, sizeof(be->addr));
+}
+
+static void ct_print(const struct ct_filter *f, const struct xlb_flow_key *k,
+		     const struct xlb_flow *fl)
+{
+	char vip[XLB_VIP_STRLEN] = "?", client[XLB_VIP_STRLEN], backend[XLB_ADDR_STRLEN] = "?";
+	const struct m_vip *v = model_vip_by_id(f->m, fl->vip_id);
+
+	if (v)
+		vip_fmt(&v->key, vip, sizeof(vip));
+	for (size_t i = 0; i < f->m->nbes; i++)
+		if (f->m->bes[i].id == fl->backend_id)
+			addr_fmt(f->m->bes[i].be.addr, f->m->bes[i].be.family, backend,
+				 sizeof(backend));
+	addr_port_fmt(k->src, k->family, k->sport, client, sizeof(client));
+	out_obj_open(NULL);
+	out_str("vip", "%-30s", vip);
+	out_str("client", " %-30s", client);
+	out_str("backend", " -> %-24s", backend);
+	out_str("proto", " %s", proto_name(k->proto));
+	out_u64("idle_s", " idle %llus", f->now > fl->last_seen_ns ?
+					     (f->now - fl->last_seen_ns) / 1000000000ULL : 0);
+	out_bool("closing", NULL, fl->flags & XLB_FLOW_F_CLOSING);
+	out_text("%s\n", fl->flags & XLB_FLOW_F_CLOSING ? " closing" : "");
+	out_obj_close();
+}
+
+static bool ct_visit(const struct xlb_flow_key *k, const struct xlb_flow *fl, void *arg)
+{
+	struct ct_filter *f = arg;
+
+	if (!ct_match(f, fl))
+		return false;
+	if (f->print) {
+		ct_print(f, k, fl);
+		return false;
+	}
+	return true;	/* flush */
+}
+
+/* Open the instance, load the model and parse [VIP] [--backend ADDR]. */
+static int ct_setup(int argc, char **argv, bool backend_ok, struct xlb_inst *in,
+		    struct model *m, struct ct_filter *f)
+{
+	const char *why, *v;
+
+	memset(f, 0, sizeof(*f));
+	if (inst_open(opts.iface, false, in))
+		return XLB_EXIT_FAIL;
+	if (model_load(in, m)) {
+		xlb_err("cannot read the configuration of %s", in->iface);
+		inst_close(in);
+		return XLB_EXIT_FAIL;
+	}
+	f->m = m;
+	f->now = now_mono_ns();
+	for (int i = 1; i < argc; i++) {
+		if (backend_ok && !strcmp(argv[i], "--backend")) {
+			if (!(v = next_arg(&i, argc, argv, "--backend")))
+				goto usage;
+			if (!addr_parse(v, &f->backend, &why)) {
+				xlb_err("invalid backend address \"%s\": %s", v, why);
+				goto usage;
+			}
+		} else if (!f->vip && argv[i][0] != '-') {
+			f->vip = vip_arg(m, argv[i]);
+			if (!f->vip) {
+				model_free(m);
+				inst_close(in);
+				return XLB_EXIT_FAIL;
+			}
+		} else {
+			xlb_err("unexpected argument \"%s\"", argv[i]);
+			goto usage;
+		}
+	}
+	return XLB_EXIT_OK;
+usage:
+	model_free(m);
+	inst_close(in);
+	return XLB_EXIT_USAGE;
+}
+
+static int ct_list(int argc, char **argv)
+{
+	struct ct_filter f;
+	struct xlb_inst in;
+	struct model m;
+	int ret = ct_setup(argc, argv, false, &in, &m, &f);
+
+	if (ret)
+		return ret;
+	f.print = true;
+	out_arr_open(NULL);
+	if (ct_walk(in.fd[XLB_M_CONNTRACK], ct_visit, &f, NULL, NULL))
+		ret = XLB_EXIT_FAIL;
+	out_arr_close();
+	out_done();
+	model_free(&m);
+	inst_close(&in);
+	return ret;
+}
+
+static int ct_count(int argc, char **argv)
+{
+	struct xlb_inst in;
+	__u64 n = 0;
+
+	if (argc > 1) {
+		xlb_err("unexpected argument \"%s\"", argv[1]);
+		return XLB_EXIT_USAGE;
+	}
+	if (inst_open(opts.iface, false, &in))
+		return XLB_EXIT_FAIL;
+	if (ct_walk(in.fd[XLB_M_CONNTRACK], NULL, NULL, &n, NULL)) {
+		xlb_err("cannot read the conntrack map of %s", in.iface);
+		inst_close(&in);
+		return XLB_EXIT_FAIL;
+	}
+	out_obj_open(NULL);
+	out_u64("count", "%llu\n", n);
+	out_obj_close();
+	out_done();
+	inst_close(&in);
+	return XLB_EXIT_OK;
+}
+
+static int ct_flush(int argc, char **argv)
+{
+	struct ct_filter f;
+	struct xlb_inst in;
+	struct model m;
+	__u64 n = 0;
+	int ret = ct_setup(argc, argv, true, &in, &m, &f);
+
+	if (ret)
+		return ret;
+	if (ct_walk(in.fd[XLB_M_CONNTRACK], ct_visit, &f, NULL, &n)) {
+		xlb_err("cannot read the conntrack map of %s", in.iface);
+		ret = XLB_EXIT_FAIL;
+	} else {
+		printf("flushed %llu flows\n", (unsigned long long)n);
+	}
+	model_free(&m);
+	inst_close(&in);
+	return ret;
+}
+
+static int ct_set(struct model *m, int argc, char **argv)
+{
+	struct xlb_ctl ctl = m->ctl;
+
+	for (int i = 1; i < argc; i++) {
+		const char *flag = argv[i], *v = next_arg(&i, argc, argv, flag);
+		__u32 ms, *dst;
+
+		if (!v)
+			return XLB_EXIT_USAGE;
+		if (!strcmp(flag, "--tcp-timeout"))
+			dst = &ctl.ct_timeout_tcp_s;
+		else if (!strcmp(flag, "--fin-timeout"))
+			dst = &ctl.ct_timeout_fin_s;
+		else if (!strcmp(flag, "--udp-timeout"))
+			dst = &ctl.ct_timeout_udp_s;
+		else {
+			xlb_err("unknown option \"%s\" for conntrack set", flag);
+			return XLB_EXIT_USAGE;
+		}
+		if (!parse_duration_ms(v, 1000, 7 * 24 * 3600 * 1000U, &ms)) {
+			xlb_err("invalid %s \"%s\": must be 1s to 7 days", flag, v);
+			return XLB_EXIT_USAGE;
+		}
+		*dst = ms / 1000;
+	}
+	m->ctl = ctl;
+	return XLB_EXIT_OK;
+}
+
+const struct verb conntrack_verbs[] = {
+	{ "list", NULL, ct_list },
+	{ "count", NULL, ct_count },
+	{ "flush", NULL, ct_flush },
+	{ "set", ct_set },
+	{ NULL },
+};

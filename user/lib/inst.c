@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Finding, opening and locking a balancer instance's pinned maps (see inst.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+
+#include "inst.h"
+#include "util.h"
+
+const char *const xlb_map_names[XLB_M_COUNT] = {
+	[XLB_M_VIPS] = "vips",
+	[XLB_M_TABLES] = "tables",
+	[XLB_M_BACKENDS] = "backends",
+	[XLB_M_BACKEND_ACTIVE] = "backend_active",
+	[XLB_M_CONNTRACK] = "conntrack",
+	[XLB_M_CONFIG] = "config",
+	[XLB_M_VIP_STATS] = "vip_stats",
+	[XLB_M_BACKEND_STATS] = "backend_stats",
+	[XLB_M_REASONS] = "reasons",
+	[XLB_M_VIP_CONFIG] = "vip_config",
+	[XLB_M_CTL] = "ctl",
+	[XLB_M_HEALTH] = "health",
+};
+
+int need_root(void)
+{
+	if (geteuid() != 0) {
+		xlb_err("permission denied: xlb must run as root");
+		return -1;
+	}
+	return 0;
+}
+
+int bpffs_ensure(void)
+{
+	struct statfs st;
+
+	if (statfs(XLB_BPFFS, &st) == 0 && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mount("bpf", XLB_BPFFS, "bpf", 0, NULL)) {
+		xlb_err("no bpffs at %s and mounting one failed: %s", XLB_BPFFS, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void pin_dir(const char *root, const char *iface, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s", root, iface);
+}
+
+static bool is_instance(const char *name)
+{
+	char path[256];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s/vips", XLB_PIN_ROOT, name);
+	return stat(path, &st) == 0;
+}
+
+int inst_pick(const char *iface, char *name, size_t len)
+{
+	struct dirent *de;
+	int found = 0;
+	DIR *d;
+
+	if (need_root() || bpffs_ensure())
+		return -1;
+	if (iface) {
+		if (!is_instance(iface)) {
+			xlb_err("interface \"%s\" is not attached (no %s/%s)", iface, XLB_PIN_ROOT, iface);
+			return -1;
+		}
+		snprintf(name, len, "%s", iface);
+		return 0;
+	}
+	d = opendir(XLB_PIN_ROOT);
+	/* Pins are machine-wide; only interfaces of this network namespace count. */
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || !is_instance(de->d_name) || !if_nametoindex(de->d_name))
+			continue;
+		if (found++) {
+			closedir(d);
+			xlb_err("several interfaces are attached: pick one with -i IFACE");
+			return -1;
+		}
+		snprintf(name, len, "%s", de->d_name);
+	}
+	if (d)
+		closedir(d);
+	if (!found) {
+		xlb_err("no interface is attached (xlb attach IFACE)");
+		return -1;
+	}
+	return 0;
+}
+
+int inst_lock(const char *iface)
+{
+	char path[128];
+	int fd;
+
+	mkdir(XLB_LOCK_DIR, 0755);
+	snprintf(path, sizeof(path), "%s/%s.lock", XLB_LOCK_DIR, iface);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || flock(fd, LOCK_EX)) {
+		xlb_err("cannot lock %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int inst_open(const char *iface, bool lock, struct xlb_inst *in)
+{
+	char path[256];
+
+	memset(in, 0, sizeof(*in));
+	in->lock_fd = -1;
+	for (int i = 0; i < XLB_M_COUNT; i++)
+		in->fd[i] = -1;
+	if (inst_pick(iface, in->iface, sizeof(in->iface)))
+		return -1;
+	pin_dir(XLB_PIN_ROOT, in->iface, in->dir, sizeof(in->dir));
+	if (lock && (in->lock_fd = inst_lock(in->iface)) < 0)
+		return -1;
+	for (int i = 0; i < XLB_M_COUNT; i++) {
+		snprintf(path, sizeof(path), "%s/%s", in->dir, xlb_map_names[i]);
+		in->fd[i] = bpf_obj_get(path);
+		if (in->fd[i] < 0) {
+			xlb_err("cannot open pinned map %s: %s (attach again to repair)", path,
+				strerror(errno));
+			inst_close(in);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void inst_close(struct xlb_inst *in)
+{
+	for (int i = 0; i < XLB_M_COUNT; i++)
+		if (in->fd[i] >= 0)
+			close(in->fd[i]);
+	if (in->lock_fd >= 0)
+		close(in->lock_fd);
+	in->lock_fd = -1;
+}
+
+int pin_dir_remove(const char *dir)
+{
+	char path[512];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	return rmdir(dir) ? -errno : 0;
+}

@@ -1,0 +1,565 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Loading, editing and committing an instance's configuration (see model.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "model.h"
+#include "maglev.h"
+#include "ct.h"
+#include "nl.h"
+#include "util.h"
+
+#define BITS_WORDS(n) (((n) + 63) / 64)
+
+/* ---- loading ---- */
+
+static int load_backends(const struct xlb_inst *in, struct model *m)
+{
+	struct xlb_backend *vals = calloc(XLB_MAX_BACKENDS, sizeof(*vals));
+	__u32 *keys = calloc(XLB_MAX_BACKENDS, sizeof(*keys));
+	__u32 count = XLB_MAX_BACKENDS, out_batch;
+	int err = 0;
+
+	m->bes = calloc(1, sizeof(*m->bes));
+	if (!vals || !keys || !m->bes) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* One syscall for the whole array: this runs for every command. */
+	if (bpf_map_lookup_batch(in->fd[XLB_M_BACKENDS], NULL, &out_batch, keys, vals, &count,
+				 NULL) && errno != ENOENT) {
+		err = -errno;
+		goto out;
+	}
+	for (__u32 i = 0; i < count; i++) {
+		struct m_backend *nb;
+
+		if (!(vals[i].flags & XLB_BE_F_USED))
+			continue;
+		nb = realloc(m->bes, (m->nbes + 1) * sizeof(*nb));
+		if (!nb) {
+			err = -ENOMEM;
+			goto out;
+		}
+		m->bes = nb;
+		memset(&m->bes[m->nbes], 0, sizeof(*nb));
+		m->bes[m->nbes].id = keys[i];
+		m->bes[m->nbes].be = vals[i];
+		m->nbes++;
+	}
+out:
+	free(vals);
+	free(keys);
+	return err;
+}
+
+int model_load(const struct xlb_inst *in, struct model *m)
+{
+	struct xlb_vip_key key, next, *prev = NULL;
+	__u32 zero = 0;
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	m->vips = calloc(1, sizeof(*m->vips));
+	if (!m->vips)
+		return -ENOMEM;
+	while (bpf_map_get_next_key(in->fd[XLB_M_VIPS], prev, &next) == 0) {
+		struct m_vip *nv = realloc(m->vips, (m->nvips + 1) * sizeof(*nv)), *v;
+
+		if (!nv)
+			return -ENOMEM;
+		m->vips = nv;
+		v = &m->vips[m->nvips];
+		memset(v, 0, sizeof(*v));
+		v->key = next;
+		if (bpf_map_lookup_elem(in->fd[XLB_M_VIPS], &next, &v->v))
+			continue;	/* deleted under us: not part of the state */
+		bpf_map_lookup_elem(in->fd[XLB_M_VIP_CONFIG], &v->v.id, &v->cfg);
+		m->nvips++;
+		key = next;
+		prev = &key;
+	}
+	err = load_backends(in, m);
+	if (err)
+		return err;
+	bpf_map_lookup_elem(in->fd[XLB_M_CONFIG], &zero, &m->config);
+	bpf_map_lookup_elem(in->fd[XLB_M_CTL], &zero, &m->ctl);
+	return 0;
+}
+
+int model_copy(const struct model *src, struct model *dst)
+{
+	*dst = *src;
+	dst->vips = malloc((src->nvips + 1) * sizeof(*dst->vips));
+	dst->bes = malloc((src->nbes + 1) * sizeof(*dst->bes));
+	if (!dst->vips || !dst->bes)
+		return -ENOMEM;
+	memcpy(dst->vips, src->vips, src->nvips * sizeof(*dst->vips));
+	memcpy(dst->bes, src->bes, src->nbes * sizeof(*dst->bes));
+	return 0;
+}
+
+void model_free(struct model *m)
+{
+	free(m->vips);
+	free(m->bes);
+	m->vips = NULL;
+	m->bes = NULL;
+	m->nvips = m->nbes = 0;
+}
+
+/* ---- queries and edits ---- */
+
+struct m_vip *model_vip(const struct model *m, const struct xlb_vip_key *k)
+{
+	for (size_t i = 0; i < m->nvips; i++)
+		if (!memcmp(&m->vips[i].key, k, sizeof(*k)))
+			return &m->vips[i];
+	return NULL;
+}
+
+struct m_vip *model_vip_by_id(const struct model *m, __u32 id)
+{
+	for (size_t i = 0; i < m->nvips; i++)
+		if (m->vips[i].v.id == id)
+			return &m->vips[i];
+	return NULL;
+}
+
+struct m_backend *model_backend(const struct model *m, __u32 vip_id, const struct xlb_addr *a)
+{
+	for (size_t i = 0; i < m->nbes; i++) {
+		const struct xlb_backend *be = &m->bes[i].be;
+
+		if (be->vip_id == vip_id && be->family == a->family &&
+		    !memcmp(be->addr, a->a, sizeof(be->addr)))
+			return &m->bes[i];
+	}
+	return NULL;
+}
+
+static struct m_backend *backend_by_id(const struct model *m, __u32 id)
+{
+	for (size_t i = 0; i < m->nbes; i++)
+		if (m->bes[i].id == id)
+			return &m->bes[i];
+	return NULL;
+}
+
+struct m_vip *model_vip_add(struct model *m, const struct xlb_vip_key *k)
+{
+	__u64 used[BITS_WORDS(XLB_MAX_VIPS)] = {};
+	struct m_vip *nv, *v;
+	__u32 id;
+
+	for (size_t i = 0; i < m->nvips; i++)
+		used[m->vips[i].v.id / 64] |= 1ULL << (m->vips[i].v.id % 64);
+	for (id = 0; id < XLB_MAX_VIPS; id++)
+		if (!(used[id / 64] & (1ULL << (id % 64))))
+			break;
+	if (id == XLB_MAX_VIPS) {
+		xlb_err("no room for another VIP (at most %d)", XLB_MAX_VIPS);
+		return NULL;
+	}
+	nv = realloc(m->vips, (m->nvips + 1) * sizeof(*nv));
+	if (!nv) {
+		xlb_err("out of memory");
+		return NULL;
+	}
+	m->vips = nv;
+	v = &m->vips[m->nvips++];
+	memset(v, 0, sizeof(*v));
+	v->key = *k;
+	v->seen = true;
+	v->v.id = id;
+	v->v.table_size = XLB_TABLE_SIZE_DEFAULT;
+	v->v.sched = XLB_SCHED_MAGLEV;
+	v->cfg.check = XLB_CHECK_TCP;
+	v->cfg.interval_ms = 2000;
+	v->cfg.timeout_ms = 1000;
+	v->cfg.rise = 2;
+	v->cfg.fall = 3;
+	return v;
+}
+
+struct m_backend *model_backend_add(struct model *m, __u32 vip_id, const struct xlb_addr *a)
+{
+	static __u64 used[BITS_WORDS(XLB_MAX_BACKENDS)];
+	struct m_backend *nb, *b;
+	__u32 id = XLB_BACKEND_NONE;
+
+	memset(used, 0, sizeof(used));
+	for (size_t i = 0; i < m->nbes; i++)
+		used[m->bes[i].id / 64] |= 1ULL << (m->bes[i].id % 64);
+	/* Round robin from the cursor: a freed slot is reused as late as possible. */
+	for (__u32 n = 0; n < XLB_MAX_BACKENDS; n++) {
+		__u32 cand = (m->ctl.next_backend_id + n) % XLB_MAX_BACKENDS;
+
+		if (!(used[cand / 64] & (1ULL << (cand % 64)))) {
+			id = cand;
+			break;
+		}
+	}
+	if (id == XLB_BACKEND_NONE) {
+		xlb_err("no room for another backend (at most %d)", XLB_MAX_BACKENDS);
+		return NULL;
+	}
+	nb = realloc(m->bes, (m->nbes + 1) * sizeof(*nb));
+	if (!nb) {
+		xlb_err("out of memory");
+		return NULL;
+	}
+	m->bes = nb;
+	b = &m->bes[m->nbes++];
+	memset(b, 0, sizeof(*b));
+	b->id = id;
+	b->seen = true;
+	memcpy(b->be.addr, a->a, sizeof(b->be.addr));
+	b->be.family = a->family;
+	b->be.flags = XLB_BE_F_USED;
+	b->be.weight = 1;
+	b->be.vip_id = vip_id;
+	m->ctl.next_backend_id = (id + 1) % XLB_MAX_BACKENDS;
+	return b;
+}
+
+void model_backend_del(struct model *m, struct m_backend *b)
+{
+	size_t i = b - m->bes;
+
+	memmove(b, b + 1, (m->nbes - i - 1) * sizeof(*b));
+	m->nbes--;
+}
+
+void model_vip_del(struct model *m, struct m_vip *v)
+{
+	size_t i = v - m->vips;
+	__u32 id = v->v.id;
+
+	for (size_t j = m->nbes; j-- > 0;)
+		if (m->bes[j].be.vip_id == id)
+			model_backend_del(m, &m->bes[j]);
+	memmove(v, v + 1, (m->nvips - i - 1) * sizeof(*v));
+	m->nvips--;
+}
+
+void model_drop_unseen(struct model *m)
+{
+	for (size_t j = m->nbes; j-- > 0;)
+		if (!m->bes[j].seen)
+			model_backend_del(m, &m->bes[j]);
+	for (size_t i = m->nvips; i-- > 0;)
+		if (!m->vips[i].seen)
+			model_vip_del(m, &m->vips[i]);
+}
+
+bool backend_eligible(const struct xlb_backend *be)
+{
+	return (be->flags & (XLB_BE_F_USED | XLB_BE_F_DRAINED | XLB_BE_F_DOWN)) == XLB_BE_F_USED &&
+	       be->weight;
+}
+
+const char *vip_state(const struct model *m, const struct m_vip *v)
+{
+	bool any = false;
+
+	if (v->v.flags & XLB_VIP_F_ALL_DOWN)
+		return "all_down";
+	for (size_t i = 0; i < m->nbes && !any; i++)
+		any = m->bes[i].be.vip_id == v->v.id && backend_eligible(&m->bes[i].be);
+	return any ? "ok" : "empty";
+}
+
+/* Derived state: a VIP whose every backend is down drops instead of looking further. */
+static void model_finalize(struct model *m)
+{
+	for (size_t i = 0; i < m->nvips; i++) {
+		struct m_vip *v = &m->vips[i];
+		size_t n = 0, down = 0;
+
+		for (size_t j = 0; j < m->nbes; j++) {
+			if (m->bes[j].be.vip_id != v->v.id)
+				continue;
+			n++;
+			down += !!(m->bes[j].be.flags & XLB_BE_F_DOWN);
+		}
+		if (n && down == n)
+			v->v.flags |= XLB_VIP_F_ALL_DOWN;
+		else
+			v->v.flags &= ~XLB_VIP_F_ALL_DOWN;
+	}
+}
+
+/* ---- committing ---- */
+
+/* The table's inputs, in id order: what decides whether it must be rebuilt. */
+static size_t table_inputs(const struct model *m, const struct m_vip *v,
+			   struct maglev_backend *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->nbes; i++) {
+		const struct m_backend *b = &m->bes[i];
+
+		if (b->be.vip_id != v->v.id)
+			continue;
+		if (out) {
+			memset(&out[n], 0, sizeof(out[n]));
+			out[n].id = b->id;
+			memcpy(out[n].addr, b->be.addr, sizeof(out[n].addr));
+			out[n].family = b->be.family;
+			out[n].weight = backend_eligible(&b->be) ? b->be.weight : 0;
+		}
+		n++;
+	}
+	return n;
+}
+
+static bool table_changed(const struct model *om, const struct m_vip *ov,
+			  const struct model *nm, const struct m_vip *nv)
+{
+	size_t on = table_inputs(om, ov, NULL), nn = table_inputs(nm, nv, NULL);
+	struct maglev_backend *a, *b;
+	bool changed = true;
+
+	if (on != nn || ov->v.table_size != nv->v.table_size ||
+	    (ov->v.sched == XLB_SCHED_WRR) != (nv->v.sched == XLB_SCHED_WRR))
+		return true;
+	a = calloc(on + 1, sizeof(*a));
+	b = calloc(nn + 1, sizeof(*b));
+	if (a && b) {
+		table_inputs(om, ov, a);
+		table_inputs(nm, nv, b);
+		changed = memcmp(a, b, on * sizeof(*a)) != 0;
+	}
+	free(a);
+	free(b);
+	return changed;
+}
+
+static __u32 *slot_keys(void)
+{
+	static __u32 *keys;
+
+	if (!keys) {
+		keys = malloc(XLB_TABLE_SIZE_MAX * sizeof(*keys));
+		for (__u32 i = 0; keys && i < XLB_TABLE_SIZE_MAX; i++)
+			keys[i] = i;
+	}
+	return keys;
+}
+
+/* Build the VIP's table into a new map and swap it in with one update. */
+static int table_install(const struct xlb_inst *in, const struct model *m, const struct m_vip *v)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP);
+	__u32 size = v->v.table_size, count = size, *table, *keys = slot_keys();
+	size_t n = table_inputs(m, v, NULL);
+	struct maglev_backend *in_be = calloc(n + 1, sizeof(*in_be));
+	int fd = -1, err;
+
+	table = malloc(size * sizeof(*table));
+	if (!in_be || !table || !keys) {
+		err = -ENOMEM;
+		goto out;
+	}
+	table_inputs(m, v, in_be);
+	err = v->v.sched == XLB_SCHED_WRR ? wrr_build(in_be, n, size, table)
+					  : maglev_build(in_be, n, size, table);
+	if (err)
+		goto out;
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_table", sizeof(__u32), sizeof(__u32), size,
+			    &opts);
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (bpf_map_update_batch(fd, keys, table, &count, NULL) ||
+	    bpf_map_update_elem(in->fd[XLB_M_TABLES], &v->v.id, &fd, BPF_ANY))
+		err = -errno;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(table);
+	free(in_be);
+	return err;
+}
+
+static void zero_percpu(int fd, __u32 key, size_t value_size)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	void *zero;
+
+	if (ncpu <= 0)
+		return;
+	zero = calloc(ncpu, value_size);
+	if (zero)
+		bpf_map_update_elem(fd, &key, zero, BPF_ANY);
+	free(zero);
+}
+
+struct purge {
+	__u64 vips[BITS_WORDS(XLB_MAX_VIPS)];
+	__u64 bes[BITS_WORDS(XLB_MAX_BACKENDS)];
+	bool any;
+};
+
+static bool bit(const __u64 *set, __u32 i, __u32 max)
+{
+	return i < max && (set[i / 64] & (1ULL << (i % 64)));
+}
+
+static bool purge_visit(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
+{
+	const struct purge *p = arg;
+
+	return bit(p->vips, f->vip_id, XLB_MAX_VIPS) ||
+	       bit(p->bes, f->backend_id, XLB_MAX_BACKENDS);
+}
+
+#define TRY(expr)						\
+	do {							\
+		if (expr) {					\
+			err = -errno;				\
+			what = #expr;				\
+			goto fail;				\
+		}						\
+	} while (0)
+
+static int apply(const struct xlb_inst *in, const struct model *old, const struct model *new,
+		 const char **whatp)
+{
+	struct purge *p = calloc(1, sizeof(*p));
+	const char *what = "";
+	__u32 zero = 0;
+	__u64 zero64 = 0;
+	int err = 0;
+
+	if (!p)
+		return -ENOMEM;
+	/* 1. Backend slots: new ones start from zeroed counters. */
+	for (size_t i = 0; i < new->nbes; i++) {
+		const struct m_backend *b = &new->bes[i];
+		const struct m_backend *o = backend_by_id(old, b->id);
+		struct xlb_health h = {};
+
+		if (o && !memcmp(&o->be, &b->be, sizeof(b->be)))
+			continue;
+		if (!o || o->be.vip_id != b->be.vip_id) {
+			zero_percpu(in->fd[XLB_M_BACKEND_STATS], b->id, sizeof(struct xlb_counters));
+			TRY(bpf_map_update_elem(in->fd[XLB_M_BACKEND_ACTIVE], &b->id, &zero64, BPF_ANY));
+			TRY(bpf_map_update_elem(in->fd[XLB_M_HEALTH], &b->id, &h, BPF_ANY));
+		}
+		TRY(bpf_map_update_elem(in->fd[XLB_M_BACKENDS], &b->id, &b->be, BPF_ANY));
+	}
+	/* 2. VIPs: table, settings, then the VIP itself. */
+	for (size_t i = 0; i < new->nvips; i++) {
+		const struct m_vip *v = &new->vips[i];
+		const struct m_vip *o = model_vip(old, &v->key);
+
+		if (!o || o->v.id != v->v.id) {
+			zero_percpu(in->fd[XLB_M_VIP_STATS], v->v.id, sizeof(struct xlb_counters));
+			err = table_install(in, new, v);
+			if (err) {
+				what = "table";
+				goto fail;
+			}
+			TRY(bpf_map_update_elem(in->fd[XLB_M_VIP_CONFIG], &v->v.id, &v->cfg, BPF_ANY));
+			TRY(bpf_map_update_elem(in->fd[XLB_M_VIPS], &v->key, &v->v, BPF_ANY));
+			continue;
+		}
+		if (table_changed(old, o, new, v)) {
+			err = table_install(in, new, v);
+			if (err) {
+				what = "table";
+				goto fail;
+			}
+		}
+		if (memcmp(&o->v, &v->v, sizeof(v->v)))
+			TRY(bpf_map_update_elem(in->fd[XLB_M_VIPS], &v->key, &v->v, BPF_ANY));
+		if (memcmp(&o->cfg, &v->cfg, sizeof(v->cfg)))
+			TRY(bpf_map_update_elem(in->fd[XLB_M_VIP_CONFIG], &v->v.id, &v->cfg, BPF_ANY));
+	}
+	/* 3. Removed VIPs: stop matching first, then free the table. */
+	for (size_t i = 0; i < old->nvips; i++) {
+		const struct m_vip *o = &old->vips[i];
+		const struct m_vip *v = model_vip(new, &o->key);
+		struct xlb_vip_config cfg = {};
+
+		if (v && v->v.id == o->v.id)
+			continue;
+		if (!v)
+			bpf_map_delete_elem(in->fd[XLB_M_VIPS], &o->key);
+		if (!model_vip_by_id(new, o->v.id)) {
+			bpf_map_delete_elem(in->fd[XLB_M_TABLES], &o->v.id);
+			bpf_map_update_elem(in->fd[XLB_M_VIP_CONFIG], &o->v.id, &cfg, BPF_ANY);
+		}
+		p->vips[o->v.id / 64] |= 1ULL << (o->v.id % 64);
+		p->any = true;
+	}
+	/* 4. Removed backends: the tables no longer name them; free the slot. */
+	for (size_t i = 0; i < old->nbes; i++) {
+		const struct m_backend *o = &old->bes[i];
+		const struct m_backend *b = backend_by_id(new, o->id);
+		struct xlb_backend none = {};
+
+		if (b && b->be.vip_id == o->be.vip_id)
+			continue;
+		if (!b)
+			TRY(bpf_map_update_elem(in->fd[XLB_M_BACKENDS], &o->id, &none, BPF_ANY));
+		p->bes[o->id / 64] |= 1ULL << (o->id % 64);
+		p->any = true;
+	}
+	TRY(bpf_map_update_elem(in->fd[XLB_M_CTL], &zero, &new->ctl, BPF_ANY));
+	TRY(bpf_map_update_elem(in->fd[XLB_M_CONFIG], &zero, &new->config, BPF_ANY));
+	/* 5. Their tracked flows re-hash to live backends on their next packet. */
+	if (p->any)
+		ct_walk(in->fd[XLB_M_CONNTRACK], purge_visit, p, NULL, NULL);
+	free(p);
+	return 0;
+fail:
+	free(p);
+	*whatp = what;
+	return err;
+}
+
+int model_commit(const struct xlb_inst *in, const struct model *old, struct model *new)
+{
+	const char *what = "", *ignored;
+	int err;
+
+	model_finalize(new);
+	err = apply(in, old, new, &what);
+	if (!err) {
+		model_ensure_neighbours(new, old);
+		return 0;
+	}
+	xlb_err("updating the maps of %s failed (%s): %s; change undone", in->iface, what,
+		strerror(-err));
+	apply(in, new, old, &ignored);
+	return -1;
+}
+
+void model_ensure_neighbours(const struct model *m, const struct model *old)
+{
+	char buf[XLB_ADDR_STRLEN];
+
+	for (size_t i = 0; i < m->nbes; i++) {
+		const struct xlb_backend *be = &m->bes[i].be;
+		const struct m_backend *o = old ? backend_by_id(old, m->bes[i].id) : NULL;
+		int err;
+
+		if (o && o->be.vip_id == be->vip_id)
+			continue;
+		err = nl_neigh_ensure(be->family, be->addr, NULL);
+		if (err) {
+			addr_fmt(be->addr, be->family, buf, sizeof(buf));
+			xlb_warn("no route to backend %s (%s): its packets go to the kernel",
+				 buf, strerror(-err));
+		}
+	}
+}

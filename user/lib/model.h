@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The configuration of one instance as a plain in-memory model. Every
+ * change works the same way: load the model from the pinned maps, apply
+ * the verb(s) to a copy (all validation happens here, nothing is written),
+ * then commit the difference in an order a packet can never catch half
+ * done: new backend slots before the tables that name them, a new table
+ * before the VIP that uses it, a VIP removed before its table, tables
+ * swapped before a removed backend's slot is cleared.
+ */
+#ifndef XLB_MODEL_H
+#define XLB_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "xlb_abi.h"
+#include "addr.h"
+#include "inst.h"
+
+struct m_vip {
+	struct xlb_vip_key key;
+	struct xlb_vip v;
+	struct xlb_vip_config cfg;
+	bool seen;		/* restore: named by the file being applied */
+};
+
+struct m_backend {
+	__u32 id;
+	struct xlb_backend be;
+	bool seen;
+};
+
+struct model {
+	struct m_vip *vips;
+	size_t nvips;
+	struct m_backend *bes;
+	size_t nbes;
+	struct xlb_config config;
+	struct xlb_ctl ctl;
+	/*
+	 * restore: a VIP or backend that exists but is not yet `seen` is
+	 * re-declared by an add (keeping its id, so its flows stay), and one
+	 * never seen is removed at the end.
+	 */
+	bool restoring;
+};
+
+int model_load(const struct xlb_inst *in, struct model *m);
+int model_copy(const struct model *src, struct model *dst);
+void model_free(struct model *m);
+
+struct m_vip *model_vip(const struct model *m, const struct xlb_vip_key *k);
+struct m_vip *model_vip_by_id(const struct model *m, __u32 id);
+struct m_backend *model_backend(const struct model *m, __u32 vip_id, const struct xlb_addr *a);
+/* Adds with a free id and defaults; NULL (message printed) when full. */
+struct m_vip *model_vip_add(struct model *m, const struct xlb_vip_key *k);
+struct m_backend *model_backend_add(struct model *m, __u32 vip_id, const struct xlb_addr *a);
+/* Removes the VIP and every backend of it. */
+void model_vip_del(struct model *m, struct m_vip *v);
+void model_backend_del(struct model *m, struct m_backend *b);
+/* restore: drop what the file did not name. */
+void model_drop_unseen(struct model *m);
+
+/* Backends of a VIP that take new flows (used, not drained, not down). */
+bool backend_eligible(const struct xlb_backend *be);
+/* "ok", "empty" (no backend takes new flows) or "all_down". */
+const char *vip_state(const struct model *m, const struct m_vip *v);
+
+/*
+ * Write @new over what @old loaded. Prints one line and returns -1 on
+ * failure, after putting @old back as well as it can.
+ */
+int model_commit(const struct xlb_inst *in, const struct model *old, struct model *new);
+
+/*
+ * Keep the kernel resolving each backend's next hop (bpf_fib_lookup needs
+ * it): every backend of @m, or with @old only those @old did not have.
+ */
+void model_ensure_neighbours(const struct model *m, const struct model *old);
+
+#endif

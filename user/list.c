@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xlb list: every VIP with its settings and state, and every backend with
+ * weight, drain and health state, active flows and the agent's last probe.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+
+#include "xlb.h"
+#include "out.h"
+#include "util.h"
+
+const char *sched_name(__u8 s);
+const char *check_name(__u8 c);
+
+const char *health_name(const struct xlb_backend *be, const struct xlb_health *h)
+{
+	if (be->flags & XLB_BE_F_DOWN)
+		return "down";
+	return h->state == XLB_HEALTH_UP ? "up" : h->state == XLB_HEALTH_DOWN ? "down" : "unknown";
+}
+
+static void list_backend(const struct xlb_inst *in, const struct m_backend *b)
+{
+	char addr[XLB_ADDR_STRLEN], when[32];
+	struct xlb_health h = {};
+	__u64 active = 0;
+
+	bpf_map_lookup_elem(in->fd[XLB_M_BACKEND_ACTIVE], &b->id, &active);
+	bpf_map_lookup_elem(in->fd[XLB_M_HEALTH], &b->id, &h);
+	addr_fmt(b->be.addr, b->be.family, addr, sizeof(addr));
+	out_obj_open(NULL);
+	out_str("addr", "    %-24s", addr);
+	out_u64("id", NULL, b->id);
+	out_u64("weight", " weight %-4llu", b->be.weight);
+	out_bool("drained", NULL, b->be.flags & XLB_BE_F_DRAINED);
+	out_text(" %-7s", b->be.flags & XLB_BE_F_DRAINED ? "drained" : "active");
+	out_str("health", " health %-7s", health_name(&b->be, &h));
+	out_u64("active_flows", " flows %-6llu", active);
+	if (h.last_probe_ns) {
+		time_t t = h.last_probe_ns / 1000000000ULL;
+
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+		out_str("last_probe", " probed %s", when);
+	} else {
+		out_null("last_probe", " probed never");
+	}
+	out_u64("rt_us", b->be.rt_us ? " rt %lluus" : NULL, b->be.rt_us);
+	out_text("\n");
+	out_obj_close();
+}
+
+static void list_vip(const struct xlb_inst *in, const struct model *m, const struct m_vip *v)
+{
+	char vip[XLB_VIP_STRLEN];
+
+	vip_fmt(&v->key, vip, sizeof(vip));
+	out_obj_open(NULL);
+	out_str("vip", "  %s", vip);
+	out_u64("id", NULL, v->v.id);
+	out_str("sched", "  sched %s", sched_name(v->v.sched));
+	out_u64("table_size", "  table %llu", v->v.table_size);
+	out_str("state", "  state %s", vip_state(m, v));
+	out_obj_open("check");
+	out_str("type", "  check %s", check_name(v->cfg.check));
+	out_str("path", v->cfg.check == XLB_CHECK_HTTP ? ":%s" : NULL, v->cfg.path);
+	out_u64("interval_ms", " every %llums", v->cfg.interval_ms);
+	out_u64("timeout_ms", " timeout %llums", v->cfg.timeout_ms);
+	out_u64("rise", " rise %llu", v->cfg.rise);
+	out_u64("fall", " fall %llu", v->cfg.fall);
+	out_obj_close();
+	out_text("\n");
+	out_arr_open("backends");
+	for (size_t i = 0; i < m->nbes; i++)
+		if (m->bes[i].be.vip_id == v->v.id)
+			list_backend(in, &m->bes[i]);
+	out_arr_close();
+	out_obj_close();
+}
+
+/* VIPs in a stable order (by id): the order the maps hand them out is a hash's. */
+static int by_id(const void *a, const void *b)
+{
+	const struct m_vip *x = a, *y = b;
+
+	return x->v.id < y->v.id ? -1 : x->v.id > y->v.id;
+}
+
+int do_list(int argc, char **argv)
+{
+	struct xlb_inst in;
+	struct model m;
+
+	if (argc > 0) {
+		if (is_help(argv[0])) {
+			puts("usage: xlb list [--json]");
+			return XLB_EXIT_OK;
+		}
+		xlb_err("unexpected argument \"%s\" (xlb list [--json])", argv[0]);
+		return XLB_EXIT_USAGE;
+	}
+	if (inst_open(opts.iface, false, &in))
+		return XLB_EXIT_FAIL;
+	if (model_load(&in, &m)) {
+		xlb_err("cannot read the configuration of %s", in.iface);
+		inst_close(&in);
+		return XLB_EXIT_FAIL;
+	}
+	qsort(m.vips, m.nvips, sizeof(*m.vips), by_id);
+	out_obj_open(NULL);
+	out_str("iface", "%s\n", in.iface);
+	out_arr_open("vips");
+	for (size_t i = 0; i < m.nvips; i++)
+		list_vip(&in, &m, &m.vips[i]);
+	out_arr_close();
+	out_obj_close();
+	out_done();
+	model_free(&m);
+	inst_close(&in);
+	return XLB_EXIT_OK;
+}

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xlb vip add|set|del: VIPs, their scheduler and health-check settings.
+ * A VIP's table size is fixed when it is created (the inner map's size);
+ * the rest can change live with `vip set`.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "xlb.h"
+#include "maglev.h"
+#include "util.h"
+
+const char vip_usage[] =
+	"usage: xlb vip add VIP [--sched maglev|sh|wrr|lc|lrt] [--table-size N] [CHECK...]\n"
+	"       xlb vip set VIP [--sched ...] [CHECK...]\n"
+	"       xlb vip del VIP\n"
+	"CHECK: --check tcp|http:PATH|none --interval 2s --timeout 1s --rise 2 --fall 3\n"
+	"--table-size: a prime up to 65537 (default 65537); fixed once the VIP exists\n";
+
+static const char *const sched_names[XLB_SCHED_MAX] = {
+	[XLB_SCHED_MAGLEV] = "maglev",
+	[XLB_SCHED_SH] = "sh",
+	[XLB_SCHED_WRR] = "wrr",
+	[XLB_SCHED_LC] = "lc",
+	[XLB_SCHED_LRT] = "lrt",
+};
+
+const char *sched_name(__u8 s)
+{
+	return s < XLB_SCHED_MAX ? sched_names[s] : "?";
+}
+
+const char *check_name(__u8 c)
+{
+	return c == XLB_CHECK_HTTP ? "http" : c == XLB_CHECK_NONE ? "none" : "tcp";
+}
+
+struct m_vip *vip_arg(struct model *m, const char *s)
+{
+	struct xlb_vip_key k;
+	const char *why;
+	struct m_vip *v;
+
+	if (!vip_parse(s, &k, &why)) {
+		xlb_err("invalid VIP \"%s\": %s", s, why);
+		return NULL;
+	}
+	v = model_vip(m, &k);
+	if (!v)
+		xlb_err("unknown VIP \"%s\"", s);
+	return v;
+}
+
+static bool parse_check(const char *s, struct xlb_vip_config *cfg)
+{
+	if (!strcmp(s, "tcp")) {
+		cfg->check = XLB_CHECK_TCP;
+	} else if (!strcmp(s, "none")) {
+		cfg->check = XLB_CHECK_NONE;
+	} else if (!strncmp(s, "http:", 5)) {
+		const char *path = s + 5;
+
+		if (path[0] != '/' || strlen(path) >= XLB_CHECK_PATH_LEN)
+			return false;
+		for (const char *c = path; *c; c++)
+			if (*c <= ' ' || *c > '~')
+				return false;
+		cfg->check = XLB_CHECK_HTTP;
+		memset(cfg->path, 0, sizeof(cfg->path));
+		strcpy(cfg->path, path);
+		return true;
+	} else {
+		return false;
+	}
+	memset(cfg->path, 0, sizeof(cfg->path));
+	return true;
+}
+
+/* Options of add (with @creating) and set, applied to @v. */
+static int vip_options(struct m_vip *v, bool creating, int argc, char **argv)
+{
+	struct xlb_vip_config cfg = v->cfg;
+	__u32 val;
+
+	for (int i = 2; i < argc; i++) {
+		const char *flag = argv[i], *arg = next_arg(&i, argc, argv, flag);
+		bool ok = true;
+
+		if (!arg)
+			return XLB_EXIT_USAGE;
+		if (!strcmp(flag, "--sched")) {
+			ok = false;
+			for (__u8 s = 0; s < XLB_SCHED_MAX; s++) {
+				if (!strcmp(arg, sched_names[s])) {
+					v->v.sched = s;
+					ok = true;
+				}
+			}
+		} else if (!strcmp(flag, "--table-size") && creating) {
+			ok = parse_u32(arg, 2, XLB_TABLE_SIZE_MAX, &val) && maglev_is_prime(val);
+			if (ok)
+				v->v.table_size = val;
+		} else if (!strcmp(flag, "--check")) {
+			ok = parse_check(arg, &cfg);
+		} else if (!strcmp(flag, "--interval")) {
+			ok = parse_duration_ms(arg, 100, 3600 * 1000, &cfg.interval_ms);
+		} else if (!strcmp(flag, "--timeout")) {
+			ok = parse_duration_ms(arg, 10, 60 * 1000, &cfg.timeout_ms);
+		} else if (!strcmp(flag, "--rise") || !strcmp(flag, "--fall")) {
+			ok = parse_u32(arg, 1, 100, &val);
+			if (ok && flag[2] == 'r')
+				cfg.rise = val;
+			else if (ok)
+				cfg.fall = val;
+		} else {
+			xlb_err("unknown option \"%s\" for vip %s", flag, argv[0]);
+			return XLB_EXIT_USAGE;
+		}
+		if (!ok) {
+			xlb_err("invalid %s \"%s\"%s", flag, arg,
+				!strcmp(flag, "--table-size") ? ": must be a prime from 2 to 65537" :
+				!strcmp(flag, "--sched") ? ": must be maglev, sh, wrr, lc or lrt" :
+				!strcmp(flag, "--check") ? ": must be tcp, none or http:/PATH" :
+				!strcmp(flag, "--interval") ? ": must be 100ms to 3600s" :
+				!strcmp(flag, "--timeout") ? ": must be 10ms to 60s" : ": must be 1 to 100");
+			return XLB_EXIT_USAGE;
+		}
+	}
+	if (cfg.timeout_ms > cfg.interval_ms) {
+		xlb_err("invalid --timeout %ums: longer than the interval (%ums)", cfg.timeout_ms,
+			cfg.interval_ms);
+		return XLB_EXIT_USAGE;
+	}
+	v->cfg = cfg;
+	return XLB_EXIT_OK;
+}
+
+static int vip_add(struct model *m, int argc, char **argv)
+{
+	struct xlb_vip_key k;
+	const char *why;
+	struct m_vip *v;
+
+	if (argc < 2) {
+		xlb_err("vip add needs a VIP");
+		return XLB_EXIT_USAGE;
+	}
+	if (!vip_parse(argv[1], &k, &why)) {
+		xlb_err("invalid VIP \"%s\": %s", argv[1], why);
+		return XLB_EXIT_USAGE;
+	}
+	v = model_vip(m, &k);
+	if (v && !(m->restoring && !v->seen)) {
+		xlb_err("VIP \"%s\" already exists", argv[1]);
+		return XLB_EXIT_FAIL;
+	}
+	if (v) {
+		/* restore re-declares it: same id, settings from the file alone. */
+		struct m_vip fresh = *v;
+		__u32 id = v->v.id, size = v->v.table_size;
+
+		fresh.v.sched = XLB_SCHED_MAGLEV;
+		fresh.v.table_size = XLB_TABLE_SIZE_DEFAULT;
+		memset(&fresh.cfg, 0, sizeof(fresh.cfg));
+		fresh.cfg.interval_ms = 2000;
+		fresh.cfg.timeout_ms = 1000;
+		fresh.cfg.rise = 2;
+		fresh.cfg.fall = 3;
+		if (vip_options(&fresh, true, argc, argv))
+			return XLB_EXIT_USAGE;
+		if (fresh.v.table_size != size) {
+			xlb_err("VIP \"%s\" exists with table size %u, not %u: delete it first",
+				argv[1], size, fresh.v.table_size);
+			return XLB_EXIT_FAIL;
+		}
+		fresh.v.id = id;
+		fresh.seen = true;
+		*v = fresh;
+		return XLB_EXIT_OK;
+	}
+	v = model_vip_add(m, &k);
+	if (!v)
+		return XLB_EXIT_FAIL;
+	return vip_options(v, true, argc, argv);
+}
+
+static int vip_set(struct model *m, int argc, char **argv)
+{
+	struct m_vip *v;
+
+	if (argc < 2) {
+		xlb_err("vip set needs a VIP");
+		return XLB_EXIT_USAGE;
+	}
+	v = vip_arg(m, argv[1]);
+	if (!v)
+		return XLB_EXIT_FAIL;
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--table-size")) {
+			xlb_err("--table-size is fixed once the VIP exists: delete and add it again");
+			return XLB_EXIT_USAGE;
+		}
+	}
+	return vip_options(v, false, argc, argv);
+}
+
+static int vip_del(struct model *m, int argc, char **argv)
+{
+	struct m_vip *v;
+
+	if (argc != 2) {
+		xlb_err("vip del takes exactly one VIP");
+		return XLB_EXIT_USAGE;
+	}
+	v = vip_arg(m, argv[1]);
+	if (!v)
+		return XLB_EXIT_FAIL;
+	model_vip_del(m, v);
+	return XLB_EXIT_OK;
+}
+
+void vip_save_line(const struct m_vip *v, char *buf, size_t len)
+{
+	char vip[XLB_VIP_STRLEN], check[XLB_CHECK_PATH_LEN + 8];
+
+	vip_fmt(&v->key, vip, sizeof(vip));
+	if (v->cfg.check == XLB_CHECK_HTTP)
+		snprintf(check, sizeof(check), "http:%s", v->cfg.path);
+	else
+		snprintf(check, sizeof(check), "%s", check_name(v->cfg.check));
+	snprintf(buf, len,
+		 "xlb vip add %s --sched %s --table-size %u --check %s --interval %ums --timeout %ums --rise %u --fall %u",
+		 vip, sched_name(v->v.sched), v->v.table_size, check, v->cfg.interval_ms,
+		 v->cfg.timeout_ms, v->cfg.rise, v->cfg.fall);
+}
+
+const struct verb vip_verbs[] = {
+	{ "add", vip_add },
+	{ "set", vip_set },
+	{ "del", vip_del },
+	{ NULL },
+};
