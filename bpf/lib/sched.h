@@ -22,6 +22,9 @@
 #include "pkt.h"
 #include "hash.h"
 
+/* Slots the second choice of lc/lrt reads at most. */
+#define XLB_SECOND_CHOICE_TRIES	4
+
 static __always_inline __u32 xlb_table_get(void *table, __u32 slot)
 {
 	__u32 *id = bpf_map_lookup_elem(table, &slot);
@@ -50,11 +53,32 @@ static __always_inline int xlb_first_wins(__u32 id1, __u32 id2, __u8 sched)
 	return *a1 * w2 <= *a2 * w1;
 }
 
+/*
+ * The second choice: the slot of a second hash, or, when that holds the same
+ * backend as the first (1 in N with N backends), the next few slots. A fixed
+ * number of slot reads, never a walk over backends; without it a loaded
+ * backend would still get 1/N^2 of new flows.
+ */
+static __always_inline __u32 xlb_second_choice(void *table, __u32 size, __u32 id1, __u32 slot)
+{
+	__u32 id2 = XLB_BACKEND_NONE;
+
+#pragma unroll
+	for (int i = 0; i < XLB_SECOND_CHOICE_TRIES; i++) {
+		id2 = xlb_table_get(table, slot);
+		if (id2 != id1)
+			break;
+		slot = slot + 1 < size ? slot + 1 : 0;
+	}
+	return id2;
+}
+
 static __always_inline __u32 xlb_pick_two(void *table, __u32 size, __u8 sched, __u32 hash,
 					  const struct xlb_pkt *pkt)
 {
 	__u32 id1 = xlb_table_get(table, hash % size);
-	__u32 id2 = xlb_table_get(table, xlb_flow_hash(&pkt->key, XLB_HASH_SEED2) % size);
+	__u32 id2 = xlb_second_choice(table, size, id1,
+				      xlb_flow_hash(&pkt->key, XLB_HASH_SEED2) % size);
 
 	if (id2 == XLB_BACKEND_NONE || id2 == id1)
 		return id1;
