@@ -296,31 +296,35 @@ static void xdp_too_big_ipv4_exact_fit_forwarded(void)
 	fx_expect_reason(bal_reasons, before, XLB_TX_TOO_BIG);
 }
 
-static void xdp_too_big_ipv6_packet_too_big(void)
+static void too_big6(int vlan)
 {
 	struct pkt_spec s = { .family = 6, .src = "2001:db8:c::30", .dst = "2001:db8::70",
 			      .proto = IPPROTO_TCP, .sport = 47004, .dport = 80,
 			      .tcp_flags = PKT_ACK, .tos = 0x28 };
+	size_t l2 = PKT_ETH_LEN + (vlan ? PKT_VLAN_LEN : 0), len;
 	const __u8 *ip6, *icmp;
-	size_t len;
 
 	s.payload = FX_MTU_B - PKT_IP6_LEN - PKT_TCP_LEN + 60;
-	len = bal_frame(&s, 0, 0, in);
+	len = bal_frame(&s, vlan, 7, in);
 	bal_send(fx_ifindex_a, in, len, &run, before);
 	RETURN_IF_FAILED();
-	ip6 = run.out + PKT_ETH_LEN;
+	ip6 = run.out + l2;
 	icmp = ip6 + PKT_IP6_LEN;
 	EXPECT_EQ("XDP action", XDP_TX, run.ret);
-	EXPECT_EQ("reply length", PKT_ETH_LEN + IPV6_MIN_MTU, run.out_len);
+	EXPECT_EQ("reply length", l2 + IPV6_MIN_MTU, run.out_len);
 	EXPECT_TRUE("dst MAC = the client's", !memcmp(run.out, fx_mac_client, 6));
 	EXPECT_TRUE("src MAC = ours", !memcmp(run.out + 6, fx_mac_a, 6));
-	EXPECT_EQ("ethertype", PKT_ETH_P_IPV6, get16(run.out + 12));
+	if (vlan) {
+		EXPECT_EQ("802.1Q kept", PKT_ETH_P_8021Q, get16(run.out + 12));
+		EXPECT_EQ("TCI kept", 7, get16(run.out + 14));
+	}
+	EXPECT_EQ("ethertype", PKT_ETH_P_IPV6, get16(run.out + l2 - 2));
 	EXPECT_EQ("version/class/label", 6u << 28, get32(ip6));
 	EXPECT_EQ("payload_len", PKT_ICMP_LEN + ICMP6_QUOTE, get16(ip6 + 4));
 	EXPECT_EQ("next header", IPPROTO_ICMPV6, ip6[6]);
 	EXPECT_EQ("hop limit", ICMP_REPLY_TTL, ip6[7]);
-	EXPECT_TRUE("saddr = the VIP", !memcmp(ip6 + 8, in + PKT_ETH_LEN + 24, 16));
-	EXPECT_TRUE("daddr = the client", !memcmp(ip6 + 24, in + PKT_ETH_LEN + 8, 16));
+	EXPECT_TRUE("saddr = the VIP", !memcmp(ip6 + 8, in + l2 + 24, 16));
+	EXPECT_TRUE("daddr = the client", !memcmp(ip6 + 24, in + l2 + 8, 16));
 	EXPECT_EQ("ICMPv6 type", ICMP6_PKT_TOO_BIG, icmp[0]);
 	EXPECT_EQ("ICMPv6 code", 0, icmp[1]);
 	EXPECT_EQ("ICMPv6 MTU (route MTU - outer header)", FX_MTU_B - PKT_IP6_LEN,
@@ -330,8 +334,18 @@ static void xdp_too_big_ipv6_packet_too_big(void)
 				   pkt_pseudo6(ip6 + 8, ip6 + 24, PKT_ICMP_LEN + ICMP6_QUOTE,
 					       IPPROTO_ICMPV6))));
 	EXPECT_TRUE("quote = the packet's first bytes",
-		    !memcmp(icmp + PKT_ICMP_LEN, in + PKT_ETH_LEN, ICMP6_QUOTE));
+		    !memcmp(icmp + PKT_ICMP_LEN, in + l2, ICMP6_QUOTE));
 	fx_expect_reason(bal_reasons, before, XLB_TX_TOO_BIG);
+}
+
+static void xdp_too_big_ipv6_packet_too_big(void)
+{
+	too_big6(0);
+}
+
+static void xdp_too_big_ipv6_vlan_packet_too_big(void)
+{
+	too_big6(1);
 }
 
 static const struct t_case cases[] = {
@@ -346,6 +360,7 @@ static const struct t_case cases[] = {
 	T_CASE(xdp_too_big_ipv4_no_df_passed),
 	T_CASE(xdp_too_big_ipv4_exact_fit_forwarded),
 	T_CASE(xdp_too_big_ipv6_packet_too_big),
+	T_CASE(xdp_too_big_ipv6_vlan_packet_too_big),
 };
 
 int main(int argc, char **argv)
