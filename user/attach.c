@@ -105,9 +105,9 @@ static int configure(const struct attach_args *a, int ifindex, enum xdp_attach_m
 	struct xlb_inst in;
 	int ret = -1;
 
-	if (inst_open(a->iface, false, &in))
+	if (model_open(a->iface, false, &in, &old))
 		return -1;
-	if (model_load(&in, &old) || model_copy(&old, &new))
+	if (model_copy(&old, &new))
 		goto out;
 	if (a->src4.family || a->src6.family) {
 		memset(&new.config, 0, sizeof(new.config));
@@ -130,10 +130,9 @@ static int configure(const struct attach_args *a, int ifindex, enum xdp_attach_m
 	if (!ret && !new.config.src4 && addr_is_zero(new.config.src6))
 		xlb_warn("%s has no address to use as the tunnels' source: give --source ADDR",
 			 a->iface);
-	model_free(&old);
 	model_free(&new);
 out:
-	inst_close(&in);
+	model_close(&in, &old);
 	return ret;
 }
 
@@ -153,7 +152,7 @@ int do_attach(int argc, char **argv)
 	}
 	if (parse_attach(argc, argv, &a))
 		return XLB_EXIT_USAGE;
-	if (need_root() || bpffs_ensure())
+	if (need_root() || bpffs_ensure(true))
 		return XLB_EXIT_FAIL;
 	ifindex = if_nametoindex(a.iface);
 	if (!ifindex) {
@@ -224,7 +223,7 @@ int do_detach(int argc, char **argv)
 			xlb_err("usage: xlb detach IFACE");
 		return argc == 1 ? XLB_EXIT_OK : XLB_EXIT_USAGE;
 	}
-	if (need_root() || bpffs_ensure())
+	if (need_root() || bpffs_ensure(false))
 		return XLB_EXIT_FAIL;
 	lock = inst_lock(argv[0]);
 	if (lock < 0)
@@ -241,12 +240,10 @@ int do_detach(int argc, char **argv)
 		return XLB_EXIT_FAIL;
 	}
 	/* The managed neighbour entries were ours: give them back. */
-	if (pinned && !inst_open(argv[0], false, &in)) {
-		if (!model_load(&in, &m))
-			for (size_t i = 0; i < m.nbes; i++)
-				nl_neigh_release(m.bes[i].be.family, m.bes[i].be.addr);
-		model_free(&m);
-		inst_close(&in);
+	if (pinned && !model_open(argv[0], false, &in, &m)) {
+		for (size_t i = 0; i < m.nbes; i++)
+			nl_neigh_release(m.bes[i].be.family, m.bes[i].be.addr);
+		model_close(&in, &m);
 	}
 	if (pinned && pin_dir_remove(dir))
 		xlb_warn("could not remove every pin in %s", dir);

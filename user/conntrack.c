@@ -86,13 +86,8 @@ static int ct_setup(int argc, char **argv, bool backend_ok, struct xlb_inst *in,
 	const char *why, *v;
 
 	memset(f, 0, sizeof(*f));
-	if (inst_open(opts.iface, false, in))
+	if (model_open(opts.iface, false, in, m))
 		return XLB_EXIT_FAIL;
-	if (model_load(in, m)) {
-		xlb_err("cannot read the configuration of %s", in->iface);
-		inst_close(in);
-		return XLB_EXIT_FAIL;
-	}
 	f->m = m;
 	f->now = now_mono_ns();
 	for (int i = 1; i < argc; i++) {
@@ -106,8 +101,7 @@ static int ct_setup(int argc, char **argv, bool backend_ok, struct xlb_inst *in,
 		} else if (!f->vip && argv[i][0] != '-') {
 			f->vip = vip_arg(m, argv[i]);
 			if (!f->vip) {
-				model_free(m);
-				inst_close(in);
+				model_close(in, m);
 				return XLB_EXIT_FAIL;
 			}
 		} else {
@@ -117,8 +111,7 @@ static int ct_setup(int argc, char **argv, bool backend_ok, struct xlb_inst *in,
 	}
 	return XLB_EXIT_OK;
 usage:
-	model_free(m);
-	inst_close(in);
+	model_close(in, m);
 	return XLB_EXIT_USAGE;
 }
 
@@ -137,8 +130,7 @@ static int ct_list(int argc, char **argv)
 		ret = XLB_EXIT_FAIL;
 	out_arr_close();
 	out_done();
-	model_free(&m);
-	inst_close(&in);
+	model_close(&in, &m);
 	return ret;
 }
 
@@ -182,8 +174,7 @@ static int ct_flush(int argc, char **argv)
 	} else {
 		printf("flushed %llu flows\n", (unsigned long long)n);
 	}
-	model_free(&m);
-	inst_close(&in);
+	model_close(&in, &m);
 	return ret;
 }
 

@@ -62,7 +62,7 @@ static int decap_attach(int argc, char **argv)
 		xlb_err("usage: xlb decap attach IFACE [--mode native|generic]");
 		return XLB_EXIT_USAGE;
 	}
-	if (need_root() || bpffs_ensure())
+	if (need_root() || bpffs_ensure(true))
 		return XLB_EXIT_FAIL;
 	ifindex = if_nametoindex(argv[1]);
 	if (!ifindex) {
@@ -105,7 +105,7 @@ static int decap_detach(int argc, char **argv)
 		xlb_err("usage: xlb decap detach IFACE");
 		return XLB_EXIT_USAGE;
 	}
-	if (need_root() || bpffs_ensure())
+	if (need_root() || bpffs_ensure(false))
 		return XLB_EXIT_FAIL;
 	bpf_libs_quiet();
 	pin_dir(XLB_DECAP_PIN_ROOT, argv[1], dir, sizeof(dir));

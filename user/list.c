@@ -81,14 +81,6 @@ static void list_vip(const struct xlb_inst *in, const struct model *m, const str
 	out_obj_close();
 }
 
-/* VIPs in a stable order (by id): the order the maps hand them out is a hash's. */
-static int by_id(const void *a, const void *b)
-{
-	const struct m_vip *x = a, *y = b;
-
-	return x->v.id < y->v.id ? -1 : x->v.id > y->v.id;
-}
-
 int do_list(int argc, char **argv)
 {
 	struct xlb_inst in;
@@ -102,14 +94,8 @@ int do_list(int argc, char **argv)
 		xlb_err("unexpected argument \"%s\" (xlb list [--json])", argv[0]);
 		return XLB_EXIT_USAGE;
 	}
-	if (inst_open(opts.iface, false, &in))
+	if (model_open(opts.iface, false, &in, &m))
 		return XLB_EXIT_FAIL;
-	if (model_load(&in, &m)) {
-		xlb_err("cannot read the configuration of %s", in.iface);
-		inst_close(&in);
-		return XLB_EXIT_FAIL;
-	}
-	qsort(m.vips, m.nvips, sizeof(*m.vips), by_id);
 	out_obj_open(NULL);
 	out_str("iface", "%s\n", in.iface);
 	out_arr_open("vips");
@@ -118,7 +104,6 @@ int do_list(int argc, char **argv)
 	out_arr_close();
 	out_obj_close();
 	out_done();
-	model_free(&m);
-	inst_close(&in);
+	model_close(&in, &m);
 	return XLB_EXIT_OK;
 }

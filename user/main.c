@@ -92,11 +92,11 @@ int run_edit(edit_fn fn, int argc, char **argv)
 	struct xlb_inst in;
 	int ret;
 
-	if (inst_open(opts.iface, true, &in))
+	if (model_open(opts.iface, true, &in, &old))
 		return XLB_EXIT_FAIL;
-	if (model_load(&in, &old) || model_copy(&old, &new)) {
-		xlb_err("cannot read the configuration of %s", in.iface);
-		inst_close(&in);
+	if (model_copy(&old, &new)) {
+		xlb_err("out of memory");
+		model_close(&in, &old);
 		return XLB_EXIT_FAIL;
 	}
 	ret = fn(&new, argc, argv);

@@ -16,13 +16,6 @@
 
 #define RESTORE_ARGS_MAX 32
 
-static int by_id(const void *a, const void *b)
-{
-	const struct m_vip *x = a, *y = b;
-
-	return x->v.id < y->v.id ? -1 : x->v.id > y->v.id;
-}
-
 int do_save(int argc, char **argv)
 {
 	char line[512], vip[XLB_VIP_STRLEN], addr[XLB_ADDR_STRLEN];
@@ -37,14 +30,8 @@ int do_save(int argc, char **argv)
 		xlb_err("unexpected argument \"%s\" (xlb save)", argv[0]);
 		return XLB_EXIT_USAGE;
 	}
-	if (inst_open(opts.iface, false, &in))
+	if (model_open(opts.iface, false, &in, &m))
 		return XLB_EXIT_FAIL;
-	if (model_load(&in, &m)) {
-		xlb_err("cannot read the configuration of %s", in.iface);
-		inst_close(&in);
-		return XLB_EXIT_FAIL;
-	}
-	qsort(m.vips, m.nvips, sizeof(*m.vips), by_id);
 	printf("# xlb configuration of %s; apply with: xlb -i %s restore FILE\n", in.iface, in.iface);
 	if (m.config.src4 || !addr_is_zero(m.config.src6)) {
 		printf("# attached with sources:");
@@ -79,8 +66,7 @@ int do_save(int argc, char **argv)
 				printf("xlb backend drain %s %s\n", vip, addr);
 		}
 	}
-	model_free(&m);
-	inst_close(&in);
+	model_close(&in, &m);
 	return XLB_EXIT_OK;
 }
 
@@ -142,13 +128,13 @@ int do_restore(int argc, char **argv)
 		xlb_err("cannot read \"%s\": %s", argv[0], strerror(errno));
 		return XLB_EXIT_FAIL;
 	}
-	if (inst_open(opts.iface, true, &in)) {
+	if (model_open(opts.iface, true, &in, &old)) {
 		if (f != stdin)
 			fclose(f);
 		return XLB_EXIT_FAIL;
 	}
-	if (model_load(&in, &old) || model_copy(&old, &new)) {
-		xlb_err("cannot read the configuration of %s", in.iface);
+	if (model_copy(&old, &new)) {
+		xlb_err("out of memory");
 		ret = XLB_EXIT_FAIL;
 		goto out;
 	}
@@ -169,12 +155,11 @@ int do_restore(int argc, char **argv)
 		if (model_commit(&in, &old, &new))
 			ret = XLB_EXIT_FAIL;
 	}
-	model_free(&old);
 	model_free(&new);
 out:
 	free(line);
 	if (f != stdin)
 		fclose(f);
-	inst_close(&in);
+	model_close(&in, &old);
 	return ret;
 }

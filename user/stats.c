@@ -137,13 +137,8 @@ int do_stats(int argc, char **argv)
 			return XLB_EXIT_USAGE;
 		}
 	}
-	if (inst_open(opts.iface, false, &in))
+	if (model_open(opts.iface, false, &in, &m))
 		return XLB_EXIT_FAIL;
-	if (model_load(&in, &m)) {
-		xlb_err("cannot read the configuration of %s", in.iface);
-		inst_close(&in);
-		return XLB_EXIT_FAIL;
-	}
 	for (int k = 0; k < 2; k++) {
 		s[k].vip = calloc(m.nvips + 1, sizeof(*s[k].vip));
 		s[k].be = calloc(m.nbes + 1, sizeof(*s[k].be));
@@ -169,7 +164,6 @@ int do_stats(int argc, char **argv)
 		free(s[k].vip);
 		free(s[k].be);
 	}
-	model_free(&m);
-	inst_close(&in);
+	model_close(&in, &m);
 	return XLB_EXIT_OK;
 }

@@ -40,12 +40,16 @@ int need_root(void)
 	return 0;
 }
 
-int bpffs_ensure(void)
+int bpffs_ensure(bool mount_it)
 {
 	struct statfs st;
 
 	if (statfs(XLB_BPFFS, &st) == 0 && st.f_type == BPF_FS_MAGIC)
 		return 0;
+	if (!mount_it) {
+		xlb_err("no bpffs mounted at %s: nothing can be attached", XLB_BPFFS);
+		return -1;
+	}
 	if (mount("bpf", XLB_BPFFS, "bpf", 0, NULL)) {
 		xlb_err("no bpffs at %s and mounting one failed: %s", XLB_BPFFS, strerror(errno));
 		return -1;
@@ -73,7 +77,7 @@ int inst_pick(const char *iface, char *name, size_t len)
 	int found = 0;
 	DIR *d;
 
-	if (need_root() || bpffs_ensure())
+	if (need_root() || bpffs_ensure(false))
 		return -1;
 	if (iface) {
 		if (!is_instance(iface)) {

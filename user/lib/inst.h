@@ -45,7 +45,8 @@ struct xlb_inst {
 
 /* Checks that print their own one-line error and return -1. */
 int need_root(void);
-int bpffs_ensure(void);
+/* bpffs at /sys/fs/bpf; with @mount_it, mount one if there is none (attach). */
+int bpffs_ensure(bool mount_it);
 
 /*
  * The instance @iface, or with NULL the only attached one (-i picks when

@@ -91,6 +91,33 @@ int model_load(const struct xlb_inst *in, struct model *m)
 	return 0;
 }
 
+static int vip_by_id(const void *a, const void *b)
+{
+	const struct m_vip *x = a, *y = b;
+
+	return x->v.id < y->v.id ? -1 : x->v.id > y->v.id;
+}
+
+int model_open(const char *iface, bool lock, struct xlb_inst *in, struct model *m)
+{
+	memset(m, 0, sizeof(*m));
+	if (inst_open(iface, lock, in))
+		return -1;
+	if (model_load(in, m)) {
+		xlb_err("cannot read the configuration of %s", in->iface);
+		model_close(in, m);
+		return -1;
+	}
+	qsort(m->vips, m->nvips, sizeof(*m->vips), vip_by_id);
+	return 0;
+}
+
+void model_close(struct xlb_inst *in, struct model *m)
+{
+	model_free(m);
+	inst_close(in);
+}
+
 int model_copy(const struct model *src, struct model *dst)
 {
 	*dst = *src;

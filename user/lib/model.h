@@ -46,6 +46,14 @@ struct model {
 };
 
 int model_load(const struct xlb_inst *in, struct model *m);
+/*
+ * inst_open() then model_load(), VIPs in id order (the order a hash map
+ * hands them out is no order at all). Prints one line and returns -1 on
+ * failure, with nothing left open.
+ */
+int model_open(const char *iface, bool lock, struct xlb_inst *in, struct model *m);
+/* model_free() and inst_close(). */
+void model_close(struct xlb_inst *in, struct model *m);
 int model_copy(const struct model *src, struct model *dst);
 void model_free(struct model *m);
 
