@@ -56,7 +56,7 @@
 #   topo_in PREFIX ROLE CMD...                run CMD in namespace PREFIX-ROLE
 #                                             (ROLE: lb, br, c1.., b1..)
 #   topo_xlb PREFIX ARGS...                   run xlb -i PREFIX-lb in the balancer's
-#                                             namespace
+#                                             namespace (killed after TOPO_XLB_TIMEOUT s)
 #   topo_addr4 ROLE / topo_addr6 ROLE         a role's address (lb, cK, bK)
 #   topo_backends PREFIX                      the backend roles: b1 b2 ...
 #   topo_server_start PREFIX ROLE / topo_server_stop PREFIX ROLE
@@ -82,6 +82,7 @@ TOPO_VIPS6=(fd00:200:100::1 fd00:200:100::2 fd00:200:100::3 fd00:200:100::4
 TOPO_VIP4=${TOPO_VIPS4[0]}
 TOPO_VIP6=${TOPO_VIPS6[0]}
 TOPO_MAX_PREFIX=10
+TOPO_XLB_TIMEOUT=${TOPO_XLB_TIMEOUT:-30}
 
 topo_addr4() {
 	case $1 in
@@ -108,10 +109,11 @@ topo_in() {
 }
 
 # Always with -i: pins are global, so other topologies' instances are visible.
+# Bounded: a command stuck on the instance lock must not hang a test run.
 topo_xlb() {
 	local p=$1
 	shift
-	topo_in "$p" lb "$XLB" -i "$p-lb" "$@"
+	topo_in "$p" lb timeout "$TOPO_XLB_TIMEOUT" "$XLB" -i "$p-lb" "$@"
 }
 
 topo_backends() {

@@ -21,7 +21,8 @@
 #   fail MSG / skip MSG       end the test
 #   assert_eq WHAT EXPECTED GOT          "WHAT: expected X, got Y"
 #   assert_range WHAT LOW HIGH GOT
-#   wait_for SECONDS DESCRIPTION CMD...  polls CMD every 0.1 s, fails after SECONDS
+#   wait_for SECONDS DESCRIPTION CMD...  polls CMD every 0.1 s; after SECONDS says
+#                                        so and returns 1 (under set -e: the test fails)
 #   list_json / list_config              `xlb list --json`, raw / without counters,
 #                                        ids and health, sorted (configuration only)
 
@@ -62,7 +63,10 @@ wait_for() {
 	shift 2
 	end=$((SECONDS + secs))
 	until "$@" >/dev/null 2>&1; do
-		[ $SECONDS -lt $end ] || fail "$what: not within ${secs}s"
+		if [ $SECONDS -ge $end ]; then
+			echo "FAIL: $what: not within ${secs}s" >&2
+			return 1
+		fi
 		sleep 0.1
 	done
 }

@@ -24,15 +24,16 @@ expect_bad() {
 
 bad_run() {
 	[ "$1" = -i ] || set -- -i "$P-lb" "$@"
+	set -- timeout "$TOPO_XLB_TIMEOUT" "$XLB" "$@"
 	case ${BAD_MODE:-} in
 	nonroot)
-		in_ns lb setpriv --reuid=65534 --regid=65534 --clear-groups "$XLB" "$@" ;;
+		in_ns lb setpriv --reuid=65534 --regid=65534 --clear-groups "$@" ;;
 	nobpffs)
 		# shellcheck disable=SC2016
 		in_ns lb unshare --mount --propagation private \
-			sh -c 'umount /sys/fs/bpf && exec "$0" "$@"' "$XLB" "$@" ;;
+			sh -c 'umount /sys/fs/bpf && exec "$0" "$@"' "$@" ;;
 	*)
-		in_ns lb "$XLB" "$@" ;;
+		in_ns lb "$@" ;;
 	esac
 }
 
@@ -105,8 +106,8 @@ test_cli_rejects_missing_instance_and_non_root() {
 	expect_bad 1 "root" backend add "$V4" "$B2"
 	expect_bad 1 "root" list
 	BAD_MODE=nobpffs
-	expect_bad 1 "bpf" vip add "${TOPO_VIPS4[2]}:80/tcp"
-	expect_bad 1 "bpf" list
+	expect_bad 1 "bpffs" vip add "${TOPO_VIPS4[2]}:80/tcp"
+	expect_bad 1 "bpffs" list
 	BAD_MODE=
 }
 
@@ -125,4 +126,25 @@ test_cli_restore_bad_file_changes_nothing() {
 		"${TOPO_VIPS4[4]}" "${TOPO_VIPS4[4]}" "$B2" "${TOPO_VIPS4[4]}" "$B2" >"$f"
 	expect_bad 1 "$B2" restore "$f"
 	expect_bad 1 "$TMP/nosuch.conf" restore "$TMP/nosuch.conf"
+}
+
+# Concurrent invocations are serialised: CONCURRENT parallel `backend add`
+# all land, each exactly once, and the VIP's table uses all of them.
+CONCURRENT=24
+
+test_cli_concurrent_adds_all_applied() {
+	local i pids=() rc=0 got
+	cli_setup
+	for ((i = 1; i <= CONCURRENT; i++)); do
+		xlb_lb backend add "$V4" "10.200.1.$i" &
+		pids+=($!)
+	done
+	for i in "${pids[@]}"; do
+		wait "$i" || rc=$?
+	done
+	assert_eq "exit status of the slowest of $CONCURRENT parallel adds" 0 "$rc"
+	got=$(list_json | jq --arg v "$V4" '[.vips[] | select(.vip == $v) | .backends[].addr] | length')
+	assert_eq "backends of $V4 after $CONCURRENT parallel adds" $((CONCURRENT + 1)) "$got"
+	got=$(list_json | jq --arg v "$V4" '[.vips[] | select(.vip == $v) | .backends[].addr] | unique | length')
+	assert_eq "distinct backends of $V4" $((CONCURRENT + 1)) "$got"
 }

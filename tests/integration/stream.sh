@@ -6,13 +6,16 @@
 
 STREAM_MAX_S=60		# upper bound of a stream; the tests stop it much earlier
 STREAM_PORT=8080
+STREAM_RATE=262144	# bytes/s the client sends
 
 # Starts a stream from c1 to VIP4:STREAM_PORT; sets STREAM_PID, STREAM_OUT and
 # STREAM_BE (the backend that greeted it).
 stream_start() {
 	STREAM_OUT=$TMP/stream.out
-	bg c1 "$STREAM_OUT" "$XLB_TOOLS/streamclient" -d "$STREAM_MAX_S" "$VIP4" "$STREAM_PORT"
+	bg c1 "$STREAM_OUT" "$XLB_TOOLS/streamclient" -d "$STREAM_MAX_S" -r "$STREAM_RATE" \
+		"$VIP4" "$STREAM_PORT"
 	STREAM_PID=$BG_PID
+	STREAM_T0=$SECONDS
 	wait_for 5 "stream greeting" grep -q '^backend ' "$STREAM_OUT"
 	STREAM_BE=$(awk '$1 == "backend" { print $2; exit }' "$STREAM_OUT")
 	echo "stream is on $STREAM_BE"
@@ -21,7 +24,7 @@ stream_start() {
 # Stops the stream and checks it ended on STREAM_BE, intact, and that the
 # backend's own count matches.
 stream_check() {
-	local rc=0 res sent
+	local rc=0 res sent min
 	kill -TERM "$STREAM_PID"
 	wait "$STREAM_PID" || rc=$?
 	res=$(grep '^result ' "$STREAM_OUT" || true)
@@ -31,7 +34,10 @@ stream_check() {
 	assert_eq "stream reset" 0 "$(echo "$res" | awk '{ print $10 }')"
 	sent=$(echo "$res" | awk '{ print $6 }')
 	assert_eq "bytes the backend acknowledged" "$sent" "$(echo "$res" | awk '{ print $8 }')"
-	[ "$sent" -gt 0 ] || fail "stream sent nothing"
+	# It kept moving: at least half of what the rate allows (a stall of
+	# seconds, e.g. retransmissions into a black hole, would fall short).
+	min=$(((SECONDS - STREAM_T0 - 1) * STREAM_RATE / 2))
+	[ "$sent" -ge "$min" ] || fail "stream sent: expected at least $min bytes, got $sent"
 	assert_eq "stream client status" 0 "$rc"
 	# The backend's log line, written when it saw the end of the stream.
 	grep -q "bytes $sent end eof" "$TOPO_RUN_BASE/$P/$STREAM_BE.log" ||
@@ -43,7 +49,14 @@ stream_alive() {
 	local log="$TOPO_RUN_BASE/$P/$STREAM_BE.log" n
 	n=$(grep -c "^open " "$log" || true)
 	kill -USR1 "$(cat "$TOPO_RUN_BASE/$P/$STREAM_BE.pid")"
-	wait_for 3 "stream open on $STREAM_BE" test "$(grep -c '^open ' "$log")" -gt "$n"
+	if ! wait_for 3 "stream open on $STREAM_BE" stream_dumped "$log" "$n"; then
+		fail "stream not open on $STREAM_BE any more; client: $(cat "$STREAM_OUT");" \
+			"server: $(tail -3 "$log")"
+	fi
+}
+
+stream_dumped() {
+	[ "$(grep -c '^open ' "$1")" -gt "$2" ]
 }
 
 test_stream_survives_add_drain_weight_delete() {
