@@ -29,7 +29,8 @@ run_unit() {
 		# nsenter, not ip netns exec: that remounts /sys and hides the host's bpffs.
 		out=$(timeout 300 nsenter --net=/run/netns/"$unit_ns" "$bin" ${filter:+"$filter"} 2>&1)
 		echo "$out" | grep -v '^PASS ' || true
-		if ! line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -1); then
+		line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed' | tail -1)
+		if [ -z "$line" ]; then
 			failed=$((failed + 1)); failures+=("$bin: no summary line")
 			continue
 		fi
