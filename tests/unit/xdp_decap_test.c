@@ -256,6 +256,36 @@ static void xdp_decap_truncated_inner_dropped(void)
 	expect_untouched(PKT_ETH_LEN + PKT_IP4_LEN + n, XDP_DROP, XLB_DECAP_MALFORMED);
 }
 
+static void xdp_decap_outer_bad_checksum_dropped(void)
+{
+	size_t n = inner4(0), len = tunnel4(DECAP4, 0, 0, n, 0);
+
+	in[PKT_ETH_LEN + 10] ^= 0x01;
+	expect_untouched(len, XDP_DROP, XLB_DECAP_MALFORMED);
+	RETURN_IF_FAILED();
+	/* with options: the checksum covers them too */
+	len = tunnel4(DECAP4, 0, 8, n, 0);
+	in[PKT_ETH_LEN + PKT_IP4_LEN + 4] ^= 0x10;
+	expect_untouched(len, XDP_DROP, XLB_DECAP_MALFORMED);
+}
+
+static void xdp_decap_outer_length_beyond_frame_dropped(void)
+{
+	size_t n = inner4(0), len = tunnel4(DECAP4, 0, 0, n, 0);
+	__u8 *ip = in + PKT_ETH_LEN;
+
+	/* The outer header claims 8 bytes more than the frame holds (checksum still valid). */
+	put16(ip + 2, PKT_IP4_LEN + n + 8);
+	put16(ip + 10, 0);
+	put16(ip + 10, pkt_fold(pkt_sum(ip, PKT_IP4_LEN, 0)));
+	expect_untouched(len, XDP_DROP, XLB_DECAP_MALFORMED);
+	RETURN_IF_FAILED();
+	n = inner6(0);
+	len = tunnel6(DECAP6, 0, IPPROTO_IPV6_, n, 0);
+	put16(in + PKT_ETH_LEN + 4, n + 8);
+	expect_untouched(len, XDP_DROP, XLB_DECAP_MALFORMED);
+}
+
 static void xdp_decap_inner_family_mismatch_dropped(void)
 {
 	size_t n = inner6(0);
@@ -300,6 +330,8 @@ static const struct t_case cases[] = {
 	T_CASE(xdp_decap_plain_passed),
 	T_CASE(xdp_decap_outer_fragment_passed),
 	T_CASE(xdp_decap_truncated_inner_dropped),
+	T_CASE(xdp_decap_outer_bad_checksum_dropped),
+	T_CASE(xdp_decap_outer_length_beyond_frame_dropped),
 	T_CASE(xdp_decap_inner_family_mismatch_dropped),
 	T_CASE(xdp_decap_balancer_roundtrip),
 };
