@@ -69,6 +69,7 @@ struct group {
 	double x;			/* its value on that curve */
 	__u32 vips, be_per_vip, table_size, flows;
 	__u64 ct_size;
+	__u32 ct_flags;			/* extra conntrack map flags (an experiment) */
 	struct ccase cases[16];
 	int ncases;
 	double setup_s;
@@ -334,6 +335,9 @@ static struct xlb_bpf *load_xlb(struct group *gr)
 	if (!skel)
 		bench_die("open xlb skeleton: %s", strerror(errno));
 	bpf_map__set_max_entries(skel->maps.conntrack, gr->ct_size);
+	if (gr->ct_flags)
+		bpf_map__set_map_flags(skel->maps.conntrack,
+				       bpf_map__map_flags(skel->maps.conntrack) | gr->ct_flags);
 	if (gr->vips > XLB_MAX_VIPS) {
 		bpf_map__set_max_entries(skel->maps.vips, gr->vips);
 		bpf_map__set_max_entries(skel->maps.tables, gr->vips);
@@ -405,10 +409,11 @@ static void run_group(struct group *gr, int base)
 			gr->cases[i].rep_ns[r] = time_case(skel, gr, &gr->cases[i]);
 
 	printf("%s{\"group\":\"%s\",\"dim\":\"%s\",\"x\":%g,\"vips\":%u,\"backends_per_vip\":%u,"
-	       "\"table_size\":%u,\"tracked_flows\":%u,\"conntrack_size\":%llu,\"setup_s\":%.2f,"
+	       "\"table_size\":%u,\"tracked_flows\":%u,\"conntrack_size\":%llu,\"conntrack_flags\":%u,"
+	       "\"setup_s\":%.2f,"
 	       "\"cases\":[", g.first_group ? "" : ",", gr->name, gr->dim, gr->x, gr->vips,
 	       gr->be_per_vip, gr->table_size, gr->flows, (unsigned long long)gr->ct_size,
-	       gr->setup_s);
+	       gr->ct_flags, gr->setup_s);
 	g.first_group = 0;
 	for (int i = 0; i < gr->ncases; i++) {
 		struct ccase *c = &gr->cases[i];
@@ -492,6 +497,18 @@ int main(int argc, char **argv)
 	       g.quick ? "true" : "false");
 	if (!*only || !strcmp(only, "base"))
 		run_group(&base, 1);
+	/*
+	 * The same table with a per-CPU LRU conntrack (what Katran uses): how
+	 * much of a new flow's cost is the shared LRU's insert.
+	 */
+	if (!*only || !strcmp(only, "base")) {
+		struct group pc = { .name = "base_percpu_lru", .dim = "", .vips = 5,
+				    .be_per_vip = BACKENDS_DEFAULT,
+				    .table_size = XLB_TABLE_SIZE_DEFAULT,
+				    .ct_flags = BPF_F_NO_COMMON_LRU };
+
+		run_group(&pc, 1);
+	}
 	if (!*only || !strcmp(only, "vips")) {
 		curve("vips", 1, 1, BACKENDS_DEFAULT, VIP_TABLE_SMALL, SPREAD_FLOWS);
 		curve("vips", 1000, 1000, BACKENDS_DEFAULT, VIP_TABLE_SMALL, SPREAD_FLOWS);
