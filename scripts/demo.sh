@@ -10,7 +10,7 @@
 set -euo pipefail
 
 TOPO_TOP=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=topo.sh
+# shellcheck source=scripts/topo.sh
 source "$TOPO_TOP/scripts/topo.sh"
 
 P=xdemo$(($$ % 10000))

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # variables for the scripts that source this
 #
 # The namespace topology of the integration tests, the demo and the benchmarks:
 # sourceable functions that build it from nothing (`ip netns add`) and tear it
@@ -62,7 +62,8 @@
 #   topo_server_start PREFIX ROLE / topo_server_stop PREFIX ROLE
 # Variables: XLB (default build/xlb), XLB_TOOLS (build/tools), TOPO_VIP4 and
 # TOPO_VIP6 (the first VIP of each family), TOPO_VIPS4/TOPO_VIPS6 (arrays),
-# TOPO_RUN (per-prefix directory for pid files and server logs).
+# TOPO_RUN_BASE/PREFIX/ (the servers' pid files and logs: bK.pid, bK.log;
+# namesrv logs every connection that sent data, and on SIGUSR1 every open one).
 # xlb runs in a namespace through nsenter, never `ip netns exec`: that remounts
 # /sys and hides bpffs.
 
@@ -119,7 +120,7 @@ topo_xlb() {
 topo_backends() {
 	local f
 	for f in /run/netns/"$1"-b[0-9]*; do
-		[ -e "$f" ] && echo "${f##*/$1-}"
+		[ -e "$f" ] && echo "${f##*/"$1"-}"
 	done | sort -V
 }
 
@@ -255,10 +256,10 @@ topo_down() {
 		topo_xlb "$p" detach "$p-lb" >/dev/null 2>&1
 	fi
 	if [ -e "/run/netns/$p-br" ]; then
-		topo_in "$p" br "$XLB" decap detach "$p-lbp" >/dev/null 2>&1
+		topo_in "$p" br timeout "$TOPO_XLB_TIMEOUT" "$XLB" decap detach "$p-lbp" >/dev/null 2>&1
 	fi
 	for b in $(topo_backends "$p"); do
-		topo_in "$p" "$b" "$XLB" decap detach "$p-$b" >/dev/null 2>&1
+		topo_in "$p" "$b" timeout "$TOPO_XLB_TIMEOUT" "$XLB" decap detach "$p-$b" >/dev/null 2>&1
 		topo_server_stop "$p" "$b"
 	done
 	for ns in /run/netns/"$p"-*; do
@@ -266,6 +267,7 @@ topo_down() {
 		# Anything still running in our namespace is ours (a server whose
 		# pid file is gone, a client of a test that was interrupted).
 		pids=$(ip netns pids "${ns##*/}" 2>/dev/null)
+		# shellcheck disable=SC2086 # one pid per word
 		[ -n "$pids" ] && kill $pids 2>/dev/null
 		ip netns del "${ns##*/}"
 	done

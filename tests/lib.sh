@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034 # variables for the test files
 #
 # Helpers of the integration tests (tests/integration/*.sh). tests/run.sh sources
 # this file, then one test file, then runs one test_* function in a subshell with
@@ -27,7 +27,7 @@
 #                                        ids and health, sorted (configuration only)
 
 LIB_TOP=${LIB_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
-# shellcheck source=../scripts/topo.sh
+# shellcheck source=scripts/topo.sh
 source "$LIB_TOP/scripts/topo.sh"
 
 # One topology per test subshell: the prefix carries this process's pid.

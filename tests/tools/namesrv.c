@@ -27,6 +27,7 @@
 #define MAX_PORTS	8
 #define MAX_CONNS	4096
 #define LISTEN_BACKLOG	1024
+#define SIGNAL_POLL_MS	100
 
 enum kind { K_TCP_LISTEN, K_UDP4, K_UDP6, K_CONN };
 
@@ -282,7 +283,8 @@ int main(int argc, char **argv)
 	printf("namesrv %s listening\n", name);
 
 	while (!want_exit) {
-		if (poll(pfd, nfds, -1) < 0 && errno != EINTR)
+		/* Bounded: a SIGUSR1 that lands just before poll waits no longer than this. */
+		if (poll(pfd, nfds, SIGNAL_POLL_MS) < 0 && errno != EINTR)
 			die("poll");
 		if (want_dump) {
 			want_dump = 0;
