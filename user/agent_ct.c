@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xlb agent: conntrack expiry and the active-flow recount. The LRU map only
+ * evicts when full, and the data plane only ever adds 1 to backend_active,
+ * so once a second one walk deletes flows idle longer than their timeout
+ * (ctl: TCP, TCP after FIN/RST, UDP) and counts, per backend, the flows that
+ * are neither closing nor expired: that count replaces backend_active, which
+ * lc and lrt compare. A flow created between the walk and the write is
+ * missing from the count until the next walk, a second later.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+
+#include "agent.h"
+#include "ct.h"
+#include "util.h"
+
+#define NS_PER_S	1000000000ULL
+
+struct ct_pass {
+	__u64 now;
+	__u64 tcp_ns, fin_ns, udp_ns;
+	__u64 *active;		/* XLB_MAX_BACKENDS counters */
+};
+
+static bool ct_expire_visit(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
+{
+	struct ct_pass *p = arg;
+	__u64 idle = p->now > f->last_seen_ns ? p->now - f->last_seen_ns : 0;
+	bool closing = f->flags & XLB_FLOW_F_CLOSING;
+	__u64 limit;
+
+	if (closing)
+		limit = p->fin_ns;
+	else
+		limit = k->proto == IPPROTO_TCP ? p->tcp_ns : p->udp_ns;
+	if (idle >= limit)
+		return true;
+	if (!closing && f->backend_id < XLB_MAX_BACKENDS)
+		p->active[f->backend_id]++;
+	return false;
+}
+
+static __u64 timeout_ns(__u32 s, __u32 dflt)
+{
+	return (__u64)(s ? s : dflt) * NS_PER_S;
+}
+
+/* backend_active := the recount, writing only the slots that differ. */
+static void active_store(struct agent *a, const __u64 *active)
+{
+	static __u64 cur[XLB_MAX_BACKENDS];
+	static __u32 keys[XLB_MAX_BACKENDS];
+	__u32 count = XLB_MAX_BACKENDS, out_batch;
+	int fd = a->in.fd[XLB_M_BACKEND_ACTIVE];
+
+	if (bpf_map_lookup_batch(fd, NULL, &out_batch, keys, cur, &count, NULL) &&
+	    errno != ENOENT)
+		return;
+	for (__u32 i = 0; i < count; i++) {
+		__u32 id = keys[i];
+
+		if (id < XLB_MAX_BACKENDS && cur[i] != active[id])
+			bpf_map_update_elem(fd, &id, &active[id], BPF_ANY);
+	}
+}
+
+void agent_ct_walk(struct agent *a)
+{
+	static __u64 active[XLB_MAX_BACKENDS];
+	struct xlb_ctl ctl = {};
+	struct ct_pass p;
+	__u64 t0 = now_mono_ns(), visited = 0, deleted = 0;
+	__u32 zero = 0;
+	int err;
+
+	bpf_map_lookup_elem(a->in.fd[XLB_M_CTL], &zero, &ctl);
+	memset(active, 0, sizeof(active));
+	p.active = active;
+	p.tcp_ns = timeout_ns(ctl.ct_timeout_tcp_s, XLB_CT_TIMEOUT_TCP_S);
+	p.fin_ns = timeout_ns(ctl.ct_timeout_fin_s, XLB_CT_TIMEOUT_FIN_S);
+	p.udp_ns = timeout_ns(ctl.ct_timeout_udp_s, XLB_CT_TIMEOUT_UDP_S);
+	p.now = t0;
+	err = ct_walk(a->in.fd[XLB_M_CONNTRACK], ct_expire_visit, &p, &visited, &deleted);
+	if (err) {
+		/* A partial count would wrongly lower backends' loads: keep the old one. */
+		agent_log("conntrack walk failed: %s", strerror(-err));
+		return;
+	}
+	active_store(a, active);
+	a->ct.entries = visited;
+	a->ct.expired_total += deleted;
+	a->ct.walks_total++;
+	a->ct.last_walk_us = (now_mono_ns() - t0) / 1000;
+}
