@@ -4,7 +4,8 @@
  * evicts when full, and the data plane only ever adds 1 to backend_active,
  * so once a second one walk deletes flows idle longer than their timeout
  * (ctl: TCP, TCP after FIN/RST, UDP) and counts, per backend, the flows that
- * are neither closing nor expired: that count replaces backend_active, which
+ * are neither closing nor expired, nor on a backend they would leave (DOWN,
+ * removed): that count replaces backend_active, which
  * lc and lrt compare. A flow created between the walk and the write is
  * missing from the count until the next walk, a second later.
  */
@@ -24,7 +25,25 @@ struct ct_pass {
 	__u64 now;
 	__u64 tcp_ns, fin_ns, udp_ns;
 	__u64 *active;		/* XLB_MAX_BACKENDS counters */
+	const struct xlb_backend *bes;	/* the backends array, or NULL */
 };
+
+/*
+ * A flow counts for its backend only where the data plane would still send
+ * it: a DOWN, freed or reused slot re-hashes the flow on its next packet.
+ */
+static bool flow_on_backend(const struct ct_pass *p, const struct xlb_flow *f)
+{
+	const struct xlb_backend *be;
+
+	if (f->backend_id >= XLB_MAX_BACKENDS)
+		return false;
+	if (!p->bes)
+		return true;
+	be = &p->bes[f->backend_id];
+	return (be->flags & (XLB_BE_F_USED | XLB_BE_F_DOWN)) == XLB_BE_F_USED &&
+	       be->vip_id == f->vip_id;
+}
 
 static bool ct_expire_visit(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
 {
@@ -39,7 +58,7 @@ static bool ct_expire_visit(const struct xlb_flow_key *k, const struct xlb_flow 
 		limit = k->proto == IPPROTO_TCP ? p->tcp_ns : p->udp_ns;
 	if (idle >= limit)
 		return true;
-	if (!closing && f->backend_id < XLB_MAX_BACKENDS)
+	if (!closing && flow_on_backend(p, f))
 		p->active[f->backend_id]++;
 	return false;
 }
@@ -68,6 +87,23 @@ static void active_store(struct agent *a, const __u64 *active)
 	}
 }
 
+/* The whole backends array by id (one syscall); NULL if unreadable. */
+static const struct xlb_backend *backends_read(struct agent *a)
+{
+	static struct xlb_backend bes[XLB_MAX_BACKENDS], vals[XLB_MAX_BACKENDS];
+	static __u32 keys[XLB_MAX_BACKENDS];
+	__u32 count = XLB_MAX_BACKENDS, out_batch;
+
+	if (bpf_map_lookup_batch(a->in.fd[XLB_M_BACKENDS], NULL, &out_batch, keys, vals, &count,
+				 NULL) && errno != ENOENT)
+		return NULL;
+	memset(bes, 0, sizeof(bes));
+	for (__u32 i = 0; i < count; i++)
+		if (keys[i] < XLB_MAX_BACKENDS)
+			bes[keys[i]] = vals[i];
+	return bes;
+}
+
 void agent_ct_walk(struct agent *a)
 {
 	static __u64 active[XLB_MAX_BACKENDS];
@@ -80,6 +116,7 @@ void agent_ct_walk(struct agent *a)
 	bpf_map_lookup_elem(a->in.fd[XLB_M_CTL], &zero, &ctl);
 	memset(active, 0, sizeof(active));
 	p.active = active;
+	p.bes = backends_read(a);
 	p.tcp_ns = timeout_ns(ctl.ct_timeout_tcp_s, XLB_CT_TIMEOUT_TCP_S);
 	p.fin_ns = timeout_ns(ctl.ct_timeout_fin_s, XLB_CT_TIMEOUT_FIN_S);
 	p.udp_ns = timeout_ns(ctl.ct_timeout_udp_s, XLB_CT_TIMEOUT_UDP_S);
