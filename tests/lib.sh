@@ -21,8 +21,8 @@
 #   fail MSG / skip MSG       end the test
 #   assert_eq WHAT EXPECTED GOT          "WHAT: expected X, got Y"
 #   assert_range WHAT LOW HIGH GOT
-#   wait_for SECONDS DESCRIPTION CMD...  polls CMD every 0.1 s; after SECONDS says
-#                                        so and returns 1 (under set -e: the test fails)
+#   wait_for SECONDS DESCRIPTION CMD...  polls CMD every 0.1 s, fails after SECONDS
+#   poll_for SECONDS DESCRIPTION CMD...  the same, but returns 1 instead of failing
 #   list_json / list_config              `xlb list --json`, raw / without counters,
 #                                        ids and health, sorted (configuration only)
 
@@ -59,14 +59,15 @@ assert_range() {
 }
 
 wait_for() {
-	local secs=$1 what=$2 end
+	poll_for "$@" || fail "$2: not within $1s"
+}
+
+poll_for() {
+	local secs=$1 end
 	shift 2
 	end=$((SECONDS + secs))
 	until "$@" >/dev/null 2>&1; do
-		if [ $SECONDS -ge $end ]; then
-			echo "FAIL: $what: not within ${secs}s" >&2
-			return 1
-		fi
+		[ $SECONDS -lt $end ] || return 1
 		sleep 0.1
 	done
 }

@@ -49,7 +49,7 @@ stream_alive() {
 	local log="$TOPO_RUN_BASE/$P/$STREAM_BE.log" n
 	n=$(grep -c "^open " "$log" || true)
 	kill -USR1 "$(cat "$TOPO_RUN_BASE/$P/$STREAM_BE.pid")"
-	if ! wait_for 3 "stream open on $STREAM_BE" stream_dumped "$log" "$n"; then
+	if ! poll_for 3 "stream open on $STREAM_BE" stream_dumped "$log" "$n"; then
 		fail "stream not open on $STREAM_BE any more; client: $(cat "$STREAM_OUT");" \
 			"server: $(tail -3 "$log")"
 	fi
