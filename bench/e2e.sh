@@ -6,21 +6,31 @@
 #   ceiling  client straight to the backend's own address
 #   xlb      the VIP through xlb (DSR: IPIP to the backend, decap there)
 #   nft      the VIP through nftables DNAT + masquerade in the balancer
-#            namespace (jhash spread; NAT both ways)
+#            namespace (jhash spread; NAT both ways: DNAT, then SNAT to a balancer address)
 #   haproxy  the VIP through HAProxy mode tcp in the balancer namespace
 # with wrk (short HTTP/1.0 requests, Connection: close: one connection per
-# request) and iperf3 (one bulk TCP stream). One backend on purpose: every
+# request) and iperf3 (one bulk TCP stream each way: up, client to server,
+# through the balancer in every case; down, server to client, which DSR
+# sends straight back). One backend on purpose: every
 # way then has the same server capacity, and the ratio to the ceiling is
 # the cost of the balancer alone. CPU: the whole machine's busy time (from
 # /proc/stat) per connection, since the kernel's softirq work cannot be
 # charged to one namespace; the balancer's share is the excess over the
 # ceiling. Writes bench/results/e2e.json.
+#
+# nft and HAProxy each reach the backend from their own address of the
+# balancer: the backend keeps every closed connection in TIME_WAIT, and a
+# SYN from another way reusing such a tuple with an older timestamp would
+# be refused and retried a second later (it cost HAProxy 80 % when both
+# used the balancer's main address).
 
 E2E_P=xlbbe
 E2E_HTTP=8000
 E2E_BULK=5201
 E2E_CONNS=16
 E2E_PIDS=()
+E2E_SRC_NFT=10.200.0.3
+E2E_SRC_HAPROXY=10.200.0.4
 
 e2e_busy() {
 	awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
@@ -34,6 +44,8 @@ e2e_up() {
 	nsenter --net=/run/netns/$E2E_P-b1 iperf3 -s -p $E2E_BULK >/dev/null 2>&1 &
 	E2E_PIDS+=($!)
 	b1=$(topo_addr4 b1)
+	ip -n "$E2E_P-lb" addr add $E2E_SRC_NFT/24 dev "$E2E_P-lb" || return 1
+	ip -n "$E2E_P-lb" addr add $E2E_SRC_HAPROXY/24 dev "$E2E_P-lb" || return 1
 	for i in $(seq 1 50); do
 		topo_in "$E2E_P" c1 curl -s -m 1 "http://$b1:$E2E_HTTP/" >/dev/null && return 0
 		sleep 0.1
@@ -75,7 +87,7 @@ e2e_on() {
 			}
 			chain post {
 				type nat hook postrouting priority srcnat; policy accept;
-				ct status dnat masquerade
+				ct status dnat snat to $E2E_SRC_NFT
 			}
 		}
 		NFT
@@ -90,6 +102,7 @@ e2e_on() {
 			timeout connect 5s
 			timeout client 30s
 			timeout server 30s
+			source $E2E_SRC_HAPROXY
 		frontend web
 			bind $vip:$E2E_HTTP
 			default_backend web
@@ -154,17 +167,18 @@ e2e_wrk() {
 		'BEGIN { printf "%s %s %.2f %.2f\n", rps, err, busy * 1e6 / hz / req, p * 1e6 / hz / req }'
 }
 
+# Gbit/s of one iperf3 stream; a third argument (-R) reverses it.
 e2e_iperf() {
 	local way=$1 dur=$2 target
 	target=$TOPO_VIP4
 	[ "$way" = ceiling ] && target=$(topo_addr4 b1)
-	topo_in "$E2E_P" c1 timeout $((dur + 10)) iperf3 -c "$target" -p $E2E_BULK -t "$dur" -J |
+	topo_in "$E2E_P" c1 timeout $((dur + 10)) iperf3 -c "$target" -p $E2E_BULK -t "$dur" -J ${3:-} |
 		python3 -c 'import json, sys
 print("%.4f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))'
 }
 
 bench_e2e() {
-	local reps=$1 dur=$2 out=$3 raw way r w g
+	local reps=$1 dur=$2 out=$3 raw way r w g d
 	raw=$(mktemp)
 	e2e_up || { e2e_down; rm -f "$raw"; return 1; }
 	for r in $(seq 1 "$reps"); do
@@ -173,7 +187,8 @@ bench_e2e() {
 			e2e_on "$way" || { e2e_off "$way"; e2e_down; rm -f "$raw"; return 1; }
 			w=$(e2e_wrk "$way" "$dur") || { e2e_off "$way"; e2e_down; rm -f "$raw"; return 1; }
 			g=$(e2e_iperf "$way" "$dur") || { bench_log "e2e: iperf3 through $way failed"; g=0; }
-			echo "$way $r $w $g" >>"$raw"
+			d=$(e2e_iperf "$way" "$dur" -R) || { bench_log "e2e: iperf3 -R through $way failed"; d=0; }
+			echo "$way $r $w $g $d" >>"$raw"
 			e2e_off "$way"
 		done
 	done
@@ -182,7 +197,7 @@ bench_e2e() {
 	import json, statistics, sys
 	rows = [l.split() for l in open(sys.argv[1])]
 	ways = ["ceiling", "xlb", "nft", "haproxy"]
-	keys = ["rps", "errors", "cpu_us_per_conn", "proc_cpu_us_per_conn", "gbps"]
+	keys = ["rps", "errors", "cpu_us_per_conn", "proc_cpu_us_per_conn", "gbps", "gbps_down"]
 	per = {w: {} for w in ways}
 	for row in rows:
 	    per[row[0]][int(row[1])] = dict(zip(keys, map(float, row[2:])))
@@ -196,6 +211,8 @@ bench_e2e() {
 	    d["rps_ratio"] = stat([per[w][r]["rps"] / per["ceiling"][r]["rps"] for r in reps])
 	    d["gbps_ratio"] = stat([per[w][r]["gbps"] / per["ceiling"][r]["gbps"]
 	                            if per["ceiling"][r]["gbps"] else 0 for r in reps])
+	    d["gbps_down_ratio"] = stat([per[w][r]["gbps_down"] / per["ceiling"][r]["gbps_down"]
+	                                 if per["ceiling"][r]["gbps_down"] else 0 for r in reps])
 	    d["cpu_excess_us_per_conn"] = stat([per[w][r]["cpu_us_per_conn"] -
 	                                        per["ceiling"][r]["cpu_us_per_conn"] for r in reps])
 	    res["ways"][w] = d
