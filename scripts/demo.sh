@@ -20,7 +20,8 @@ STREAM_PID=
 STREAM_OUT=
 
 cleanup() {
-	trap - EXIT INT TERM
+	set +e
+	trap - EXIT INT TERM HUP PIPE
 	[ -n "$STREAM_PID" ] && kill "$STREAM_PID" 2>/dev/null
 	[ -n "$STREAM_OUT" ] && rm -f "$STREAM_OUT"
 	echo
