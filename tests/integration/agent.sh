@@ -20,7 +20,7 @@ ms() {
 # and waits for its metrics endpoint.
 agent_start() {
 	AGENT_LOG=$TMP/agent.$((${#BG_PIDS[@]})).log
-	bg lb "$AGENT_LOG" "$XLB" -i "$P-lb" agent "$@"
+	bg lb "$AGENT_LOG" "$XLB" -i "$P-lb" agent
 	AGENT_PID=$BG_PID
 	wait_for 5 "agent metrics endpoint" scrape_ok
 }
@@ -371,4 +371,33 @@ test_agent_bad_check_values_refused() {
 	agent_bad 2 "-1s" vip add "$VIP4:81/tcp" --interval -1s
 	agent_bad 2 "--metrics" agent --metrics
 	agent_bad 2 "--bogus" agent --bogus
+}
+
+# Idle expiry: with a 2 s UDP timeout, 20 one-datagram flows are gone within
+# a few seconds (and counted as expired), while one flow that sends every
+# 0.5 s stays tracked the whole time (the VIP never sees it as new again).
+test_agent_conntrack_expires_idle_flows_keeps_live_ones() {
+	local vip="$VIP4:80/udp" a b i
+	topo_setup 2 2
+	xlb_lb conntrack set --udp-timeout 2s
+	xlb_lb vip add "$vip" --check tcp "${AG_CHECK[@]}"
+	for i in 1 2; do
+		xlb_lb backend add "$vip" "$(topo_addr4 "b$i")"
+	done
+	agent_start
+	bg c2 "$TMP/live.out" bash -c "for i in \$(seq 12); do
+		$XLB_TOOLS/nameclient -u -s $AG_UDP_SPORT -n 1 -w 300 -T 2 $VIP4 80 || echo 'failed 1'
+		sleep 0.5; done"
+	LIVE_PID=$BG_PID
+	wait_for 3 "first datagram of the live flow" grep -q . "$TMP/live.out"
+	names c1 -u -n 20 -w 500 "$VIP4" 80 >/dev/null || fail "UDP flows"
+	a=$(scrape)
+	assert_eq "VIP new flows after 20 + 1 flows" 21 "$(metric "$a" xlb_vip_new_flows_total "vip=\"$vip\"")"
+	wait_for 6 "idle flows expired" bash -c "[ \"\$($XLB -i $P-lb conntrack count --json | jq .count)\" = 1 ]" ||
+		fail "tracked flows: expected 1 (the live one), got $(xlb_lb conntrack count --json)"
+	wait "$LIVE_PID" || true
+	b=$(scrape)
+	assert_range "xlb_conntrack_expired_total" 20 20 "$(awk '$1 == "xlb_conntrack_expired_total" { print $2 }' <<<"$b")"
+	assert_eq "VIP new flows (the live flow never re-created)" 21 "$(metric "$b" xlb_vip_new_flows_total "vip=\"$vip\"")"
+	assert_eq "live flow datagrams lost" 0 "$(grep -c failed "$TMP/live.out" || true)"
 }
