@@ -118,6 +118,8 @@ test_agent_health_moves_flows_off_dead_backend_and_back() {
 	echo "UDP stream: $(echo "$res" | grep -c "^$s 1$") datagrams answered by $s, $bad other lines"
 	assert_eq "UDP datagrams lost or answered by another backend than $s" 0 "$bad"
 	assert_eq "UDP datagrams answered" 50 "$(echo "$res" | grep -c "^$s 1$")"
+	echo "--- agent log"
+	cat "$AGENT_LOG"
 }
 
 # SIGKILL mid-stream: the data plane keeps forwarding, and the restarted agent
@@ -230,6 +232,13 @@ test_agent_metrics_match_traffic_and_survive_abuse() {
 	b=$(scrape) || fail "scrape while slow clients hold connections failed"
 	echo "$b" | grep -q "^xlb_vip_new_flows_total{vip=\"$vip\"} " || fail "scrape under abuse: no VIP counter"
 	kill -0 "$AGENT_PID" || fail "agent died under abuse: $(cat "$AGENT_LOG")"
+
+	# A weight change made with the CLI: one log line, and the gauge follows.
+	xlb_lb backend weight "$vip" "$(topo_addr4 b1)" 3
+	wait_for 2 "log line of the weight change" \
+		grep -q "backend $(topo_addr4 b1) of $vip: weight 1 -> 3" "$AGENT_LOG"
+	assert_eq "xlb_backend_weight of b1" 3 \
+		"$(metric "$(scrape)" xlb_backend_weight "vip=\"$vip\",backend=\"$(topo_addr4 b1)\"")"
 }
 
 # lc: b1 holds 50 long-lived connections; of the next 50 new flows, after
