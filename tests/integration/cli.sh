@@ -125,6 +125,11 @@ test_cli_restore_bad_file_changes_nothing() {
 	printf 'xlb vip add %s:80/tcp\nxlb backend add %s:80/tcp %s\nxlb backend add %s:80/tcp %s\n' \
 		"${TOPO_VIPS4[4]}" "${TOPO_VIPS4[4]}" "$B2" "${TOPO_VIPS4[4]}" "$B2" >"$f"
 	expect_bad 1 "$B2" restore "$f"
+	# A backend of a VIP the file does not add: on a fresh instance that VIP is
+	# unknown, and it must be here too (the file is the whole configuration).
+	f=$TMP/undeclared.conf
+	printf 'xlb vip add %s:80/tcp\nxlb backend add %s %s\n' "${TOPO_VIPS4[4]}" "$V4" "$B2" >"$f"
+	expect_bad 1 "$V4" restore "$f"
 	expect_bad 1 "$TMP/nosuch.conf" restore "$TMP/nosuch.conf"
 }
 

@@ -27,11 +27,11 @@ test_save_detach_attach_restore_same_config_and_flows() {
 		xlb_lb backend add "$VIP4:80/tcp" "$(topo_addr4 "b$i")" --weight "$i"
 	done
 	xlb_lb backend drain "$VIP4:80/tcp" "$(topo_addr4 b4)"
-	xlb_lb vip add "[$VIP6]:80/udp" --sched sh --table-size 1021
+	xlb_lb vip add "[$VIP6]:80/udp" --table-size 1021
 	for i in 1 2 3; do
 		xlb_lb backend add "[$VIP6]:80/udp" "$(topo_addr6 "b$i")"
 	done
-	xlb_lb vip add "${TOPO_VIPS4[1]}:0/tcp"
+	xlb_lb vip add "${TOPO_VIPS4[1]}:0/tcp" --sched sh
 	xlb_lb backend add "${TOPO_VIPS4[1]}:0/tcp" "$(topo_addr6 b2)" --weight 7
 
 	before=$(list_config)
