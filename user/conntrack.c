@@ -198,8 +198,10 @@ static int ct_set(struct model *m, int argc, char **argv)
 			xlb_err("unknown option \"%s\" for conntrack set", flag);
 			return XLB_EXIT_USAGE;
 		}
-		if (!parse_duration_ms(v, 1000, 7 * 24 * 3600 * 1000U, &ms)) {
-			xlb_err("invalid %s \"%s\": must be 1s to 7 days", flag, v);
+		/* The data plane refreshes a flow's last_seen once per XLB_FLOW_TOUCH_NS. */
+		if (!parse_duration_ms(v, 2 * XLB_FLOW_TOUCH_NS / 1000000, 7 * 24 * 3600 * 1000U,
+				       &ms)) {
+			xlb_err("invalid %s \"%s\": must be 2s to 7 days", flag, v);
 			return XLB_EXIT_USAGE;
 		}
 		*dst = ms / 1000;

@@ -25,7 +25,7 @@ static const char usage[] =
 	"  xlb restore FILE|-\n"
 	"  xlb conntrack list|count|flush|set ...  (xlb conntrack --help)\n"
 	"  xlb decap attach|detach IFACE          (on a backend host)\n"
-	"  xlb agent [--metrics ADDR:PORT]\n"
+	"  xlb agent [-i IFACE] [--metrics ADDR:PORT]\n"
 	"VIP is ADDR:PORT/PROTO or [ADDR6]:PORT/PROTO, PROTO tcp or udp, port 0 = all ports.\n";
 
 bool is_help(const char *arg)

@@ -8,9 +8,10 @@
  *   wrr     this CPU's rr counter % table_size (the table is the smooth WRR
  *           sequence, so the counter walks it)
  *   lc/lrt  two slots from two hashes, "power of two choices": fewer active
- *           flows per weight wins (lc); lower probe response time wins,
- *           then active flows per weight (lrt; an unknown time, 0, defers to
- *           active flows so a new backend is not flooded).
+ *           flows per weight wins (lc); a clearly (XLB_LRT_SAME_PCT) lower
+ *           probe response time wins, else active flows per weight (lrt; an
+ *           unknown time, 0, defers to active flows so a new backend is not
+ *           flooded).
  * ICMP errors are not flows: they hash like maglev (or sh) whatever the
  * scheduler, so they find a tracked flow's likely backend without moving
  * counters.
@@ -21,6 +22,9 @@
 #include "maps.h"
 #include "pkt.h"
 #include "hash.h"
+
+/* lrt: response times closer than this (percent of the slower) count as equal. */
+#define XLB_LRT_SAME_PCT	20
 
 /* Slots the second choice of lc/lrt reads at most. */
 #define XLB_SECOND_CHOICE_TRIES	4
@@ -45,8 +49,16 @@ static __always_inline int xlb_first_wins(__u32 id1, __u32 id2, __u8 sched)
 		return 1;
 	if (!b1 || !a1)
 		return 0;
-	if (sched == XLB_SCHED_LRT && b1->rt_us && b2->rt_us && b1->rt_us != b2->rt_us)
-		return b1->rt_us < b2->rt_us;
+	/*
+	 * A clearly faster backend wins; response times within
+	 * XLB_LRT_SAME_PCT % of each other are noise, and active flows decide.
+	 */
+	if (sched == XLB_SCHED_LRT && b1->rt_us && b2->rt_us) {
+		if ((__u64)b1->rt_us * 100 < (__u64)b2->rt_us * (100 - XLB_LRT_SAME_PCT))
+			return 1;
+		if ((__u64)b2->rt_us * 100 < (__u64)b1->rt_us * (100 - XLB_LRT_SAME_PCT))
+			return 0;
+	}
 	w1 = b1->weight ? b1->weight : 1;
 	w2 = b2->weight ? b2->weight : 1;
 	/* active1 / w1 <= active2 / w2, without dividing */
