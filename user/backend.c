@@ -105,6 +105,8 @@ static int backend_existing(struct model *m, int argc, char **argv, int nargs,
 
 	if (ret)
 		return ret;
+	if (*b && m->restoring && !(*b)->seen)
+		*b = NULL;
 	if (!*b) {
 		xlb_err("unknown backend %s in %s", argv[2], argv[1]);
 		return XLB_EXIT_FAIL;

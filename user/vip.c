@@ -47,6 +47,9 @@ struct m_vip *vip_arg(struct model *m, const char *s)
 		return NULL;
 	}
 	v = model_vip(m, &k);
+	/* restore: what the file has not declared does not exist yet. */
+	if (v && m->restoring && !v->seen)
+		v = NULL;
 	if (!v)
 		xlb_err("unknown VIP \"%s\"", s);
 	return v;
