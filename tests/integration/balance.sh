@@ -6,9 +6,15 @@
 
 SPREAD_CONNS=150	# per client, two clients: 300 flows from 300 source ports
 SPREAD_TOL_PCT=10	# each backend within this many % of all flows of its share
+# A hash spreads flows binomially: over 300 flows one standard deviation of a
+# 1/4 share is 10% of it, so "within 10% of its share" holds reliably only
+# over more flows. SPREAD_STRICT_CONNS per client (4,800 in all) put 10% of
+# the smallest share at 4 standard deviations.
+SPREAD_STRICT_CONNS=2400
 
 # Weights 1:1:2 on VIP4:80/PROTO; 300 flows from c1 and c2; each backend's
-# count within SPREAD_TOL_PCT % (of the total) of its weighted share.
+# count within SPREAD_TOL_PCT % (of the total) of its weighted share; then
+# 4,800 flows, each backend within SPREAD_TOL_PCT % of its own share.
 spread_1_1_2() {
 	local proto=$1 flag=() out1 out2 total=$((2 * SPREAD_CONNS)) tol b i want got
 	local weights=(0 1 1 2) wsum=4
@@ -29,6 +35,17 @@ spread_1_1_2() {
 		want=$((total * weights[i] / wsum))
 		echo "$proto $b weight ${weights[$i]}: $got of $total flows (share $want +- $tol)"
 		assert_range "$proto flows on $b (weight ${weights[$i]})" $((want - tol)) $((want + tol)) "$got"
+	done
+	total=$((2 * SPREAD_STRICT_CONNS))
+	out1=$(names c1 "${flag[@]}" -n "$SPREAD_STRICT_CONNS" -T 120 "$VIP4" 80) || fail "c1: not every flow answered: $out1"
+	out2=$(names c2 "${flag[@]}" -n "$SPREAD_STRICT_CONNS" -T 120 "$VIP4" 80) || fail "c2: not every flow answered: $out2"
+	for i in 1 2 3; do
+		b=b$i
+		got=$(($(count_of "$out1" "$b") + $(count_of "$out2" "$b")))
+		want=$((total * weights[i] / wsum))
+		tol=$((want * SPREAD_TOL_PCT / 100))
+		echo "$proto $b weight ${weights[$i]}: $got of $total flows (share $want +- $tol)"
+		assert_range "$proto flows on $b (weight ${weights[$i]}, $total flows)" $((want - tol)) $((want + tol)) "$got"
 	done
 }
 
