@@ -186,6 +186,9 @@ enum xlb_reason {
 	XLB_REASON_MAX,
 };
 
+/* The balancer counts the reasons below this one; the decap program the rest. */
+#define XLB_BALANCER_REASONS	XLB_DECAP_OK
+
 #define XLB_REASON_NAMES {					\
 	[XLB_FWD_TX]		 = "fwd_tx",			\
 	[XLB_FWD_REDIRECT]	 = "fwd_redirect",		\

@@ -168,7 +168,7 @@ void agent_metrics_render(struct strbuf *o, void *arg)
 	for (int k = M_BE_PACKETS; k <= M_BE_LAST_PROBE; k++)
 		be_block(o, k, br, nb);
 	head(o, M_PACKETS);
-	for (__u32 r = 0; r < XLB_REASON_MAX; r++) {
+	for (__u32 r = 0; r < XLB_BALANCER_REASONS; r++) {
 		/* decap_* belong to the decap program's own map, never counted here. */
 		if (!strncmp(reason_names[r], "decap_", 6))
 			continue;

@@ -29,7 +29,7 @@ static void take(const struct xlb_inst *in, const struct model *m, struct snapsh
 		percpu_counters(in->fd[XLB_M_VIP_STATS], m->vips[i].v.id, &s->vip[i]);
 	for (size_t i = 0; i < m->nbes; i++)
 		percpu_counters(in->fd[XLB_M_BACKEND_STATS], m->bes[i].id, &s->be[i]);
-	for (__u32 r = 0; r < XLB_REASON_MAX; r++)
+	for (__u32 r = 0; r < XLB_BALANCER_REASONS; r++)
 		s->reasons[r] = percpu_u64(in->fd[XLB_M_REASONS], r);
 }
 
@@ -86,7 +86,7 @@ static void print(const struct xlb_inst *in, const struct model *m, const struct
 	out_arr_close();
 	out_obj_open(prev ? "reasons_per_s" : "reasons");
 	out_text("packets by reason%s:\n", prev ? " per second" : "");
-	for (__u32 r = 0; r < XLB_REASON_MAX; r++) {
+	for (__u32 r = 0; r < XLB_BALANCER_REASONS; r++) {
 		__u64 v = prev ? (s->reasons[r] - prev->reasons[r]) / secs : s->reasons[r];
 
 		if (!out_is_json())
