@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 
@@ -40,6 +41,14 @@ void t_skip(const char *fmt, ...)
 int t_failed(void)
 {
 	return t_state != T_RUNNING;
+}
+
+long long t_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
 int t_main(int argc, char **argv, const struct t_case *cases, size_t n)

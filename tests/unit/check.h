@@ -21,6 +21,9 @@ void t_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void t_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int t_failed(void);
 
+/* Milliseconds on the monotonic clock, for timing a case's steps. */
+long long t_now_ms(void);
+
 /* Run @cases (filtered by argv[1]); the exit status is non-zero if any failed. */
 int t_main(int argc, char **argv, const struct t_case *cases, size_t n);
 

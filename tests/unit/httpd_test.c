@@ -10,17 +10,16 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "httpd.h"
+#include "check.h"
 
 #define CLIENT_TIMEOUT_MS	2000
 #define RESP_MAX		(2 << 20)
@@ -30,40 +29,6 @@
 #define SLACK_MS		250
 #define BIG_BODY		(1 << 20)
 #define REQ(lit)		lit, sizeof(lit) - 1	/* a literal request and its length (NULs included) */
-
-static int passed, failed;
-static const char *filter;
-
-static bool selected(const char *name)
-{
-	return !filter || strstr(name, filter);
-}
-
-static void pass(const char *name)
-{
-	printf("PASS %s\n", name);
-	passed++;
-}
-
-static void fail(const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("FAIL %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	failed++;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 struct render_state {
 	int calls;
@@ -210,7 +175,7 @@ static const char *request(struct server *s, const char *req, size_t len, ssize_
 }
 
 /* A real scrape: 200, Prometheus content type, Content-Length matching the rendered body. */
-static bool scrape_ok(const char *name, struct server *s)
+static bool scrape_ok(struct server *s)
 {
 	static const char req[] = "GET /metrics HTTP/1.1\r\nHost: x\r\nAccept: text/plain\r\n\r\n";
 	char want[128], clen[64];
@@ -220,98 +185,139 @@ static bool scrape_ok(const char *name, struct server *s)
 
 	r = request(s, req, strlen(req), &got);
 	if (!r || got <= 0) {
-		fail(name, "expected a scrape response, got %s",
-		     !r ? "connect failure" : got == 0 ? "EOF" : strerror(-got));
+		t_fail("expected a scrape response, got %s",
+		       !r ? "connect failure" : got == 0 ? "EOF" : strerror(-got));
 		return false;
 	}
 	if (strncmp(r, "HTTP/1.1 200 OK\r\n", 17)) {
-		fail(name, "expected \"HTTP/1.1 200 OK\", got \"%.30s\"", r);
+		t_fail("expected \"HTTP/1.1 200 OK\", got \"%.30s\"", r);
 		return false;
 	}
 	if (!strstr(r, "\r\nContent-Type: " HTTPD_METRICS_TYPE "\r\n")) {
-		fail(name, "expected Content-Type %s, got \"%s\"", HTTPD_METRICS_TYPE, r);
+		t_fail("expected Content-Type %s, got \"%s\"", HTTPD_METRICS_TYPE, r);
 		return false;
 	}
 	body = strstr(r, "\r\n\r\n");
 	snprintf(want, sizeof(want), "# TYPE xlb_test_renders_total counter\nxlb_test_renders_total %d\n",
 		 calls + 1);
 	if (!body || strcmp(body + 4, want)) {
-		fail(name, "expected body \"%s\", got \"%s\"", want, body ? body + 4 : "(none)");
+		t_fail("expected body \"%s\", got \"%s\"", want, body ? body + 4 : "(none)");
 		return false;
 	}
 	snprintf(clen, sizeof(clen), "\r\nContent-Length: %zu\r\n", strlen(want));
 	if (!strstr(r, clen)) {
-		fail(name, "expected \"%s\", got \"%s\"", clen + 2, r);
+		t_fail("expected \"%s\", got \"%s\"", clen + 2, r);
 		return false;
 	}
 	return true;
 }
 
-static void test_scrape(const char *name, const char *spec)
+/* Two scrapes in a row, each rendered afresh. */
+static void scrape_twice(const char *spec)
 {
-	struct server *s;
+	struct server *s = server_start(spec, NULL);
 
-	if (!selected(name))
-		return;
-	s = server_start(spec, NULL);
-	if (scrape_ok(name, s) && scrape_ok(name, s))
-		pass(name);
+	if (scrape_ok(s))
+		scrape_ok(s);
 	server_stop(s);
+}
+
+static void httpd_metrics_200(void)
+{
+	scrape_twice("127.0.0.1:0");
+}
+
+static void httpd_metrics_200_ipv6(void)
+{
+	scrape_twice("[::1]:0");
 }
 
 /* Sends req; expects a response starting with want_status, then EOF; then a good scrape. */
-static void test_status(const char *name, const char *req, size_t len, const char *want_status,
-			int want_renders)
+static void expect_status(const char *req, size_t len, const char *want_status, int want_renders)
 {
-	struct server *s;
+	struct server *s = server_start("127.0.0.1:0", NULL);
 	const char *r;
 	ssize_t got;
 
-	if (!selected(name))
-		return;
-	s = server_start("127.0.0.1:0", NULL);
 	r = request(s, req, len, &got);
 	if (!r || got < 0)
-		fail(name, "expected \"%s\", got %s", want_status, r ? strerror(-got) : "connect failure");
+		t_fail("expected \"%s\", got %s", want_status, r ? strerror(-got) : "connect failure");
 	else if (strncmp(r, want_status, strlen(want_status)))
-		fail(name, "expected \"%s\", got \"%.40s\"", want_status, r);
+		t_fail("expected \"%s\", got \"%.40s\"", want_status, r);
 	else if (s->rs.calls != want_renders)
-		fail(name, "expected %d render calls, got %d", want_renders, s->rs.calls);
-	else if (scrape_ok(name, s))
-		pass(name);
+		t_fail("expected %d render calls, got %d", want_renders, s->rs.calls);
+	else
+		scrape_ok(s);
 	server_stop(s);
 }
 
-static void test_head(const char *name)
+static void httpd_metrics_query_200(void)
+{
+	expect_status(REQ("GET /metrics?x=1 HTTP/1.0\r\n\r\n"), "HTTP/1.1 200 ", 1);
+}
+
+static void httpd_head_no_body(void)
 {
 	static const char req[] = "HEAD /metrics HTTP/1.0\r\n\r\n";
-	struct server *s;
+	struct server *s = server_start("127.0.0.1:0", NULL);
 	const char *r;
 	ssize_t got;
 
-	if (!selected(name))
-		return;
-	s = server_start("127.0.0.1:0", NULL);
 	r = request(s, req, strlen(req), &got);
 	if (!r || got <= 0 || strncmp(r, "HTTP/1.1 200 OK\r\n", 17))
-		fail(name, "expected 200, got \"%.30s\"", r ? r : "(none)");
+		t_fail("expected 200, got \"%.30s\"", r ? r : "(none)");
 	else if (strcmp(strstr(r, "\r\n\r\n"), "\r\n\r\n"))
-		fail(name, "expected no body, got \"%s\"", strstr(r, "\r\n\r\n") + 4);
-	else
-		pass(name);
+		t_fail("expected no body, got \"%s\"", strstr(r, "\r\n\r\n") + 4);
 	server_stop(s);
+}
+
+static void httpd_root_404(void)
+{
+	expect_status(REQ("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), "HTTP/1.1 404 ", 0);
+}
+
+static void httpd_prefix_404(void)
+{
+	expect_status(REQ("GET /metricsx HTTP/1.0\n\n"), "HTTP/1.1 404 ", 0);
+}
+
+static void httpd_post_405(void)
+{
+	expect_status(REQ("POST /metrics HTTP/1.1\r\n\r\n"), "HTTP/1.1 405 ", 0);
+}
+
+static void httpd_garbage_400(void)
+{
+	expect_status(REQ("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n"), "HTTP/1.1 400 ", 0);
+}
+
+static void httpd_http09_400(void)
+{
+	expect_status(REQ("GET /metrics\r\n\r\n"), "HTTP/1.1 400 ", 0);
+}
+
+static void httpd_http2_400(void)
+{
+	expect_status(REQ("GET /metrics HTTP/2.0\r\n\r\n"), "HTTP/1.1 400 ", 0);
+}
+
+static void httpd_oversized_431(void)
+{
+	static char big[HTTPD_REQ_MAX_DEFAULT * 2];
+
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "GET /metrics HTTP/1.1\r\nX-Pad: ", 30);
+	expect_status(big, sizeof(big), "HTTP/1.1 431 ", 0);
 }
 
 /* Garbage without an end of head, then a hang-up: the server drops it and goes on. */
-static void test_garbage_hangup(const char *name)
+static void httpd_garbage_hangup_keeps_serving(void)
 {
 	char junk[3000];
 	struct server *s;
 	size_t i;
 	int fd;
 
-	if (!selected(name))
-		return;
 	s = server_start("127.0.0.1:0", NULL);
 	srand(5);
 	for (i = 0; i < sizeof(junk); i++)
@@ -323,8 +329,29 @@ static void test_garbage_hangup(const char *name)
 	fd = client(s);
 	send(fd, junk, sizeof(junk), MSG_NOSIGNAL);
 	close(fd);
-	if (scrape_ok(name, s))
-		pass(name);
+	scrape_ok(s);
+	server_stop(s);
+}
+
+/* A request arriving in pieces is still served. */
+static void httpd_request_in_pieces(void)
+{
+	static const char *parts[] = { "GET /met", "rics HTTP/1.0\r\n", "Host: a\r\n", "\r\n" };
+	static char buf[4096];
+	struct server *s;
+	size_t i;
+	int fd;
+
+	s = server_start("127.0.0.1:0", NULL);
+	fd = client(s);
+	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		send(fd, parts[i], strlen(parts[i]), MSG_NOSIGNAL);
+		usleep(30000);
+	}
+	read_all(fd, buf, sizeof(buf));
+	if (strncmp(buf, "HTTP/1.1 200 OK\r\n", 17))
+		t_fail("expected 200, got \"%.30s\"", buf);
+	close(fd);
 	server_stop(s);
 }
 
@@ -341,34 +368,39 @@ static int open_idle(struct server *s, int *fds, int n)
 	return n;
 }
 
-static void test_slow_clients(const char *name, int nslow)
+/* With @nslow clients connected and silent, a scrape is still answered at once. */
+static void slow_clients(int nslow)
 {
 	struct httpd_limits lim = { .timeout_ms = 10000 };
 	int fds[OVER_CAP_CLIENTS], n, i;
 	struct server *s;
 	long long t0, el;
 
-	if (!selected(name))
-		return;
 	s = server_start("127.0.0.1:0", &lim);
 	n = open_idle(s, fds, nslow);
 	usleep(50000);	/* let the server accept them all first */
-	t0 = now_ms();
+	t0 = t_now_ms();
 	if (n != nslow)
-		fail(name, "expected %d idle clients connected, got %d", nslow, n);
-	else if (!scrape_ok(name, s))
-		;	/* scrape_ok said why */
-	else if ((el = now_ms() - t0) > SLACK_MS)
-		fail(name, "expected a scrape under %d ms, got %lld ms", SLACK_MS, el);
-	else
-		pass(name);
+		t_fail("expected %d idle clients connected, got %d", nslow, n);
+	else if (scrape_ok(s) && (el = t_now_ms() - t0) > SLACK_MS)
+		t_fail("expected a scrape under %d ms, got %lld ms", SLACK_MS, el);
 	for (i = 0; i < n; i++)
 		close(fds[i]);
 	server_stop(s);
 }
 
+static void httpd_50_idle_clients_scrape_ok(void)
+{
+	slow_clients(SLOW_CLIENTS);
+}
+
+static void httpd_idle_clients_over_cap_scrape_ok(void)
+{
+	slow_clients(OVER_CAP_CLIENTS);
+}
+
 /* A client that sends nothing is closed at the deadline. */
-static void test_deadline(const char *name)
+static void httpd_idle_client_closed_at_deadline(void)
 {
 	struct httpd_limits lim = { .timeout_ms = SHORT_TIMEOUT_MS };
 	struct server *s;
@@ -377,59 +409,27 @@ static void test_deadline(const char *name)
 	ssize_t n;
 	int fd;
 
-	if (!selected(name))
-		return;
 	s = server_start("127.0.0.1:0", &lim);
-	t0 = now_ms();
+	t0 = t_now_ms();
 	fd = client(s);
 	n = recv(fd, &c, 1, 0);
-	el = now_ms() - t0;
+	el = t_now_ms() - t0;
 	if (n != 0)
-		fail(name, "expected EOF, got %zd (%s)", n, n < 0 ? strerror(errno) : "data");
+		t_fail("expected EOF, got %zd (%s)", n, n < 0 ? strerror(errno) : "data");
 	else if (el < SHORT_TIMEOUT_MS - 10 || el > SHORT_TIMEOUT_MS + SLACK_MS)
-		fail(name, "expected close after %d..%d ms, got %lld ms", SHORT_TIMEOUT_MS,
-		     SHORT_TIMEOUT_MS + SLACK_MS, el);
-	else
-		pass(name);
-	close(fd);
-	server_stop(s);
-}
-
-/* A request arriving in pieces is still served. */
-static void test_trickle(const char *name)
-{
-	static const char *parts[] = { "GET /met", "rics HTTP/1.0\r\n", "Host: a\r\n", "\r\n" };
-	static char buf[4096];
-	struct server *s;
-	size_t i;
-	int fd;
-
-	if (!selected(name))
-		return;
-	s = server_start("127.0.0.1:0", NULL);
-	fd = client(s);
-	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-		send(fd, parts[i], strlen(parts[i]), MSG_NOSIGNAL);
-		usleep(30000);
-	}
-	read_all(fd, buf, sizeof(buf));
-	if (strncmp(buf, "HTTP/1.1 200 OK\r\n", 17))
-		fail(name, "expected 200, got \"%.30s\"", buf);
-	else
-		pass(name);
+		t_fail("expected close after %d..%d ms, got %lld ms", SHORT_TIMEOUT_MS,
+		       SHORT_TIMEOUT_MS + SLACK_MS, el);
 	close(fd);
 	server_stop(s);
 }
 
 /* A client that never reads a 1 MB response does not hold the server up. */
-static void test_unread_response(const char *name)
+static void httpd_unread_response_no_stall(void)
 {
 	static const char req[] = "GET /metrics HTTP/1.0\r\n\r\n";
 	struct server *s;
 	int fd;
 
-	if (!selected(name))
-		return;
 	s = server_start("127.0.0.1:0", NULL);
 	s->rs.pad = BIG_BODY;
 	fd = client(s);
@@ -437,14 +437,14 @@ static void test_unread_response(const char *name)
 	usleep(100000);
 	s->rs.pad = 0;
 	if (s->rs.calls != 1)
-		fail(name, "expected the big response rendered once, got %d", s->rs.calls);
-	else if (scrape_ok(name, s))
-		pass(name);
+		t_fail("expected the big response rendered once, got %d", s->rs.calls);
+	else
+		scrape_ok(s);
 	close(fd);
 	server_stop(s);
 }
 
-static void test_open_errors(const char *name)
+static void httpd_open_errors(void)
 {
 	static const char *bad[] = { "127.0.0.1", "127.0.0.1:", "127.0.0.1:70000", "::1:80",
 				     "[::1]80", "localhost:80", "[127.0.0.1]:80", "1.2.3.4.5:1" };
@@ -452,38 +452,34 @@ static void test_open_errors(const char *name)
 	char err[128], spec[64], want[128];
 	size_t i;
 
-	if (!selected(name))
-		return;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
 		errno = 0;
 		h = httpd_open(bad[i], NULL, err, sizeof(err));
 		if (h || errno != EINVAL || !strstr(err, bad[i])) {
-			fail(name, "expected NULL, EINVAL and a message naming \"%s\", got %p, %d, \"%s\"",
-			     bad[i], (void *)h, errno, err);
+			t_fail("expected NULL, EINVAL and a message naming \"%s\", got %p, %d, \"%s\"",
+			       bad[i], (void *)h, errno, err);
 			httpd_close(h);
 			return;
 		}
 	}
 	h = httpd_open("127.0.0.1:0", NULL, err, sizeof(err));
 	if (!h) {
-		fail(name, "expected to listen on 127.0.0.1:0, got \"%s\"", err);
+		t_fail("expected to listen on 127.0.0.1:0, got \"%s\"", err);
 		return;
 	}
 	snprintf(spec, sizeof(spec), "127.0.0.1:%u", httpd_port(h));
 	snprintf(want, sizeof(want), "cannot listen on %s: %s", spec, strerror(EADDRINUSE));
 	h2 = httpd_open(spec, NULL, err, sizeof(err));
 	if (h2 || errno != EADDRINUSE || strcmp(err, want))
-		fail(name, "expected NULL, EADDRINUSE, \"%s\", got %p, %d, \"%s\"", want, (void *)h2,
-		     errno, err);
-	else
-		pass(name);
+		t_fail("expected NULL, EADDRINUSE, \"%s\", got %p, %d, \"%s\"", want, (void *)h2,
+		       errno, err);
 	httpd_close(h2);
 	httpd_close(h);
 }
 
 /* httpd_service with nothing to do returns at once. */
-static void test_never_blocks(const char *name)
+static void httpd_service_never_blocks(void)
 {
 	struct render_state rs = { 0 };
 	struct httpd *h;
@@ -491,54 +487,43 @@ static void test_never_blocks(const char *name)
 	char err[128];
 	int i, fd;
 
-	if (!selected(name))
-		return;
 	h = httpd_open("127.0.0.1:0", NULL, err, sizeof(err));
 	struct server fake = { .h = h, .spec = "127.0.0.1:0" };
 
 	fd = client(&fake);	/* queued, never sends */
-	t0 = now_ms();
+	t0 = t_now_ms();
 	for (i = 0; i < 100; i++)
 		httpd_service(h, render, &rs);
-	el = now_ms() - t0;
+	el = t_now_ms() - t0;
 	if (el > 50)
-		fail(name, "expected 100 idle httpd_service calls under 50 ms, got %lld ms", el);
-	else
-		pass(name);
+		t_fail("expected 100 idle httpd_service calls under 50 ms, got %lld ms", el);
 	close(fd);
 	httpd_close(h);
 }
 
+static const struct t_case cases[] = {
+	T_CASE(httpd_metrics_200),
+	T_CASE(httpd_metrics_200_ipv6),
+	T_CASE(httpd_metrics_query_200),
+	T_CASE(httpd_head_no_body),
+	T_CASE(httpd_root_404),
+	T_CASE(httpd_prefix_404),
+	T_CASE(httpd_post_405),
+	T_CASE(httpd_garbage_400),
+	T_CASE(httpd_http09_400),
+	T_CASE(httpd_http2_400),
+	T_CASE(httpd_oversized_431),
+	T_CASE(httpd_garbage_hangup_keeps_serving),
+	T_CASE(httpd_request_in_pieces),
+	T_CASE(httpd_50_idle_clients_scrape_ok),
+	T_CASE(httpd_idle_clients_over_cap_scrape_ok),
+	T_CASE(httpd_idle_client_closed_at_deadline),
+	T_CASE(httpd_unread_response_no_stall),
+	T_CASE(httpd_open_errors),
+	T_CASE(httpd_service_never_blocks),
+};
+
 int main(int argc, char **argv)
 {
-	static char big[HTTPD_REQ_MAX_DEFAULT * 2];
-
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	filter = argc > 1 ? argv[1] : NULL;
-	memset(big, 'a', sizeof(big));
-	memcpy(big, "GET /metrics HTTP/1.1\r\nX-Pad: ", 30);
-
-	test_scrape("httpd_metrics_200", "127.0.0.1:0");
-	test_scrape("httpd_metrics_200_ipv6", "[::1]:0");
-	test_status("httpd_metrics_query_200", REQ("GET /metrics?x=1 HTTP/1.0\r\n\r\n"), "HTTP/1.1 200 ", 1);
-	test_head("httpd_head_no_body");
-	test_status("httpd_root_404", REQ("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), "HTTP/1.1 404 ", 0);
-	test_status("httpd_prefix_404", REQ("GET /metricsx HTTP/1.0\n\n"), "HTTP/1.1 404 ", 0);
-	test_status("httpd_post_405", REQ("POST /metrics HTTP/1.1\r\n\r\n"), "HTTP/1.1 405 ", 0);
-	test_status("httpd_garbage_400", REQ("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n"),
-		    "HTTP/1.1 400 ", 0);
-	test_status("httpd_http09_400", REQ("GET /metrics\r\n\r\n"), "HTTP/1.1 400 ", 0);
-	test_status("httpd_http2_400", REQ("GET /metrics HTTP/2.0\r\n\r\n"), "HTTP/1.1 400 ", 0);
-	test_status("httpd_oversized_431", big, sizeof(big), "HTTP/1.1 431 ", 0);
-	test_garbage_hangup("httpd_garbage_hangup_keeps_serving");
-	test_trickle("httpd_request_in_pieces");
-	test_slow_clients("httpd_50_idle_clients_scrape_ok", SLOW_CLIENTS);
-	test_slow_clients("httpd_idle_clients_over_cap_scrape_ok", OVER_CAP_CLIENTS);
-	test_deadline("httpd_idle_client_closed_at_deadline");
-	test_unread_response("httpd_unread_response_no_stall");
-	test_open_errors("httpd_open_errors");
-	test_never_blocks("httpd_service_never_blocks");
-
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return t_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -6,61 +6,26 @@
  * Each server is a thread answering connections in one fixed way.
  */
 #include <arpa/inet.h>
-#include <errno.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "xlb_abi.h"
 #include "probe.h"
+#include "check.h"
 
 #define TIMEOUT_MS	300
 #define SLACK_MS	250	/* scheduling noise allowed over a timeout */
 #define MAX_HELD	512
 #define SRV_READ_MS	2000
-
-static int passed, failed;
-static const char *filter;
-
-static bool selected(const char *name)
-{
-	return !filter || strstr(name, filter);
-}
-
-static void pass(const char *name)
-{
-	printf("PASS %s\n", name);
-	passed++;
-}
-
-static void fail(const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("FAIL %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	failed++;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 enum srv_mode {
 	SRV_LISTEN,	/* never accepts: the kernel completes handshakes */
@@ -242,65 +207,83 @@ static struct probe_target target(__u8 family, __u16 port, enum probe_kind kind,
 	return t;
 }
 
-/* Runs one probe, checks verdict and reason; returns elapsed ms or -1 after a FAIL. */
-static long long expect_one(const char *name, struct probe_target t, bool ok, const char *why)
+/* Runs one probe, checks verdict and reason; returns elapsed ms or -1 after t_fail(). */
+static long long expect_one(struct probe_target t, bool ok, const char *why)
 {
 	struct probe_result r;
-	long long t0 = now_ms(), el;
+	long long t0 = t_now_ms(), el;
 	int err;
 
 	err = probe_run(&t, &r, 1);
-	el = now_ms() - t0;
+	el = t_now_ms() - t0;
 	if (err) {
-		fail(name, "expected probe_run 0, got %d", err);
+		t_fail("expected probe_run 0, got %d", err);
 		return -1;
 	}
 	if (r.ok != ok || strcmp(r.why, why)) {
-		fail(name, "expected ok=%d why=\"%s\", got ok=%d why=\"%s\"", ok, why, r.ok, r.why);
+		t_fail("expected ok=%d why=\"%s\", got ok=%d why=\"%s\"", ok, why, r.ok, r.why);
 		return -1;
 	}
 	if (r.rt_us > el * 1000 + 1000) {
-		fail(name, "expected rt_us <= elapsed %lld ms, got %u us", el, r.rt_us);
+		t_fail("expected rt_us <= elapsed %lld ms, got %u us", el, r.rt_us);
 		return -1;
 	}
 	return el;
 }
 
-static void test_tcp_ok(const char *name, __u8 family)
+/* As expect_one() for a failing probe that must take one timeout, give or take noise. */
+static void expect_timeout(struct probe_target t, const char *why)
 {
-	struct server *s;
+	long long el = expect_one(t, false, why);
 
-	if (!selected(name))
-		return;
-	s = server_start(family, SRV_LISTEN, NULL);
-	if (expect_one(name, target(family, s->port, PROBE_TCP, NULL), true, "") >= 0)
-		pass(name);
+	if (el >= 0 && (el < TIMEOUT_MS || el > TIMEOUT_MS + SLACK_MS))
+		t_fail("expected %d..%d ms, got %lld ms", TIMEOUT_MS, TIMEOUT_MS + SLACK_MS, el);
+}
+
+static void tcp_ok(__u8 family)
+{
+	struct server *s = server_start(family, SRV_LISTEN, NULL);
+
+	expect_one(target(family, s->port, PROBE_TCP, NULL), true, "");
 	server_stop(s);
 }
 
-static void test_tcp_refused(const char *name, __u8 family)
+static void probe_tcp_listening_ok(void)
 {
-	if (!selected(name))
-		return;
-	if (expect_one(name, target(family, closed_port(family), PROBE_TCP, NULL), false,
-		       "connect refused") >= 0)
-		pass(name);
+	tcp_ok(XLB_AF_INET);
+}
+
+static void probe_tcp_listening_ok_ipv6(void)
+{
+	tcp_ok(XLB_AF_INET6);
+}
+
+static void tcp_refused(__u8 family)
+{
+	expect_one(target(family, closed_port(family), PROBE_TCP, NULL), false, "connect refused");
+}
+
+static void probe_tcp_closed_refused(void)
+{
+	tcp_refused(XLB_AF_INET);
+}
+
+static void probe_tcp_closed_refused_ipv6(void)
+{
+	tcp_refused(XLB_AF_INET6);
 }
 
 /*
  * A listener whose accept queue is full drops SYNs, so a connect hangs:
  * backlog 0 admits one connection, a second filler overflows it.
  */
-static void test_tcp_connect_timeout(const char *name)
+static void probe_tcp_syn_dropped_timeout(void)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int lfd, fillers[3], i;
-	long long el;
 	__u16 port;
 
-	if (!selected(name))
-		return;
 	lfd = listen_loopback(XLB_AF_INET, 0, &port);
 	loopback(XLB_AF_INET, &ss, &len, port);
 	for (i = 0; i < 3; i++) {
@@ -308,114 +291,193 @@ static void test_tcp_connect_timeout(const char *name)
 		connect(fillers[i], (struct sockaddr *)&ss, len);
 	}
 	usleep(50000);
-	el = expect_one(name, target(XLB_AF_INET, port, PROBE_TCP, NULL), false, "connect timeout");
-	if (el >= 0 && (el < TIMEOUT_MS || el > TIMEOUT_MS + SLACK_MS))
-		fail(name, "expected %d..%d ms, got %lld ms", TIMEOUT_MS, TIMEOUT_MS + SLACK_MS, el);
-	else if (el >= 0)
-		pass(name);
+	expect_timeout(target(XLB_AF_INET, port, PROBE_TCP, NULL), "connect timeout");
 	for (i = 0; i < 3; i++)
 		close(fillers[i]);
 	close(lfd);
 }
 
-static void test_http(const char *name, __u8 family, enum srv_mode mode, const char *reply,
-		      bool ok, const char *why)
+/* One HTTP probe of "/healthz" against a server answering in @mode with @reply. */
+static void http(__u8 family, enum srv_mode mode, const char *reply, bool ok, const char *why)
 {
-	struct server *s;
+	struct server *s = server_start(family, mode, reply);
 
-	if (!selected(name))
-		return;
-	s = server_start(family, mode, reply);
-	if (expect_one(name, target(family, s->port, PROBE_HTTP, "/healthz"), ok, why) >= 0)
-		pass(name);
+	expect_one(target(family, s->port, PROBE_HTTP, "/healthz"), ok, why);
+	server_stop(s);
+}
+
+static void probe_http_200_ok(void)
+{
+	http(XLB_AF_INET, SRV_REPLY, "HTTP/1.0 200 OK\r\n\r\nfine\n", true, "");
+}
+
+static void probe_http_200_ok_ipv6(void)
+{
+	http(XLB_AF_INET6, SRV_REPLY, "HTTP/1.1 200 OK\r\n\r\n", true, "");
+}
+
+static void probe_http_302_ok(void)
+{
+	http(XLB_AF_INET, SRV_REPLY, "HTTP/1.1 302 Found\r\nLocation: /x\r\n\r\n", true, "");
+}
+
+static void probe_http_status_line_split_ok(void)
+{
+	http(XLB_AF_INET, SRV_SPLIT, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", true, "");
+}
+
+static void probe_http_500_not_ok(void)
+{
+	http(XLB_AF_INET, SRV_REPLY, "HTTP/1.1 500 Internal\r\n\r\n", false, "http 500");
+}
+
+static void probe_http_404_not_ok(void)
+{
+	http(XLB_AF_INET, SRV_REPLY, "HTTP/1.0 404 Not Found\r\n\r\n", false, "http 404");
+}
+
+static void probe_http_garbage_not_ok(void)
+{
+	http(XLB_AF_INET, SRV_REPLY, "SSH-2.0-OpenSSH_9.2\r\n", false, "bad response");
+}
+
+static void probe_http_bad_status_code_not_ok(void)
+{
+	http(XLB_AF_INET, SRV_REPLY, "HTTP/1.1 2x0 OK\r\n\r\n", false, "bad response");
+}
+
+static void probe_http_reset_not_ok(void)
+{
+	http(XLB_AF_INET, SRV_RESET, NULL, false, "connection reset");
+}
+
+static void probe_http_eof_not_ok(void)
+{
+	http(XLB_AF_INET, SRV_EOF, NULL, false, "closed before status");
+}
+
+static void probe_http_never_accepted_timeout(void)
+{
+	http(XLB_AF_INET6, SRV_LISTEN, NULL, false, "timeout");
+}
+
+static void probe_http_accept_hang_timeout(void)
+{
+	struct server *s = server_start(XLB_AF_INET, SRV_HANG, NULL);
+
+	expect_timeout(target(XLB_AF_INET, s->port, PROBE_HTTP, "/"), "timeout");
 	server_stop(s);
 }
 
 /* The request on the wire: request line, Host with the port, Connection: close. */
-static void test_http_request(const char *name, __u8 family, const char *host)
+static void expect_request(const char *req, const char *want_host)
 {
-	char want_line[] = "GET /check?x=1 HTTP/1.0\r\n", want_host[128];
-	struct probe_target t;
-	struct server *s;
+	static const char want_line[] = "GET /check?x=1 HTTP/1.0\r\n";
 
-	if (!selected(name))
+	if (strncmp(req, want_line, strlen(want_line))) {
+		t_fail("expected request line \"GET /check?x=1 HTTP/1.0\", got \"%.40s\"", req);
 		return;
-	s = server_start(family, SRV_REPLY, "HTTP/1.1 204 No Content\r\n\r\n");
-	t = target(family, s->port, PROBE_HTTP, "/check?x=1");
+	}
+	if (!strstr(req, want_host)) {
+		t_fail("expected \"%s\" in the request, got \"%s\"", want_host + 2, req);
+		return;
+	}
+	if (!strstr(req, "\r\nConnection: close\r\n"))
+		t_fail("expected Connection: close, got \"%s\"", req);
+}
+
+static void http_request(__u8 family, const char *host)
+{
+	struct server *s = server_start(family, SRV_REPLY, "HTTP/1.1 204 No Content\r\n\r\n");
+	struct probe_target t = target(family, s->port, PROBE_HTTP, "/check?x=1");
+	char want_host[128];
+
 	t.host = host;
 	if (host)
 		snprintf(want_host, sizeof(want_host), "\r\nHost: %s\r\n", host);
 	else
 		snprintf(want_host, sizeof(want_host), family == XLB_AF_INET ?
 			 "\r\nHost: 127.0.0.1:%u\r\n" : "\r\nHost: [::1]:%u\r\n", s->port);
-	if (expect_one(name, t, true, "") < 0)
-		goto out;
-	if (strncmp(s->last_req, want_line, strlen(want_line)))
-		fail(name, "expected request line \"GET /check?x=1 HTTP/1.0\", got \"%.40s\"", s->last_req);
-	else if (!strstr(s->last_req, want_host))
-		fail(name, "expected \"%s\" in the request, got \"%s\"", want_host + 2, s->last_req);
-	else if (!strstr(s->last_req, "\r\nConnection: close\r\n"))
-		fail(name, "expected Connection: close, got \"%s\"", s->last_req);
-	else
-		pass(name);
-out:
+	if (expect_one(t, true, "") >= 0)
+		expect_request(s->last_req, want_host);
 	server_stop(s);
 }
 
-static void test_http_bad_path(const char *name)
+static void probe_http_request_format(void)
 {
-	struct probe_target t;
-	struct server *s;
-
-	if (!selected(name))
-		return;
-	s = server_start(XLB_AF_INET, SRV_REPLY, "HTTP/1.0 200 OK\r\n\r\n");
-	t = target(XLB_AF_INET, s->port, PROBE_HTTP, "/x HTTP/1.0\r\nEvil: 1");
-	if (expect_one(name, t, false, "bad target") < 0)
-		goto out;
-	usleep(20000);
-	if (s->served)
-		fail(name, "expected no connection to the server, got %d", s->served);
-	else
-		pass(name);
-out:
-	server_stop(s);
+	http_request(XLB_AF_INET, NULL);
 }
 
-static void test_http_hang(const char *name)
+static void probe_http_request_format_ipv6(void)
 {
-	struct server *s;
-	long long el;
+	http_request(XLB_AF_INET6, NULL);
+}
 
-	if (!selected(name))
-		return;
-	s = server_start(XLB_AF_INET, SRV_HANG, NULL);
-	el = expect_one(name, target(XLB_AF_INET, s->port, PROBE_HTTP, "/"), false, "timeout");
-	if (el >= 0 && (el < TIMEOUT_MS || el > TIMEOUT_MS + SLACK_MS))
-		fail(name, "expected %d..%d ms, got %lld ms", TIMEOUT_MS, TIMEOUT_MS + SLACK_MS, el);
-	else if (el >= 0)
-		pass(name);
+static void probe_http_request_host_header(void)
+{
+	http_request(XLB_AF_INET, "www.example.test");
+}
+
+static void probe_http_path_injection_refused(void)
+{
+	struct server *s = server_start(XLB_AF_INET, SRV_REPLY, "HTTP/1.0 200 OK\r\n\r\n");
+	struct probe_target t = target(XLB_AF_INET, s->port, PROBE_HTTP, "/x HTTP/1.0\r\nEvil: 1");
+
+	if (expect_one(t, false, "bad target") >= 0) {
+		usleep(20000);
+		if (s->served)
+			t_fail("expected no connection to the server, got %d", s->served);
+	}
 	server_stop(s);
 }
 
 #define MIX_N		200
 #define MIX_HANG	137
 
+/* Every verdict as wanted, about one timeout in all, healthy probes well under it. */
+static void expect_mix(int err, long long el, const struct probe_result *r, const bool *want_ok,
+		       const char *const *want)
+{
+	unsigned max_ok_rt = 0;
+	int i;
+
+	if (err) {
+		t_fail("expected probe_run 0, got %d", err);
+		return;
+	}
+	for (i = 0; i < MIX_N; i++) {
+		if (r[i].ok != want_ok[i] || strcmp(r[i].why, want[i])) {
+			t_fail("expected probe %d ok=%d why=\"%s\", got ok=%d why=\"%s\"", i,
+			       want_ok[i], want[i], r[i].ok, r[i].why);
+			return;
+		}
+		if (r[i].ok && r[i].rt_us > max_ok_rt)
+			max_ok_rt = r[i].rt_us;
+	}
+	if (el < TIMEOUT_MS || el > TIMEOUT_MS + SLACK_MS) {
+		t_fail("expected %d..%d ms in all, got %lld ms", TIMEOUT_MS, TIMEOUT_MS + SLACK_MS, el);
+		return;
+	}
+	if (max_ok_rt > TIMEOUT_MS * 1000 / 2) {
+		t_fail("expected healthy probes under %d us, got %u us", TIMEOUT_MS * 1000 / 2,
+		       max_ok_rt);
+		return;
+	}
+	printf("     %d probes in %lld ms, slowest healthy %u us\n", MIX_N, el, max_ok_rt);
+}
+
 /* 200 probes, one to a hanging server: about one timeout in all, the others unaffected. */
-static void test_concurrent_mix(const char *name)
+static void probe_200_concurrent_one_hangs(void)
 {
 	struct server *lst, *ok200, *e500, *r302, *hang;
 	struct probe_target t[MIX_N];
 	struct probe_result r[MIX_N];
 	const char *want[MIX_N];
 	bool want_ok[MIX_N];
-	unsigned max_ok_rt = 0;
 	__u16 closed;
 	long long t0, el;
-	int i, err, bad = -1;
+	int i, err;
 
-	if (!selected(name))
-		return;
 	lst = server_start(XLB_AF_INET, SRV_LISTEN, NULL);
 	ok200 = server_start(XLB_AF_INET, SRV_REPLY, "HTTP/1.0 200 OK\r\n\r\nok\n");
 	e500 = server_start(XLB_AF_INET6, SRV_REPLY, "HTTP/1.1 500 Oops\r\n\r\n");
@@ -440,29 +502,10 @@ static void test_concurrent_mix(const char *name)
 	want_ok[MIX_HANG] = false;
 	want[MIX_HANG] = "timeout";
 
-	t0 = now_ms();
+	t0 = t_now_ms();
 	err = probe_run(t, r, MIX_N);
-	el = now_ms() - t0;
-	for (i = 0; i < MIX_N && bad < 0; i++) {
-		if (r[i].ok != want_ok[i] || strcmp(r[i].why, want[i]))
-			bad = i;
-		if (r[i].ok && r[i].rt_us > max_ok_rt)
-			max_ok_rt = r[i].rt_us;
-	}
-	if (err)
-		fail(name, "expected probe_run 0, got %d", err);
-	else if (bad >= 0)
-		fail(name, "expected probe %d ok=%d why=\"%s\", got ok=%d why=\"%s\"", bad,
-		     want_ok[bad], want[bad], r[bad].ok, r[bad].why);
-	else if (el < TIMEOUT_MS || el > TIMEOUT_MS + SLACK_MS)
-		fail(name, "expected %d..%d ms in all, got %lld ms", TIMEOUT_MS, TIMEOUT_MS + SLACK_MS, el);
-	else if (max_ok_rt > TIMEOUT_MS * 1000 / 2)
-		fail(name, "expected healthy probes under %d us, got %u us", TIMEOUT_MS * 1000 / 2,
-		     max_ok_rt);
-	else {
-		printf("     %d probes in %lld ms, slowest healthy %u us\n", MIX_N, el, max_ok_rt);
-		pass(name);
-	}
+	el = t_now_ms() - t0;
+	expect_mix(err, el, r, want_ok, want);
 	server_stop(lst);
 	server_stop(ok200);
 	server_stop(e500);
@@ -474,7 +517,7 @@ static void test_concurrent_mix(const char *name)
 #define FDLIM_SPARE	24
 
 /* With too few descriptors for all probes at once, the rest wait their turn and pass. */
-static void test_fd_limit(const char *name)
+static void probe_fd_limit_defers(void)
 {
 	struct probe_target t[FDLIM_PROBES];
 	struct probe_result r[FDLIM_PROBES];
@@ -482,8 +525,6 @@ static void test_fd_limit(const char *name)
 	struct server *s;
 	int i, nok = 0, err, probe_fd;
 
-	if (!selected(name))
-		return;
 	s = server_start(XLB_AF_INET, SRV_LISTEN, NULL);
 	for (i = 0; i < FDLIM_PROBES; i++)
 		t[i] = target(XLB_AF_INET, s->port, PROBE_TCP, NULL);
@@ -498,50 +539,40 @@ static void test_fd_limit(const char *name)
 	for (i = 0; i < FDLIM_PROBES; i++)
 		nok += r[i].ok;
 	if (err)
-		fail(name, "expected probe_run 0, got %d", err);
+		t_fail("expected probe_run 0, got %d", err);
 	else if (nok != FDLIM_PROBES)
-		fail(name, "expected %d ok with %d spare descriptors, got %d (first why \"%s\")",
-		     FDLIM_PROBES, FDLIM_SPARE, nok, r[0].ok ? r[FDLIM_PROBES - 1].why : r[0].why);
-	else
-		pass(name);
+		t_fail("expected %d ok with %d spare descriptors, got %d (first why \"%s\")",
+		       FDLIM_PROBES, FDLIM_SPARE, nok, r[0].ok ? r[FDLIM_PROBES - 1].why : r[0].why);
 	server_stop(s);
 }
 
+static const struct t_case cases[] = {
+	T_CASE(probe_tcp_listening_ok),
+	T_CASE(probe_tcp_listening_ok_ipv6),
+	T_CASE(probe_tcp_closed_refused),
+	T_CASE(probe_tcp_closed_refused_ipv6),
+	T_CASE(probe_tcp_syn_dropped_timeout),
+	T_CASE(probe_http_200_ok),
+	T_CASE(probe_http_200_ok_ipv6),
+	T_CASE(probe_http_302_ok),
+	T_CASE(probe_http_status_line_split_ok),
+	T_CASE(probe_http_500_not_ok),
+	T_CASE(probe_http_404_not_ok),
+	T_CASE(probe_http_garbage_not_ok),
+	T_CASE(probe_http_bad_status_code_not_ok),
+	T_CASE(probe_http_reset_not_ok),
+	T_CASE(probe_http_eof_not_ok),
+	T_CASE(probe_http_never_accepted_timeout),
+	T_CASE(probe_http_accept_hang_timeout),
+	T_CASE(probe_http_request_format),
+	T_CASE(probe_http_request_format_ipv6),
+	T_CASE(probe_http_request_host_header),
+	T_CASE(probe_http_path_injection_refused),
+	T_CASE(probe_200_concurrent_one_hangs),
+	T_CASE(probe_fd_limit_defers),
+};
+
 int main(int argc, char **argv)
 {
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	filter = argc > 1 ? argv[1] : NULL;
-
-	test_tcp_ok("probe_tcp_listening_ok", XLB_AF_INET);
-	test_tcp_ok("probe_tcp_listening_ok_ipv6", XLB_AF_INET6);
-	test_tcp_refused("probe_tcp_closed_refused", XLB_AF_INET);
-	test_tcp_refused("probe_tcp_closed_refused_ipv6", XLB_AF_INET6);
-	test_tcp_connect_timeout("probe_tcp_syn_dropped_timeout");
-	test_http("probe_http_200_ok", XLB_AF_INET, SRV_REPLY, "HTTP/1.0 200 OK\r\n\r\nfine\n", true, "");
-	test_http("probe_http_200_ok_ipv6", XLB_AF_INET6, SRV_REPLY, "HTTP/1.1 200 OK\r\n\r\n", true, "");
-	test_http("probe_http_302_ok", XLB_AF_INET, SRV_REPLY,
-		  "HTTP/1.1 302 Found\r\nLocation: /x\r\n\r\n", true, "");
-	test_http("probe_http_status_line_split_ok", XLB_AF_INET, SRV_SPLIT,
-		  "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", true, "");
-	test_http("probe_http_500_not_ok", XLB_AF_INET, SRV_REPLY, "HTTP/1.1 500 Internal\r\n\r\n",
-		  false, "http 500");
-	test_http("probe_http_404_not_ok", XLB_AF_INET, SRV_REPLY, "HTTP/1.0 404 Not Found\r\n\r\n",
-		  false, "http 404");
-	test_http("probe_http_garbage_not_ok", XLB_AF_INET, SRV_REPLY, "SSH-2.0-OpenSSH_9.2\r\n",
-		  false, "bad response");
-	test_http("probe_http_bad_status_code_not_ok", XLB_AF_INET, SRV_REPLY, "HTTP/1.1 2x0 OK\r\n\r\n",
-		  false, "bad response");
-	test_http("probe_http_reset_not_ok", XLB_AF_INET, SRV_RESET, NULL, false, "connection reset");
-	test_http("probe_http_eof_not_ok", XLB_AF_INET, SRV_EOF, NULL, false, "closed before status");
-	test_http("probe_http_never_accepted_timeout", XLB_AF_INET6, SRV_LISTEN, NULL, false, "timeout");
-	test_http_hang("probe_http_accept_hang_timeout");
-	test_http_request("probe_http_request_format", XLB_AF_INET, NULL);
-	test_http_request("probe_http_request_format_ipv6", XLB_AF_INET6, NULL);
-	test_http_request("probe_http_request_host_header", XLB_AF_INET, "www.example.test");
-	test_http_bad_path("probe_http_path_injection_refused");
-	test_concurrent_mix("probe_200_concurrent_one_hangs");
-	test_fd_limit("probe_fd_limit_defers");
-
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return t_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }
