@@ -165,25 +165,17 @@ static int resolved(const char *line, const char *mac)
 				      word(line, "DELAY") || word(line, "PROBE"));
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Polls until @addr's entry is managed and resolved to @mac; 0 or -1 (t_fail). */
 static int wait_managed(const char *addr, const char *mac)
 {
-	long start = now_ms();
+	long long start = t_now_ms();
 	char line[256];
 
 	for (;;) {
 		neigh_line(addr, line, sizeof(line));
 		if (resolved(line, mac) && word(line, "managed"))
 			return 0;
-		if (now_ms() - start > RESOLVE_MS) {
+		if (t_now_ms() - start > RESOLVE_MS) {
 			t_fail("%s: expected a managed entry resolved to %s within %d ms, got \"%s\"",
 			       addr, mac, RESOLVE_MS, line);
 			return -1;
