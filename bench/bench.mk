@@ -7,7 +7,7 @@
 # Nothing here is part of `all` or `make test`.
 
 BENCH_DIR   := $(BUILD)/bench
-BENCH_BPF   := floor_pass floor_tx sink gen
+BENCH_BPF   := floor_pass floor_tx floor_ct sink gen
 BENCH_SKELS := $(BENCH_BPF:%=$(BENCH_DIR)/%.skel.h)
 BENCH_BINS  := $(addprefix $(BENCH_DIR)/,pktcost liverate cpbench httpd)
 BENCH_HDRS  := $(wildcard bench/*.h)
@@ -23,7 +23,7 @@ bench:
 
 bench-build: $(BENCH_BINS)
 
-$(BENCH_DIR)/%.bpf.o: bench/%.bpf.c
+$(BENCH_DIR)/%.bpf.o: bench/%.bpf.c bpf/xlb_abi.h
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 

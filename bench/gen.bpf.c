@@ -16,6 +16,8 @@
 #include <bpf/bpf_endian.h>
 
 volatile const __u32 new_flows;
+/* With new_flows: cycle through this many flows (0: never repeat one). */
+volatile const __u32 flow_mod;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -52,6 +54,8 @@ int gen(struct xdp_md *ctx)
 	if (!n)
 		return XDP_TX;
 	c = (*n)++;
+	if (flow_mod)
+		c %= flow_mod;
 	tcp->source = bpf_htons((__u16)c);
 	ip->saddr = bpf_htonl(((GEN_NET + bpf_get_smp_processor_id()) << 24) |
 			      ((__u32)(c >> GEN_PORT_BITS) & GEN_ADDR_MASK));

@@ -11,9 +11,11 @@
  * is that of the whole chain (generator + veth + program + sink); the
  * report also gives the per-frame difference, which is the program's own.
  *
- * Cases: one tracked flow, and a new flow every frame (source address and
- * port from a counter). Each repetition measures floor and xlb back to
- * back for both. Writes one JSON document to stdout.
+ * Cases: one tracked flow; 100,000 tracked flows in turn (tracked by an
+ * untimed pass first: the working set of a busy balancer, without the
+ * syscall between packets that pktcost has); and a new flow every frame
+ * (source address and port from a counter). Each repetition measures
+ * floor and xlb back to back for each. Writes one JSON document to stdout.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -37,6 +39,8 @@
 #define DPORT_HTTP		80
 #define CLIENT_PORT		1024
 #define SETTLE_US		20000	/* let the last softirq run before reading the sink */
+#define SPREAD_FLOWS		100000
+#define NCASES			3
 
 static struct {
 	int ifa, ifb, reps;
@@ -84,13 +88,14 @@ static double measure(int gen_fd, const unsigned char *frame, size_t len, double
 	return got / t;
 }
 
-static struct gen_bpf *load_gen(int new_flows)
+static struct gen_bpf *load_gen(int new_flows, __u32 flow_mod)
 {
 	struct gen_bpf *gen = gen_bpf__open();
 
 	if (!gen)
 		bench_die("open generator: %s", strerror(errno));
 	gen->rodata->new_flows = new_flows;
+	gen->rodata->flow_mod = flow_mod;
 	if (gen_bpf__load(gen))
 		bench_die("load generator: %s", strerror(errno));
 	return gen;
@@ -114,13 +119,13 @@ int main(int argc, char **argv)
 		{ "reps", required_argument, NULL, 'r' },
 		{},
 	};
-	const char *cases[] = { "tracked", "new_flows" };
+	const char *cases[NCASES] = { "tracked", "tracked_spread", "new_flows" };
 	struct bench_flow f = { .family = XLB_AF_INET, .proto = IPPROTO_TCP,
 				.tcp_flags = BENCH_TCP_ACK, .sport = CLIENT_PORT,
 				.dport = DPORT_HTTP };
-	double pps[2][2][16], dlv[2][2][16], extra[2][16], ratio[2][16];
+	double pps[NCASES][2][16], dlv[NCASES][2][16], extra[NCASES][16], ratio[NCASES][16], x;
 	unsigned char frame[BENCH_FRAME_MAX];
-	struct gen_bpf *gen[2];
+	struct gen_bpf *gen[NCASES];
 	struct floor_tx_bpf *floor;
 	struct sink_bpf *sink;
 	struct xlb_bpf *xlb;
@@ -171,15 +176,25 @@ int main(int argc, char **argv)
 	bench_vip4(0, k.addr);
 	if (bench_xlb_vip(xlb, &k, 0, XLB_TABLE_SIZE_DEFAULT, XLB_AF_INET, 0, BACKENDS, NULL))
 		bench_die("xlb vip: %s", strerror(errno));
-	gen[0] = load_gen(0);
-	gen[1] = load_gen(1);
+	gen[0] = load_gen(0, 0);
+	gen[1] = load_gen(1, SPREAD_FLOWS);
+	gen[2] = load_gen(1, 0);
 	bench_client4(0, f.src);
 	bench_vip4(0, f.dst);
 	len = bench_frame(&f, frame);
 	attach(g.ifa, bpf_program__fd(sink->progs.sink));
+	/* Untimed: xlb tracks the spread flows before they are measured as tracked. */
+	{
+		__u32 frames = g.frames;
+
+		attach(g.ifb, bpf_program__fd(xlb->progs.xlb_balance));
+		g.frames = SPREAD_FLOWS;
+		measure(bpf_program__fd(gen[1]->progs.gen), frame, len, &x);
+		g.frames = frames;
+	}
 
 	for (int r = 0; r < g.reps; r++) {
-		for (int c = 0; c < 2; c++) {
+		for (int c = 0; c < NCASES; c++) {
 			int fd = bpf_program__fd(gen[c]->progs.gen);
 
 			attach(g.ifb, bpf_program__fd(floor->progs.floor_tx));
@@ -208,7 +223,7 @@ int main(int argc, char **argv)
 	}
 
 	printf("{\"frames\":%u,\"reps\":%d,\"cases\":[", g.frames, g.reps);
-	for (int c = 0; c < 2; c++) {
+	for (int c = 0; c < NCASES; c++) {
 		printf("%s{\"name\":\"%s\",", c ? "," : "", cases[c]);
 		print_stat("floor_pps", pps[c][0], g.reps);
 		putchar(',');
@@ -224,8 +239,8 @@ int main(int argc, char **argv)
 		putchar('}');
 	}
 	printf("]}\n");
-	gen_bpf__destroy(gen[0]);
-	gen_bpf__destroy(gen[1]);
+	for (int c = 0; c < NCASES; c++)
+		gen_bpf__destroy(gen[c]);
 	xlb_bpf__destroy(xlb);
 	sink_bpf__destroy(sink);
 	floor_tx_bpf__destroy(floor);

@@ -31,6 +31,7 @@
 #include "xlb.skel.h"
 #include "floor_pass.skel.h"
 #include "floor_tx.skel.h"
+#include "floor_ct.skel.h"
 
 #define BACKENDS_DEFAULT	10
 #define CLIENT_PORT_BITS	14		/* flow j: client j >> 14, port 1024 + low bits */
@@ -51,7 +52,7 @@ enum kind {
 	K_NEW,		/* a 5-tuple never seen before, every call */
 };
 
-enum prog { P_XLB, P_FLOOR_A, P_FLOOR_B };
+enum prog { P_XLB, P_FLOOR_A, P_FLOOR_B, P_FLOOR_C };
 
 struct ccase {
 	const char *name;
@@ -79,6 +80,7 @@ static struct {
 	int calls, reps, quick, ifindex;
 	struct floor_pass_bpf *fa;
 	struct floor_tx_bpf *fb;
+	struct floor_ct_bpf *fc;	/* per base group: its LRU sized like xlb's conntrack */
 	__u64 rng, new_seq;
 	__u32 *samples;
 	int first_group;
@@ -121,6 +123,8 @@ static int prog_fd(struct xlb_bpf *skel, enum prog p)
 		return bpf_program__fd(g.fa->progs.floor_pass);
 	case P_FLOOR_B:
 		return bpf_program__fd(g.fb->progs.floor_tx);
+	case P_FLOOR_C:
+		return bpf_program__fd(g.fc->progs.floor_ct_tx);
 	default:
 		return bpf_program__fd(skel->progs.xlb_balance);
 	}
@@ -262,6 +266,11 @@ static void setup_base(struct xlb_bpf *skel, struct group *gr)
 	add_case(gr, "new_syn", P_XLB, K_NEW, &f, XDP_TX);
 	f.tcp_flags = BENCH_TCP_ACK;
 	add_case(gr, "new_nonsyn", P_XLB, K_NEW, &f, XDP_TX);
+	/* Floor (c), the LRU alone: the same frames as tcp4_tracked and new_syn. */
+	f = flow4(0, IPPROTO_TCP, DPORT_HTTP, BENCH_TCP_ACK);
+	add_case(gr, "floor_c_tracked", P_FLOOR_C, K_FIXED, &f, XDP_TX);
+	f.tcp_flags = BENCH_TCP_SYN;
+	add_case(gr, "floor_c_new", P_FLOOR_C, K_NEW, &f, XDP_TX);
 }
 
 /* Curves: gr->vips VIPs of gr->be_per_vip backends, gr->flows tracked flows over them. */
@@ -378,13 +387,24 @@ static void run_group(struct group *gr, int base)
 	add_case(gr, "floor_b", P_FLOOR_B, K_FIXED, &fl, XDP_TX);
 	add_case(gr, "floor_a", P_FLOOR_A, K_FIXED, &fl, XDP_PASS);
 	skel = load_xlb(gr);
-	if (base)
+	if (base) {
+		g.fc = floor_ct_bpf__open();
+		if (!g.fc)
+			bench_die("open floor (c): %s", strerror(errno));
+		bpf_map__set_max_entries(g.fc->maps.floor_ct, gr->ct_size);
+		if (gr->ct_flags)
+			bpf_map__set_map_flags(g.fc->maps.floor_ct, gr->ct_flags);
+		if (floor_ct_bpf__load(g.fc))
+			bench_die("load floor (c): %s", strerror(errno));
 		setup_base(skel, gr);
-	else
+	} else {
 		setup_curve(skel, gr);
+	}
 	gr->setup_s = bench_now() - t0;
-	fprintf(stderr, "pktcost: %s%s%g: set up in %.1f s\n", gr->name, *gr->dim ? " " : "",
-		gr->x, gr->setup_s);
+	if (*gr->dim)
+		fprintf(stderr, "pktcost: %s %g: set up in %.1f s\n", gr->dim, gr->x, gr->setup_s);
+	else
+		fprintf(stderr, "pktcost: %s: set up in %.1f s\n", gr->name, gr->setup_s);
 
 	/*
 	 * One untimed pass: tracks the fixed flows, warms every path, and
@@ -429,6 +449,8 @@ static void run_group(struct group *gr, int base)
 	printf("]}\n");
 	fflush(stdout);
 	xlb_bpf__destroy(skel);
+	floor_ct_bpf__destroy(g.fc);
+	g.fc = NULL;
 	free(ratio);
 }
 
