@@ -23,6 +23,7 @@
 
 #include "benchlib.h"
 #include "maglev.h"
+#include "table.h"
 #include "xlb.skel.h"
 
 #define BENCH_PAYLOAD	16	/* bytes after the L4 header: a small request */
@@ -172,13 +173,11 @@ int bench_xlb_vip(struct xlb_bpf *skel, const struct xlb_vip_key *key, __u32 vip
 {
 	struct maglev_backend *mb = calloc(n, sizeof(*mb));
 	__u32 *table = calloc(table_size, sizeof(*table));
-	__u32 *keys = calloc(table_size, sizeof(*keys));
-	LIBBPF_OPTS(bpf_map_create_opts, mopts, .map_flags = BPF_F_INNER_MAP);
 	struct xlb_vip vip = { .id = vip_id, .table_size = table_size, .sched = XLB_SCHED_MAGLEV };
-	__u32 i, count = table_size;
+	__u32 i;
 	int err = -ENOMEM, inner = -1;
 
-	if (!mb || !table || !keys)
+	if (!mb || !table)
 		goto out;
 	for (i = 0; i < n; i++) {
 		struct xlb_backend be = { .family = be_family, .flags = XLB_BE_F_USED,
@@ -200,16 +199,12 @@ int bench_xlb_vip(struct xlb_bpf *skel, const struct xlb_vip_key *key, __u32 vip
 	err = maglev_build(mb, n, table_size, table);
 	if (err)
 		goto out;
-	for (i = 0; i < table_size; i++)
-		keys[i] = i;
-	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_table", sizeof(__u32), sizeof(__u32),
-			       table_size, &mopts);
+	inner = table_map_new(table, table_size);
 	if (inner < 0) {
-		err = -errno;
+		err = inner;
 		goto out;
 	}
-	err = bpf_map_update_batch(inner, keys, table, &count, NULL);
-	if (!err && inner_out) {
+	if (inner_out) {
 		*inner_out = inner;
 		inner = -1;
 		goto out;
@@ -223,7 +218,6 @@ out:
 		close(inner);
 	free(mb);
 	free(table);
-	free(keys);
 	return err;
 }
 

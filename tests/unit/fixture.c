@@ -15,6 +15,7 @@
 #include "fixture.h"
 #include "check.h"
 #include "maglev.h"
+#include "table.h"
 #include "xlb.skel.h"
 
 /* Conntrack size for tests: the production 1M entries only cost load time here. */
@@ -237,15 +238,10 @@ void fx_backend(struct xlb_bpf *s, __u32 id, int family, const char *addr, __u16
 
 static void table_swap(struct xlb_bpf *s, __u32 vip_id, __u32 size, const __u32 *slots)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP);
-	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_test_tbl", sizeof(__u32),
-				sizeof(__u32), size, &opts);
+	int fd = table_map_new(slots, size);
 
 	if (fd < 0)
-		fx_die("create table: %s", strerror(errno));
-	for (__u32 i = 0; i < size; i++)
-		if (bpf_map_update_elem(fd, &i, &slots[i], BPF_ANY))
-			fx_die("fill table: %s", strerror(errno));
+		fx_die("create table: %s", strerror(-fd));
 	if (bpf_map_update_elem(bpf_map__fd(s->maps.tables), &vip_id, &fd, BPF_ANY))
 		fx_die("swap table of vip %u: %s", vip_id, strerror(errno));
 	close(fd);

@@ -9,6 +9,7 @@
 
 #include "model.h"
 #include "maglev.h"
+#include "table.h"
 #include "ct.h"
 #include "nl.h"
 #include "util.h"
@@ -368,52 +369,67 @@ static bool table_changed(const struct model *om, const struct m_vip *ov,
 	return changed;
 }
 
-static __u32 *slot_keys(void)
+/* Build the VIP's table into a new map. Returns its fd or -errno. */
+static int table_build(const struct model *m, const struct m_vip *v)
 {
-	static __u32 *keys;
-
-	if (!keys) {
-		keys = malloc(XLB_TABLE_SIZE_MAX * sizeof(*keys));
-		for (__u32 i = 0; keys && i < XLB_TABLE_SIZE_MAX; i++)
-			keys[i] = i;
-	}
-	return keys;
-}
-
-/* Build the VIP's table into a new map and swap it in with one update. */
-static int table_install(const struct xlb_inst *in, const struct model *m, const struct m_vip *v)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP);
-	__u32 size = v->v.table_size, count = size, *table, *keys = slot_keys();
+	__u32 size = v->v.table_size, *table = malloc(size * sizeof(*table));
 	size_t n = table_inputs(m, v, NULL);
 	struct maglev_backend *in_be = calloc(n + 1, sizeof(*in_be));
-	int fd = -1, err;
+	int fd = -ENOMEM;
 
-	table = malloc(size * sizeof(*table));
-	if (!in_be || !table || !keys) {
-		err = -ENOMEM;
-		goto out;
+	if (in_be && table) {
+		table_inputs(m, v, in_be);
+		fd = v->v.sched == XLB_SCHED_WRR ? wrr_build(in_be, n, size, table)
+						 : maglev_build(in_be, n, size, table);
+		if (!fd)
+			fd = table_map_new(table, size);
 	}
-	table_inputs(m, v, in_be);
-	err = v->v.sched == XLB_SCHED_WRR ? wrr_build(in_be, n, size, table)
-					  : maglev_build(in_be, n, size, table);
-	if (err)
-		goto out;
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_table", sizeof(__u32), sizeof(__u32), size,
-			    &opts);
-	if (fd < 0) {
-		err = -errno;
-		goto out;
-	}
-	if (bpf_map_update_batch(fd, keys, table, &count, NULL) ||
-	    bpf_map_update_elem(in->fd[XLB_M_TABLES], &v->v.id, &fd, BPF_ANY))
-		err = -errno;
-out:
-	if (fd >= 0)
-		close(fd);
 	free(table);
 	free(in_be);
+	return fd;
+}
+
+/*
+ * Tables waiting to be swapped in. Every update of a map of maps waits for
+ * an RCU grace period (about 10 ms), so they go in one batched update, in
+ * chunks that keep the number of open map fds small.
+ */
+#define TABLE_BATCH 256
+
+struct table_batch {
+	__u32 ids[TABLE_BATCH];
+	int fds[TABLE_BATCH];
+	__u32 n;
+};
+
+static void tables_discard(struct table_batch *tb)
+{
+	for (__u32 i = 0; i < tb->n; i++)
+		close(tb->fds[i]);
+	tb->n = 0;
+}
+
+static int tables_flush(const struct xlb_inst *in, struct table_batch *tb)
+{
+	__u32 count = tb->n;
+	int err = 0;
+
+	if (tb->n && bpf_map_update_batch(in->fd[XLB_M_TABLES], tb->ids, tb->fds, &count, NULL))
+		err = -errno;
+	tables_discard(tb);
 	return err;
+}
+
+static int tables_add(const struct xlb_inst *in, struct table_batch *tb, const struct model *m,
+		      const struct m_vip *v)
+{
+	int fd = table_build(m, v);
+
+	if (fd < 0)
+		return fd;
+	tb->ids[tb->n] = v->v.id;
+	tb->fds[tb->n++] = fd;
+	return tb->n == TABLE_BATCH ? tables_flush(in, tb) : 0;
 }
 
 static void zero_percpu(int fd, __u32 key, size_t value_size)
@@ -461,13 +477,17 @@ static int apply(const struct xlb_inst *in, const struct model *old, const struc
 		 const char **whatp)
 {
 	struct purge *p = calloc(1, sizeof(*p));
+	struct table_batch *tb = calloc(1, sizeof(*tb));
 	const char *what = "";
 	__u32 zero = 0;
 	__u64 zero64 = 0;
 	int err = 0;
 
-	if (!p)
+	if (!p || !tb) {
+		free(p);
+		free(tb);
 		return -ENOMEM;
+	}
 	/* 1. Backend slots: new ones start from zeroed counters. */
 	for (size_t i = 0; i < new->nbes; i++) {
 		const struct m_backend *b = &new->bes[i];
@@ -483,35 +503,41 @@ static int apply(const struct xlb_inst *in, const struct model *old, const struc
 		}
 		TRY(bpf_map_update_elem(in->fd[XLB_M_BACKENDS], &b->id, &b->be, BPF_ANY));
 	}
-	/* 2. VIPs: table, settings, then the VIP itself. */
+	/* 2. Tables, all of them before any VIP that uses one. */
+	for (size_t i = 0; i < new->nvips; i++) {
+		const struct m_vip *v = &new->vips[i];
+		const struct m_vip *o = model_vip(old, &v->key);
+
+		if (o && o->v.id == v->v.id && !table_changed(old, o, new, v))
+			continue;
+		err = tables_add(in, tb, new, v);
+		if (err) {
+			what = "table";
+			goto fail;
+		}
+	}
+	err = tables_flush(in, tb);
+	if (err) {
+		what = "tables";
+		goto fail;
+	}
+	/* 3. VIP settings, then the VIPs themselves. */
 	for (size_t i = 0; i < new->nvips; i++) {
 		const struct m_vip *v = &new->vips[i];
 		const struct m_vip *o = model_vip(old, &v->key);
 
 		if (!o || o->v.id != v->v.id) {
 			zero_percpu(in->fd[XLB_M_VIP_STATS], v->v.id, sizeof(struct xlb_counters));
-			err = table_install(in, new, v);
-			if (err) {
-				what = "table";
-				goto fail;
-			}
 			TRY(bpf_map_update_elem(in->fd[XLB_M_VIP_CONFIG], &v->v.id, &v->cfg, BPF_ANY));
 			TRY(bpf_map_update_elem(in->fd[XLB_M_VIPS], &v->key, &v->v, BPF_ANY));
 			continue;
-		}
-		if (table_changed(old, o, new, v)) {
-			err = table_install(in, new, v);
-			if (err) {
-				what = "table";
-				goto fail;
-			}
 		}
 		if (memcmp(&o->v, &v->v, sizeof(v->v)))
 			TRY(bpf_map_update_elem(in->fd[XLB_M_VIPS], &v->key, &v->v, BPF_ANY));
 		if (memcmp(&o->cfg, &v->cfg, sizeof(v->cfg)))
 			TRY(bpf_map_update_elem(in->fd[XLB_M_VIP_CONFIG], &v->v.id, &v->cfg, BPF_ANY));
 	}
-	/* 3. Removed VIPs: stop matching first, then free the table. */
+	/* 4. Removed VIPs: stop matching first, then free the table. */
 	for (size_t i = 0; i < old->nvips; i++) {
 		const struct m_vip *o = &old->vips[i];
 		const struct m_vip *v = model_vip(new, &o->key);
@@ -528,7 +554,7 @@ static int apply(const struct xlb_inst *in, const struct model *old, const struc
 		p->vips[o->v.id / 64] |= 1ULL << (o->v.id % 64);
 		p->any = true;
 	}
-	/* 4. Removed backends: the tables no longer name them; free the slot. */
+	/* 5. Removed backends: the tables no longer name them; free the slot. */
 	for (size_t i = 0; i < old->nbes; i++) {
 		const struct m_backend *o = &old->bes[i];
 		const struct m_backend *b = backend_by_id(new, o->id);
@@ -543,13 +569,16 @@ static int apply(const struct xlb_inst *in, const struct model *old, const struc
 	}
 	TRY(bpf_map_update_elem(in->fd[XLB_M_CTL], &zero, &new->ctl, BPF_ANY));
 	TRY(bpf_map_update_elem(in->fd[XLB_M_CONFIG], &zero, &new->config, BPF_ANY));
-	/* 5. Their tracked flows re-hash to live backends on their next packet. */
+	/* 6. Their tracked flows re-hash to live backends on their next packet. */
 	if (p->any)
 		ct_walk(in->fd[XLB_M_CONNTRACK], purge_visit, p, NULL, NULL);
 	free(p);
+	free(tb);
 	return 0;
 fail:
+	tables_discard(tb);
 	free(p);
+	free(tb);
 	*whatp = what;
 	return err;
 }
@@ -571,9 +600,24 @@ int model_commit(const struct xlb_inst *in, const struct model *old, struct mode
 	return -1;
 }
 
+static const char *neigh_error(int err)
+{
+	switch (err) {
+	case -ENETUNREACH:
+	case -EHOSTUNREACH:
+		return "no route to it";
+	case -ENOBUFS:
+		return "the kernel's neighbour table is full (see net.ipv4.neigh.default.gc_thresh3)";
+	default:
+		return strerror(-err);
+	}
+}
+
 void model_ensure_neighbours(const struct model *m, const struct model *old)
 {
-	char buf[XLB_ADDR_STRLEN];
+	char first[XLB_ADDR_STRLEN] = "";
+	int first_err = 0;
+	size_t failed = 0;
 
 	for (size_t i = 0; i < m->nbes; i++) {
 		const struct xlb_backend *be = &m->bes[i].be;
@@ -583,10 +627,18 @@ void model_ensure_neighbours(const struct model *m, const struct model *old)
 		if (o && o->be.vip_id == be->vip_id)
 			continue;
 		err = nl_neigh_ensure(be->family, be->addr, NULL);
-		if (err) {
-			addr_fmt(be->addr, be->family, buf, sizeof(buf));
-			xlb_warn("no route to backend %s (%s): its packets go to the kernel",
-				 buf, strerror(-err));
+		if (!err)
+			continue;
+		if (!failed++) {
+			addr_fmt(be->addr, be->family, first, sizeof(first));
+			first_err = err;
 		}
 	}
+	/* One line, not one per backend: a restore may add thousands. */
+	if (failed == 1)
+		xlb_warn("backend %s cannot be kept resolved (%s): its packets go to the kernel",
+			 first, neigh_error(first_err));
+	else if (failed)
+		xlb_warn("%zu backends cannot be kept resolved, the first %s (%s): their packets go "
+			 "to the kernel", failed, first, neigh_error(first_err));
 }
