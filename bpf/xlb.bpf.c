@@ -48,7 +48,7 @@ static __always_inline struct xlb_backend *xlb_backend_for(struct xlb_pkt *pkt,
 	/* An ICMP error only follows its flow; it does not start one. */
 	if (!pkt->icmp_err) {
 		xlb_ct_insert(pkt, vip_id, id);
-		xlb_count_new_flow(vcnt, id);
+		xlb_count_new_flow(vcnt, id, vip->sched);
 	}
 	*be_id = id;
 	return be;
@@ -112,8 +112,8 @@ int xlb_balance(struct xdp_md *ctx)
 		/* From the flow hash: ECMP fabrics spread flows but keep each on one path. */
 		label = xlb_pkt_hash(&pkt) & XLB_FLOW_LABEL_MASK;
 	}
-	ret = xlb_fib_lookup(ctx, ifindex, &pkt, be->family, saddr, be->addr, label,
-			     pkt.ip_len + overhead, &fib);
+	ret = xlb_nexthop(ctx, ifindex, &pkt, be_id, be->family, saddr, be->addr, label,
+			  pkt.ip_len + overhead, &fib);
 	switch (ret) {
 	case BPF_FIB_LKUP_RET_SUCCESS:
 		break;

@@ -152,6 +152,24 @@ struct xlb_health {
 	__u8 state;		/* enum xlb_health_state */
 };
 
+/*
+ * Value of the nexthops array, indexed by backend id: the last answer of
+ * the kernel's FIB for that backend, so most packets skip bpf_fib_lookup.
+ * Written by BPF only; user space never needs it.
+ */
+struct xlb_nexthop {
+	__u32 addr[4];		/* the backend address the answer is for (slots are reused) */
+	__u64 stamp_ns;		/* when the FIB answered (coarse monotonic) */
+	__u32 ifindex;		/* egress interface */
+	__u16 max_len;		/* longest outer packet the route has accepted */
+	__u8 dmac[6];
+	__u8 smac[6];
+	__u8 pad[6];
+};
+
+/* A cached next hop is asked of the FIB again after this long. */
+#define XLB_NEXTHOP_TTL_NS	(100ULL * 1000 * 1000)
+
 /* Per-CPU counters, per VIP (vip_stats) and per backend (backend_stats). */
 struct xlb_counters {
 	__u64 packets;
@@ -244,6 +262,7 @@ _Static_assert(sizeof(struct xlb_flow) == 24, "xlb_flow layout");
 _Static_assert(sizeof(struct xlb_config) == 32, "xlb_config layout");
 _Static_assert(sizeof(struct xlb_ctl) == 32, "xlb_ctl layout");
 _Static_assert(sizeof(struct xlb_health) == 16, "xlb_health layout");
+_Static_assert(sizeof(struct xlb_nexthop) == 48, "xlb_nexthop layout");
 _Static_assert(sizeof(struct xlb_counters) == 32, "xlb_counters layout");
 _Static_assert(sizeof(struct xlb_vip_config) == 80, "xlb_vip_config layout");
 _Static_assert(sizeof(struct xlb_decap_key) == 20, "xlb_decap_key layout");

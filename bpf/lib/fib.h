@@ -5,12 +5,22 @@
  * outer length, checks it against the route MTU (FRAG_NEEDED, with the MTU
  * in mtu_result). NO_NEIGH and every other failure leave the packet intact,
  * so it can still be passed to the kernel.
+ *
+ * The lookup is half of a tracked packet's cost (IPv6 more), and its answer
+ * for one backend rarely changes: the answer is kept per backend in
+ * `nexthops` and asked again after XLB_NEXTHOP_TTL_NS, so a neighbour or
+ * route change takes effect within that time. The MTU check stays exact:
+ * an entry only serves packets no longer than the longest its route has
+ * accepted; a longer one asks the FIB, which answers FRAG_NEEDED if it
+ * must. The first hop of an ECMP route is then chosen per backend, not per
+ * flow; the outer IPv6 flow label still spreads flows beyond it.
  */
 #ifndef XLB_FIB_H
 #define XLB_FIB_H
 
 #include "consts.h"
 #include "pkt.h"
+#include "maps.h"
 
 #define XLB_IP_LEN_MAX		0xffff
 
@@ -44,6 +54,49 @@ static __always_inline int xlb_fib_lookup(struct xdp_md *ctx, __u32 ifindex,
 		__builtin_memcpy(fib->ipv6_dst, daddr, sizeof(fib->ipv6_dst));
 	}
 	return bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
+}
+
+static __always_inline int xlb_nexthop_fresh(const struct xlb_nexthop *nh, const __u32 *daddr,
+					     __u32 outer_len, __u64 now)
+{
+	return now - nh->stamp_ns < XLB_NEXTHOP_TTL_NS && outer_len <= nh->max_len &&
+	       !((nh->addr[0] ^ daddr[0]) | (nh->addr[1] ^ daddr[1]) |
+		 (nh->addr[2] ^ daddr[2]) | (nh->addr[3] ^ daddr[3]));
+}
+
+/*
+ * xlb_fib_lookup() for backend @be_id, answered from `nexthops` when it
+ * can be. On success fib->ifindex, dmac and smac are set either way.
+ */
+static __always_inline int xlb_nexthop(struct xdp_md *ctx, __u32 ifindex, struct xlb_pkt *pkt,
+				       __u32 be_id, __u8 family, const __u32 *saddr,
+				       const __u32 *daddr, __u32 label, __u32 outer_len,
+				       struct bpf_fib_lookup *fib)
+{
+	struct xlb_nexthop *nh = bpf_map_lookup_elem(&nexthops, &be_id);
+	__u64 now = bpf_ktime_get_coarse_ns();
+	int ret;
+
+	if (nh && xlb_nexthop_fresh(nh, daddr, outer_len, now)) {
+		fib->ifindex = nh->ifindex;
+		__builtin_memcpy(fib->dmac, nh->dmac, ETH_ALEN);
+		__builtin_memcpy(fib->smac, nh->smac, ETH_ALEN);
+		return BPF_FIB_LKUP_RET_SUCCESS;
+	}
+	ret = xlb_fib_lookup(ctx, ifindex, pkt, family, saddr, daddr, label, outer_len, fib);
+	if (ret != BPF_FIB_LKUP_RET_SUCCESS || !nh)
+		return ret;
+	/* A fresh entry for the same route keeps what it knew of the MTU. */
+	if (xlb_nexthop_fresh(nh, daddr, 0, now) && nh->ifindex == fib->ifindex &&
+	    nh->max_len > outer_len)
+		outer_len = nh->max_len;
+	__builtin_memcpy(nh->addr, daddr, sizeof(nh->addr));
+	nh->ifindex = fib->ifindex;
+	nh->max_len = outer_len;
+	__builtin_memcpy(nh->dmac, fib->dmac, ETH_ALEN);
+	__builtin_memcpy(nh->smac, fib->smac, ETH_ALEN);
+	nh->stamp_ns = now;
+	return ret;
 }
 
 #endif /* XLB_FIB_H */

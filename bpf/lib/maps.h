@@ -88,6 +88,18 @@ struct {
 	__type(value, struct xlb_vip_config);
 } vip_config SEC(".maps");
 
+/*
+ * The FIB's last answer per backend (bpf/lib/fib.h). Shared, not per-CPU:
+ * it is written at most once per XLB_NEXTHOP_TTL_NS per backend, and its
+ * size must not grow with the number of CPUs.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct xlb_nexthop);
+} nexthops SEC(".maps");
+
 /* Control-plane state and the agent's health view: kept here so they are pinned with the rest. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

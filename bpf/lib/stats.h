@@ -13,17 +13,25 @@ static __always_inline struct xlb_counters *xlb_backend_counters(__u32 be_id)
 	return bpf_map_lookup_elem(&backend_stats, &be_id);
 }
 
-/* A flow was (re)assigned to @be_id. */
-static __always_inline void xlb_count_new_flow(struct xlb_counters *vcnt, __u32 be_id)
+/* A flow was (re)assigned to @be_id of a VIP scheduled by @sched. */
+static __always_inline void xlb_count_new_flow(struct xlb_counters *vcnt, __u32 be_id,
+					       __u8 sched)
 {
 	struct xlb_counters *bcnt = xlb_backend_counters(be_id);
-	__u64 *active = bpf_map_lookup_elem(&backend_active, &be_id);
+	__u64 *active;
 
 	if (vcnt)
 		vcnt->new_flows++;
 	if (bcnt)
 		bcnt->new_flows++;
-	/* Shared by every CPU, and the agent recounts it: atomic. */
+	/*
+	 * Only lc and lrt read active flows between the agent's recounts (it
+	 * recounts every backend from conntrack): spare the others the atomic,
+	 * which is shared by every CPU.
+	 */
+	if (sched != XLB_SCHED_LC && sched != XLB_SCHED_LRT)
+		return;
+	active = bpf_map_lookup_elem(&backend_active, &be_id);
 	if (active)
 		__sync_fetch_and_add(active, 1);
 }

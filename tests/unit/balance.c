@@ -32,6 +32,8 @@ const struct bal_be bal_be[BAL_BE_COUNT] = {
 	[13] = { 4, "10.99.0.15", 15, VIP_DRAIN },
 	[14] = { 4, "10.99.0.16", 16, VIP_DRAIN },
 	[15] = { 4, "10.99.0.19", 19, VIP_6IN4 },
+	[16] = { 4, "10.99.0.20", 20, VIP_LC },
+	[17] = { 4, "10.99.0.21", 21, VIP_LC },
 };
 
 struct bal_vip {
@@ -59,6 +61,7 @@ static const struct bal_vip bal_vips[VIP_COUNT] = {
 	[VIP_6IN4]	= { 6, "2001:db8::20", 80, IPPROTO_TCP },
 	[VIP_NOTABLE]	= { 4, "192.0.2.90", 80, IPPROTO_TCP },
 	[VIP_ALLDOWN]	= { 4, "192.0.2.91", 80, IPPROTO_TCP, 0, XLB_VIP_F_ALL_DOWN },
+	[VIP_LC]	= { 4, "192.0.2.92", 80, IPPROTO_TCP, XLB_SCHED_LC },
 };
 
 void bal_setup(void)

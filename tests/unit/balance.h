@@ -35,6 +35,7 @@ enum {
 	VIP_6IN4,		/* [2001:db8::20]:80/tcp -> BE 15 (10.99.0.19): refused */
 	VIP_NOTABLE,		/* 192.0.2.90:80/tcp, no table at all */
 	VIP_ALLDOWN,		/* 192.0.2.91:80/tcp, flagged ALL_DOWN */
+	VIP_LC,			/* 192.0.2.92:80/tcp sched lc -> BE 16 (10.99.0.20), 17 (.21) */
 	VIP_COUNT,
 };
 
@@ -46,7 +47,7 @@ struct bal_be {
 	__u32 vip;
 };
 extern const struct bal_be bal_be[];
-#define BAL_BE_COUNT 16
+#define BAL_BE_COUNT 18
 
 void bal_setup(void);
 

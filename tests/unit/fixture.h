@@ -31,7 +31,7 @@ struct xlb_bpf;
 #define FX_SRC4		"10.99.0.1"
 #define FX_SRC6		"fd00:99::1"
 #define FX_BE_FIRST	11
-#define FX_BE_LAST	19
+#define FX_BE_LAST	21
 
 extern const __u8 fx_mac_a[6], fx_mac_b[6], fx_mac_client[6];
 extern __u32 fx_ifindex_a, fx_ifindex_b;
