@@ -162,6 +162,8 @@ int bench_xlb_sources(struct xlb_bpf *skel)
 	struct xlb_config cfg = {};
 	__u32 zero = 0, src6[4];
 
+	/* keep the all-ports bits bench_xlb_vip() derived */
+	bpf_map_lookup_elem(bpf_map__fd(skel->maps.config), &zero, &cfg);
 	cfg.src4 = htonl(0x0ac80001);		/* 10.200.0.1 */
 	addr6(src6, 0x200, 1);			/* fd00:200::1 */
 	memcpy(cfg.src6, src6, sizeof(src6));
@@ -211,6 +213,15 @@ int bench_xlb_vip(struct xlb_bpf *skel, const struct xlb_vip_key *key, __u32 vip
 	}
 	if (!err)
 		err = bpf_map_update_elem(bpf_map__fd(skel->maps.tables), &vip_id, &inner, BPF_ANY);
+	if (!err && !key->port) {
+		/* what the control plane derives for an all-ports VIP */
+		struct xlb_config cfg = {};
+		__u32 zero = 0;
+
+		bpf_map_lookup_elem(bpf_map__fd(skel->maps.config), &zero, &cfg);
+		cfg.all_ports_addrs |= 1ULL << xlb_all_ports_bit(key->addr);
+		err = bpf_map_update_elem(bpf_map__fd(skel->maps.config), &zero, &cfg, BPF_ANY);
+	}
 	if (!err)
 		err = bpf_map_update_elem(bpf_map__fd(skel->maps.vips), key, &vip, BPF_ANY);
 out:

@@ -56,13 +56,9 @@ static __always_inline struct xlb_backend *xlb_backend_for(struct xlb_pkt *pkt,
 
 /* The outer source for @be's family, or NULL (none configured, or IPv6 in IPv4). */
 static __always_inline const __u32 *xlb_outer_source(const struct xlb_pkt *pkt,
+						     const struct xlb_config *cfg,
 						     const struct xlb_backend *be)
 {
-	__u32 zero = 0;
-	struct xlb_config *cfg = bpf_map_lookup_elem(&config, &zero);
-
-	if (!cfg)
-		return NULL;
 	if (be->family == XLB_AF_INET) {
 		if (pkt->key.family != XLB_AF_INET || !cfg->src4)
 			return NULL;
@@ -80,18 +76,22 @@ int xlb_balance(struct xdp_md *ctx)
 	__u32 ifindex = ctx->ingress_ifindex;
 	struct bpf_fib_lookup fib = {};
 	struct xlb_pkt pkt = {};
+	struct xlb_config *cfg;
 	struct xlb_counters *vcnt;
 	struct xlb_backend *be;
 	const __u32 *saddr;
 	struct xlb_vip *vip;
-	__u32 be_id, overhead, label = 0;
+	__u32 be_id, overhead, label = 0, zero = 0;
 	int ret;
 
 	ret = xlb_parse(ctx, &pkt);
 	if (ret != XLB_CONTINUE)
 		return xlb_verdict(ret);
 
-	vip = xlb_vip_lookup(&pkt);
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg)
+		return xlb_verdict(XLB_PASS_NOT_VIP);	/* cannot happen: an array has entry 0 */
+	vip = xlb_vip_lookup(&pkt, cfg->all_ports_addrs);
 	if (!vip)
 		return xlb_verdict(pkt.icmp_err ? XLB_PASS_ICMP_NOT_VIP : XLB_PASS_NOT_VIP);
 	if (vip->flags & XLB_VIP_F_ALL_DOWN)
@@ -101,7 +101,7 @@ int xlb_balance(struct xdp_md *ctx)
 	be = xlb_backend_for(&pkt, vip, vcnt, &be_id);
 	if (!be)
 		return xlb_verdict(XLB_DROP_NO_BACKEND);
-	saddr = xlb_outer_source(&pkt, be);
+	saddr = xlb_outer_source(&pkt, cfg, be);
 	if (!saddr)
 		return xlb_verdict(XLB_DROP_NO_SOURCE);
 

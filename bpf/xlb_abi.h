@@ -112,8 +112,25 @@ struct xlb_flow {
 struct xlb_config {
 	__u32 src4;		/* 0 = none: IPv4-outer encapsulation is refused */
 	__u32 src6[4];		/* all zero = none */
-	__u32 pad[3];
+	__u32 pad;
+	/*
+	 * Bit xlb_all_ports_bit(addr) is set for the address of every
+	 * all-ports (port 0) VIP, so a packet to any other address skips that
+	 * second VIP lookup (with k such VIPs, all but about k/64 of them do).
+	 * Derived by the control plane.
+	 */
+	__u64 all_ports_addrs;
 };
+
+/* The all_ports_addrs bit of an address (BPF and user space must agree). */
+static inline __u32 xlb_all_ports_bit(const __u32 addr[4])
+{
+	__u32 h = addr[0] ^ addr[1] ^ addr[2] ^ addr[3];
+
+	h ^= h >> 16;
+	h ^= h >> 8;
+	return h & 63;
+}
 
 /*
  * The one entry of the ctl array: the control plane's own state of an

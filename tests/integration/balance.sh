@@ -90,3 +90,30 @@ test_sched_sh_keeps_client_on_one_backend() {
 		[ "$n" -gt 1 ] || fail "$proto: $SH_ADDRS client addresses all on one backend ($seen): expected more than one"
 	done
 }
+
+# An all-ports VIP (port 0) serves every port of its address, and an exact
+# VIP of the same address wins on its own port: port 80 only reaches b1,
+# port 8080 reaches b2 and b3, TCP and UDP.
+test_all_ports_vip_and_exact_vip_on_one_address() {
+	local proto flag out i
+	topo_setup 3 1
+	for proto in tcp udp; do
+		flag=()
+		[ "$proto" = udp ] && flag=(-u)
+		xlb_lb vip add "$VIP4:0/$proto"
+		xlb_lb backend add "$VIP4:0/$proto" "$(topo_addr4 b2)"
+		xlb_lb backend add "$VIP4:0/$proto" "$(topo_addr4 b3)"
+		xlb_lb vip add "$VIP4:80/$proto"
+		xlb_lb backend add "$VIP4:80/$proto" "$(topo_addr4 b1)"
+		vip_ready c1 "${flag[@]}" "$VIP4" 8080
+		out=$(names c1 "${flag[@]}" -n 60 -T 30 "$VIP4" 8080) || fail "$proto 8080: not every flow answered: $out"
+		echo "$proto port 8080: $(echo "$out" | tr '\n' ' ')"
+		assert_eq "$proto flows of port 8080 on b1 (exact VIP of port 80 only)" 0 "$(count_of "$out" b1)"
+		for i in 2 3; do
+			[ "$(count_of "$out" "b$i")" -gt 0 ] || fail "$proto 8080: flows on b$i: expected > 0, got 0"
+		done
+		out=$(names c1 "${flag[@]}" -n 30 -T 30 "$VIP4" 80) || fail "$proto 80: not every flow answered: $out"
+		echo "$proto port 80: $(echo "$out" | tr '\n' ' ')"
+		assert_eq "$proto flows of port 80 on b1" 30 "$(count_of "$out" b1)"
+	done
+}

@@ -204,6 +204,10 @@ void fx_config(struct xlb_bpf *s, const char *src4, const char *src6)
 	struct xlb_config cfg = {};
 	__u32 zero = 0, a[4];
 
+	/* keep the derived all-ports bits fx_vip() set */
+	bpf_map_lookup_elem(bpf_map__fd(s->maps.config), &zero, &cfg);
+	cfg.src4 = 0;
+	memset(cfg.src6, 0, sizeof(cfg.src6));
 	if (src4) {
 		pkt_addr(4, src4, a);
 		cfg.src4 = a[0];
@@ -221,6 +225,16 @@ void fx_vip(struct xlb_bpf *s, int family, const char *addr, __u16 port, __u8 pr
 	struct xlb_vip v = { .id = id, .table_size = table_size, .sched = sched, .flags = flags };
 
 	pkt_addr(family, addr, k.addr);
+	if (!port) {
+		/* what the control plane derives for an all-ports VIP */
+		struct xlb_config cfg = {};
+		__u32 zero = 0;
+
+		bpf_map_lookup_elem(bpf_map__fd(s->maps.config), &zero, &cfg);
+		cfg.all_ports_addrs |= 1ULL << xlb_all_ports_bit(k.addr);
+		if (bpf_map_update_elem(bpf_map__fd(s->maps.config), &zero, &cfg, BPF_ANY))
+			fx_die("config update: %s", strerror(errno));
+	}
 	if (bpf_map_update_elem(bpf_map__fd(s->maps.vips), &k, &v, BPF_ANY))
 		fx_die("vip %s update: %s", addr, strerror(errno));
 }

@@ -302,9 +302,16 @@ const char *vip_state(const struct model *m, const struct m_vip *v)
 	return any ? "ok" : "empty";
 }
 
-/* Derived state: a VIP whose every backend is down drops instead of looking further. */
+/*
+ * Derived state: a VIP whose every backend is down drops instead of looking
+ * further; the data plane looks for all-ports VIPs only if there is one.
+ */
 static void model_finalize(struct model *m)
 {
+	m->config.all_ports_addrs = 0;
+	for (size_t i = 0; i < m->nvips; i++)
+		if (!m->vips[i].key.port)
+			m->config.all_ports_addrs |= 1ULL << xlb_all_ports_bit(m->vips[i].key.addr);
 	for (size_t i = 0; i < m->nvips; i++) {
 		struct m_vip *v = &m->vips[i];
 		size_t n = 0, down = 0;
