@@ -176,5 +176,10 @@ int pin_dir_remove(const char *dir)
 		unlink(path);
 	}
 	closedir(d);
-	return rmdir(dir) ? -errno : 0;
+	if (rmdir(dir))
+		return -errno;
+	/* Only empty ones go: another instance's pins keep theirs. */
+	rmdir(XLB_DECAP_PIN_ROOT);
+	rmdir(XLB_PIN_ROOT);
+	return 0;
 }

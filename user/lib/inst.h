@@ -59,7 +59,7 @@ void inst_close(struct xlb_inst *in);
 /* The lock alone (attach and detach take it before the pins exist). */
 int inst_lock(const char *iface);
 void pin_dir(const char *root, const char *iface, char *buf, size_t len);
-/* Remove a pin directory and the pins in it. */
+/* Remove a pin directory and the pins in it, and xlb's directories above it once empty. */
 int pin_dir_remove(const char *dir);
 
 #endif
