@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tool.h"
+
 #define MAX_CONNS	1024
 #define REQ_MAX		2048
 #define BACKLOG		512
@@ -39,23 +41,9 @@ struct conn {
 
 static struct conn conns[MAX_CONNS];
 static struct pollfd pfd[MAX_CONNS + 1];
-static volatile sig_atomic_t stop;
 static const char *name;
 static long delay_ms;
 static enum mode mode;
-
-static void on_signal(int sig)
-{
-	stop = 1;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 static void conn_close(struct conn *c, int reset)
 {
@@ -173,8 +161,8 @@ int main(int argc, char **argv)
 	}
 	if (!name || port <= 0 || port > 65535 || delay_ms < 0)
 		return usage();
-	signal(SIGTERM, on_signal);
-	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_stop_signal);
+	signal(SIGINT, on_stop_signal);
 	signal(SIGPIPE, SIG_IGN);
 	lfd = listen_on(port);
 	if (lfd < 0) {

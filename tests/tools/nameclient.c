@@ -27,19 +27,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tool.h"
+
 #define MAX_NAMES	64
 #define NAME_LEN	64
 
 static struct { char name[NAME_LEN]; int count; } names[MAX_NAMES];
 static int nnames;
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 static void count_name(const char *n)
 {

@@ -24,23 +24,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tool.h"
+
 #define CHUNK		4096
 #define TICK_MS		10
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	stop = 1;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 static int is_reset(int err)
 {
@@ -78,7 +66,7 @@ int main(int argc, char **argv)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
 				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV };
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = { .sa_handler = on_stop_signal };
 	long long dur_s = 30, rate = 262144, wait_ms = 5000, start, end, sent = 0, acked = -1;
 	const char *bind_addr = NULL, *error = NULL;
 	char backend[128] = "-", buf[CHUNK], line[128], *nl;
