@@ -16,6 +16,7 @@ const char vip_usage[] =
 	"       xlb vip set VIP [--sched ...] [CHECK...]\n"
 	"       xlb vip del VIP\n"
 	"CHECK: --check tcp|http:PATH|none --interval 2s --timeout 1s --rise 2 --fall 3\n"
+	"       (defaults; a UDP VIP's default check is none: a UDP service need not listen on TCP)\n"
 	"--table-size: a prime up to 65537 (default 65537); fixed once the VIP exists\n";
 
 static const char *const sched_names[XLB_SCHED_MAX] = {
@@ -163,13 +164,7 @@ static int vip_add(struct model *m, int argc, char **argv)
 		struct m_vip fresh = *v;
 		__u32 id = v->v.id, size = v->v.table_size;
 
-		fresh.v.sched = XLB_SCHED_MAGLEV;
-		fresh.v.table_size = XLB_TABLE_SIZE_DEFAULT;
-		memset(&fresh.cfg, 0, sizeof(fresh.cfg));
-		fresh.cfg.interval_ms = 2000;
-		fresh.cfg.timeout_ms = 1000;
-		fresh.cfg.rise = 2;
-		fresh.cfg.fall = 3;
+		vip_defaults(&fresh);
 		if (vip_options(&fresh, true, argc, argv))
 			return XLB_EXIT_USAGE;
 		if (fresh.v.table_size != size) {

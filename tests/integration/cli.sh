@@ -153,3 +153,15 @@ test_cli_concurrent_adds_all_applied() {
 	got=$(list_json | jq --arg v "$V4" '[.vips[] | select(.vip == $v) | .backends[].addr] | unique | length')
 	assert_eq "distinct backends of $V4" $((CONCURRENT + 1)) "$got"
 }
+
+# Health-check defaults: a TCP VIP is checked by TCP connect, a UDP VIP not
+# at all (a UDP service need not listen on TCP); both can be set explicitly.
+test_cli_vip_default_checks() {
+	local got
+	topo_setup 1 1
+	xlb_lb vip add "$VIP4:53/udp"
+	xlb_lb vip add "$VIP4:80/tcp"
+	xlb_lb vip add "$VIP4:54/udp" --check tcp
+	got=$(xlb_lb list --json | jq -r '[.vips[] | "\(.vip)=\(.check.type)"] | sort | join(" ")')
+	assert_eq "default checks" "$VIP4:53/udp=none $VIP4:54/udp=tcp $VIP4:80/tcp=tcp" "$got"
+}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Loading, editing and committing an instance's configuration (see model.h). */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -204,14 +205,20 @@ struct m_vip *model_vip_add(struct model *m, const struct xlb_vip_key *k)
 	v->key = *k;
 	v->seen = true;
 	v->v.id = id;
+	vip_defaults(v);
+	return v;
+}
+
+void vip_defaults(struct m_vip *v)
+{
 	v->v.table_size = XLB_TABLE_SIZE_DEFAULT;
 	v->v.sched = XLB_SCHED_MAGLEV;
-	v->cfg.check = XLB_CHECK_TCP;
+	memset(&v->cfg, 0, sizeof(v->cfg));
+	v->cfg.check = v->key.proto == IPPROTO_UDP ? XLB_CHECK_NONE : XLB_CHECK_TCP;
 	v->cfg.interval_ms = 2000;
 	v->cfg.timeout_ms = 1000;
 	v->cfg.rise = 2;
 	v->cfg.fall = 3;
-	return v;
 }
 
 struct m_backend *model_backend_add(struct model *m, __u32 vip_id, const struct xlb_addr *a)
