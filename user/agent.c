@@ -23,6 +23,7 @@
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 
 #include "xlb.h"
 #include "agent.h"
@@ -134,13 +135,32 @@ static int timer_open(unsigned ms)
 	return fd;
 }
 
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+/*
+ * The maps the agent opened are still the pinned ones. After a detach, or a
+ * detach and a new attach (new maps under the same path), it must stop: its
+ * service manager starts it again on whatever is attached now.
+ */
 static bool still_attached(const struct agent *a)
 {
 	char path[256];
-	struct stat st;
+	bool same;
+	int fd;
 
 	snprintf(path, sizeof(path), "%s/vips", a->in.dir);
-	return stat(path, &st) == 0;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return false;
+	same = map_id(fd) == map_id(a->in.fd[XLB_M_VIPS]);
+	close(fd);
+	return same;
 }
 
 /* The main loop: signals, metrics clients, the conntrack period. */
@@ -176,7 +196,7 @@ static int agent_loop(struct agent *a, struct httpd *h, int sig_fd, int tick_fd)
 				if (read(tick_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 					continue;
 				if (!still_attached(a)) {
-					agent_log("%s is no longer attached: stopping", a->iface);
+					agent_log("%s was detached (or attached anew): stopping", a->iface);
 					atomic_store(&a->stop, true);
 					ret = XLB_EXIT_FAIL;
 					break;
