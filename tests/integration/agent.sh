@@ -93,7 +93,8 @@ test_agent_health_moves_flows_off_dead_backend_and_back() {
 	echo "new flows left $v after ${took}ms (bound ${bound}ms)"
 	[ "$took" -le "$bound" ] || fail "new flows off dead $v: expected within ${bound}ms, took ${took}ms"
 	health_is "$tv" "$(topo_addr4 "$v")" down || fail "xlb list: expected $v down"
-	grep -q "backend $(topo_addr4 "$v") of $tv: down" "$AGENT_LOG" ||
+	# The agent logs right after its commit, which the data plane may show first.
+	poll_for 2 x grep -q "backend $(topo_addr4 "$v") of $tv: down" "$AGENT_LOG" ||
 		fail "agent log: expected a down line for $v, got: $(cat "$AGENT_LOG")"
 	sleep 1.2	# one conntrack walk: flows tracked to the dead $v no longer count for it
 	echo "--- xlb list with $v down"
@@ -110,7 +111,8 @@ test_agent_health_moves_flows_off_dead_backend_and_back() {
 	bound=$((AG_RISE * AG_INTERVAL_MS + 1000))
 	echo "new flows reached $v again after ${took}ms (bound ${bound}ms)"
 	[ "$took" -le "$bound" ] || fail "new flows back on $v: expected within ${bound}ms, took ${took}ms"
-	grep -q "backend $(topo_addr4 "$v") of $tv: up" "$AGENT_LOG" || fail "agent log: no up line for $v"
+	poll_for 2 x grep -q "backend $(topo_addr4 "$v") of $tv: up" "$AGENT_LOG" ||
+		fail "agent log: no up line for $v within 2s, got: $(cat "$AGENT_LOG")"
 
 	wait "$UDP_PID" || true
 	res=$(cat "$TMP/udp.out")
