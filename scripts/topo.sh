@@ -85,22 +85,26 @@ TOPO_VIP6=${TOPO_VIPS6[0]}
 TOPO_MAX_PREFIX=10
 TOPO_XLB_TIMEOUT=${TOPO_XLB_TIMEOUT:-30}
 
-topo_addr4() {
+# The host number of a role on the segment, the same in both families.
+topo_host() {
 	case $1 in
-	lb) echo "$TOPO_NET4.2" ;;
-	c[0-9]) echo "$TOPO_NET4.$((10 + ${1#c}))" ;;
-	b[0-9]*) echo "$TOPO_NET4.$((100 + ${1#b}))" ;;
+	lb) echo 2 ;;
+	c[0-9]) echo $((10 + ${1#c})) ;;
+	b[0-9]*) echo $((100 + ${1#b})) ;;
 	*) echo "topo: no address for role $1" >&2; return 1 ;;
 	esac
 }
 
+topo_addr4() {
+	local h
+	h=$(topo_host "$1") || return 1
+	echo "$TOPO_NET4.$h"
+}
+
 topo_addr6() {
-	case $1 in
-	lb) echo "${TOPO_NET6}:2" ;;
-	c[0-9]) echo "${TOPO_NET6}:$((10 + ${1#c}))" ;;
-	b[0-9]*) echo "${TOPO_NET6}:$((100 + ${1#b}))" ;;
-	*) echo "topo: no address for role $1" >&2; return 1 ;;
-	esac
+	local h
+	h=$(topo_host "$1") || return 1
+	echo "${TOPO_NET6}:$h"
 }
 
 topo_in() {
