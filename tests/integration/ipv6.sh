@@ -16,26 +16,24 @@ all_three_answer() {
 	done
 }
 
-test_ipv6_vip_on_ipv6_backends() {
-	local proto i
+# VIP_HOST (as written in a VIP: IPv6 in brackets) on port 80, TCP and UDP,
+# with the three backends' IPv6 addresses; every flow answered, every backend used.
+vip_on_ipv6_backends() {
+	local host=$1 addr=$2 what=$3 proto i
 	topo_setup 3 1
 	for proto in tcp udp; do
-		xlb_lb vip add "[$VIP6]:80/$proto"
+		xlb_lb vip add "$host:80/$proto"
 		for i in 1 2 3; do
-			xlb_lb backend add "[$VIP6]:80/$proto" "$(topo_addr6 "b$i")"
+			xlb_lb backend add "$host:80/$proto" "$(topo_addr6 "b$i")"
 		done
-		all_three_answer "6-in-6 $proto" "$proto" "$VIP6" 80
+		all_three_answer "$what $proto" "$proto" "$addr" 80
 	done
 }
 
+test_ipv6_vip_on_ipv6_backends() {
+	vip_on_ipv6_backends "[$VIP6]" "$VIP6" 6-in-6
+}
+
 test_ipv4_vip_on_ipv6_backends() {
-	local proto i
-	topo_setup 3 1
-	for proto in tcp udp; do
-		xlb_lb vip add "$VIP4:80/$proto"
-		for i in 1 2 3; do
-			xlb_lb backend add "$VIP4:80/$proto" "$(topo_addr6 "b$i")"
-		done
-		all_three_answer "4-in-6 $proto" "$proto" "$VIP4" 80
-	done
+	vip_on_ipv6_backends "$VIP4" "$VIP4" 4-in-6
 }
