@@ -71,20 +71,13 @@ section() {
 	took[$name]=$(($(date +%s) - t0))
 }
 
-run_pktcost() {
+# bench/NAME in the data-plane namespace, its JSON into bench/results/NAME.json.
+run_in_bench_ns() {
+	local name=$1 rc
 	bench_ns_up || return 1
-	bench_ns_run "$BENCH_BIN/pktcost" "${PKT_ARGS[@]}" >"$RESULTS/pktcost.json.tmp" &&
-		mv "$RESULTS/pktcost.json.tmp" "$RESULTS/pktcost.json"
-	local rc=$?
-	bench_ns_down
-	return $rc
-}
-
-run_liverate() {
-	bench_ns_up || return 1
-	bench_ns_run "$BENCH_BIN/liverate" "${PKT_ARGS[@]}" >"$RESULTS/liverate.json.tmp" &&
-		mv "$RESULTS/liverate.json.tmp" "$RESULTS/liverate.json"
-	local rc=$?
+	bench_ns_run "$BENCH_BIN/$name" "${PKT_ARGS[@]}" >"$RESULTS/$name.json.tmp" &&
+		mv "$RESULTS/$name.json.tmp" "$RESULTS/$name.json"
+	rc=$?
 	bench_ns_down
 	return $rc
 }
@@ -103,8 +96,8 @@ run_e2e() {
 }
 
 t_start=$(date +%s)
-section pktcost run_pktcost
-section liverate run_liverate
+section pktcost run_in_bench_ns pktcost
+section liverate run_in_bench_ns liverate
 section cplane run_cplane
 section e2e run_e2e
 
