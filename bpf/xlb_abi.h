@@ -50,6 +50,7 @@ enum xlb_sched {
 
 /* struct xlb_vip.flags */
 #define XLB_VIP_F_ALL_DOWN	(1u << 0) /* every backend is unhealthy: count and drop */
+#define XLB_VIP_F_NO_CT		(1u << 1) /* --conntrack off: stateless, table + hop list only */
 
 /* struct xlb_backend.flags */
 #define XLB_BE_F_USED		(1u << 0) /* slot holds a configured backend */
@@ -74,8 +75,68 @@ struct xlb_vip {
 	__u8 sched;		/* enum xlb_sched */
 	__u8 flags;		/* XLB_VIP_F_* */
 	__u16 pad;
-	__u32 pad2;
+	__u32 chain_window_s;	/* --chain-window: a slot's previous owner is a hop this long; 0 = never */
 };
+
+/* Default of --chain-window (Beamer's daisy-chaining timeout). */
+#define XLB_CHAIN_WINDOW_DEFAULT_S	240
+
+/* Forwarding encapsulation of an instance (attach --encap), struct xlb_ctl.encap. */
+enum xlb_encap {
+	XLB_ENCAP_IPIP = 0,	/* IPv4-in-IPv4, IPv6-in-IPv6, IPv4-in-IPv6 (today's default) */
+	XLB_ENCAP_GUE  = 1,	/* GUE over UDP with a hop list: second chance at the backend */
+};
+
+#define XLB_GUE_PORT_DEFAULT	6080
+
+/*
+ * GUE as xlb sends it (draft-ietf-intarea-gue, variant 0), after the outer
+ * IPv4/IPv6 header and a UDP header to the GUE port (source port from the
+ * flow hash; checksum 0 over IPv4, valid over IPv6):
+ *
+ *   struct xlb_gue_hdr   4 bytes: version 0, C 0, hlen = words of private
+ *                        data, proto = the inner packet (IPPROTO_IPIP for
+ *                        IPv4, IPPROTO_IPV6 for IPv6), flags 0 (no extensions)
+ *   struct xlb_gue_hops4 (IPv4 outer, hlen 3) or xlb_gue_hops6 (IPv6 outer,
+ *                        hlen 9): the private data, a hop list
+ *   the inner packet, byte for byte as the client sent it
+ *
+ * The hop list names the backends, in order, that may own the flow: hop[0]
+ * is the first outer destination; `next` is the index of the hop this copy
+ * is addressed to (its outer destination); `count` (1..XLB_GUE_HOPS_MAX)
+ * says how many entries are valid (the rest are zero, the size is fixed per
+ * outer family so the overhead is a constant). Hops are of the outer family.
+ * A decap program that holds no socket for a non-SYN TCP packet rewrites the
+ * outer destination to hop[next + 1], increments `next` and sends it on; the
+ * last hop always delivers. A GUE packet with hlen 0 has no hop list and is
+ * delivered.
+ */
+#define XLB_GUE_HOPS_MAX	2
+#define XLB_GUE_HOPS_TYPE	0x786c	/* "xl": private data is an xlb hop list */
+
+struct xlb_gue_hdr {
+	__u8 hlen;		/* version (2 bits) 0, C (1 bit) 0, hlen (5 bits) */
+	__u8 proto;		/* IPPROTO_IPIP or IPPROTO_IPV6 */
+	__be16 flags;		/* 0 */
+};
+
+struct xlb_gue_hops4 {
+	__be16 type;		/* XLB_GUE_HOPS_TYPE */
+	__u8 next;
+	__u8 count;
+	__be32 hop[XLB_GUE_HOPS_MAX];
+};
+
+struct xlb_gue_hops6 {
+	__be16 type;		/* XLB_GUE_HOPS_TYPE */
+	__u8 next;
+	__u8 count;
+	__u32 hop[XLB_GUE_HOPS_MAX][4];
+};
+
+/* GUE overhead in front of the inner packet, outer IP header included. */
+#define XLB_GUE4_LEN	(20 + 8 + (int)sizeof(struct xlb_gue_hdr) + (int)sizeof(struct xlb_gue_hops4))
+#define XLB_GUE6_LEN	(40 + 8 + (int)sizeof(struct xlb_gue_hdr) + (int)sizeof(struct xlb_gue_hops6))
 
 /* Value of the backends array, indexed by backend id. A backend belongs to one VIP. */
 struct xlb_backend {
@@ -120,6 +181,13 @@ struct xlb_config {
 	 * Derived by the control plane.
 	 */
 	__u64 all_ports_addrs;
+	/*
+	 * Conntrack admission (xlb conntrack set): a new flow is promoted to
+	 * the main table after this many packets (0 or 1: at once), and at
+	 * most this many flows per second per CPU are admitted (0: no limit).
+	 */
+	__u32 ct_promote_after;
+	__u32 ct_insert_rate;
 };
 
 /* The all_ports_addrs bit of an address (BPF and user space must agree). */
@@ -142,7 +210,9 @@ struct xlb_ctl {
 	__u32 ct_timeout_fin_s;	/* idle timeout of a TCP flow after FIN or RST */
 	__u32 ct_timeout_udp_s;	/* idle timeout of a UDP flow */
 	__u32 xdp_mode;		/* enum xdp_attach_mode the program was attached with */
-	__u32 pad[3];
+	__u32 encap;		/* enum xlb_encap (attach --encap), kept across upgrade-attach */
+	__u32 gue_port;		/* attach --gue-port (host order), XLB_GUE_PORT_DEFAULT */
+	__u32 pad;
 };
 
 /* Defaults of struct xlb_ctl's timeouts (those of Linux IPVS). */
@@ -276,7 +346,11 @@ _Static_assert(sizeof(struct xlb_vip) == 16, "xlb_vip layout");
 _Static_assert(sizeof(struct xlb_backend) == 32, "xlb_backend layout");
 _Static_assert(sizeof(struct xlb_flow_key) == 40, "xlb_flow_key layout");
 _Static_assert(sizeof(struct xlb_flow) == 24, "xlb_flow layout");
-_Static_assert(sizeof(struct xlb_config) == 32, "xlb_config layout");
+_Static_assert(sizeof(struct xlb_config) == 40, "xlb_config layout");
+_Static_assert(sizeof(struct xlb_gue_hdr) == 4, "xlb_gue_hdr layout");
+_Static_assert(sizeof(struct xlb_gue_hops4) == 12, "xlb_gue_hops4 layout");
+_Static_assert(sizeof(struct xlb_gue_hops6) == 36, "xlb_gue_hops6 layout");
+_Static_assert(XLB_GUE4_LEN == 44 && XLB_GUE6_LEN == 88, "GUE overhead");
 _Static_assert(sizeof(struct xlb_ctl) == 32, "xlb_ctl layout");
 _Static_assert(sizeof(struct xlb_health) == 16, "xlb_health layout");
 _Static_assert(sizeof(struct xlb_nexthop) == 48, "xlb_nexthop layout");
