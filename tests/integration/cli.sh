@@ -30,7 +30,7 @@ bad_run() {
 		# The binary from a directory nobody can reach: the checkout may
 		# live under a private (0700) directory, which would make this
 		# measure the directory's mode instead of xlb's refusal.
-		shift 2
+		shift 3
 		in_ns lb setpriv --reuid=65534 --regid=65534 --clear-groups \
 			timeout "$TOPO_XLB_TIMEOUT" "$NONROOT_XLB" "$@" ;;
 	nobpffs)
