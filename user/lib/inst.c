@@ -8,6 +8,7 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 #include <linux/magic.h>
@@ -108,19 +109,73 @@ int inst_pick(const char *iface, char *name, size_t len)
 	return 0;
 }
 
+/*
+ * The pid holding a flock on the file open as @fd, from /proc/locks (the
+ * holder need not be xlb: any process that can open the file can lock it),
+ * or 0 if none is listed.
+ */
+static long lock_holder(int fd)
+{
+	char line[256], id[64];
+	unsigned int maj, min;
+	unsigned long ino;
+	struct stat st;
+	long pid = 0, p;
+	FILE *f;
+
+	if (fstat(fd, &st) || !(f = fopen("/proc/locks", "re")))
+		return 0;
+	while (!pid && fgets(line, sizeof(line), f)) {
+		/* "1: FLOCK  ADVISORY  WRITE 1234 00:1a:5678 0 EOF"; "->" marks waiters. */
+		if (strstr(line, "->") || !strstr(line, "FLOCK"))
+			continue;
+		if (sscanf(line, "%*s %*s %*s %*s %ld %63s", &p, id) != 2 ||
+		    sscanf(id, "%x:%x:%lu", &maj, &min, &ino) != 3)
+			continue;
+		if (ino == st.st_ino && maj == major(st.st_dev) && min == minor(st.st_dev))
+			pid = p;
+	}
+	fclose(f);
+	return pid;
+}
+
 int inst_lock(const char *iface)
 {
 	char path[128];
-	int fd;
+	int fd, tries;
 
 	mkdir(XLB_LOCK_DIR, 0755);
 	snprintf(path, sizeof(path), "%s/%s.lock", XLB_LOCK_DIR, iface);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0 || flock(fd, LOCK_EX)) {
-		xlb_err("cannot lock %s: %s", path, strerror(errno));
+	/*
+	 * 0600, also when an older xlb made it 0644: a user who can open the
+	 * file can flock it and stop every change.
+	 */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || fchmod(fd, 0600)) {
+		xlb_err("cannot open %s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
+	}
+	for (tries = 0; flock(fd, LOCK_EX | LOCK_NB); tries++) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			xlb_err("cannot lock %s: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (tries == XLB_LOCK_WAIT_MS / XLB_LOCK_POLL_MS) {
+			long pid = lock_holder(fd);
+
+			if (pid)
+				xlb_err("%s is locked by pid %ld: gave up after %d s", path, pid,
+					XLB_LOCK_WAIT_MS / 1000);
+			else
+				xlb_err("%s is locked by another process: gave up after %d s", path,
+					XLB_LOCK_WAIT_MS / 1000);
+			close(fd);
+			return -1;
+		}
+		usleep(XLB_LOCK_POLL_MS * 1000);
 	}
 	return fd;
 }
