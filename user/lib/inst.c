@@ -41,21 +41,52 @@ int need_root(void)
 	return 0;
 }
 
+/*
+ * xlb's pin directory must be root's alone: /sys/fs/bpf is often
+ * world-writable (mode 1777), so another user could have made it first and
+ * would then own every map xlb pins there. With @create, make it (0700).
+ */
+static int pin_root_check(bool create)
+{
+	struct stat st;
+	int missing = lstat(XLB_PIN_ROOT, &st) ? errno : 0;
+
+	if (missing == ENOENT && !create)
+		return 0;
+	if (missing == ENOENT && mkdir(XLB_PIN_ROOT, 0700) && errno != EEXIST) {
+		xlb_err("cannot create %s: %s", XLB_PIN_ROOT, strerror(errno));
+		return -1;
+	}
+	if (missing && lstat(XLB_PIN_ROOT, &st)) {
+		xlb_err("cannot read %s: %s", XLB_PIN_ROOT, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 0777) != 0700) {
+		xlb_err("%s must be a directory of root's with mode 0700, not %s of uid %u with "
+			"mode %04o: remove it or fix it", XLB_PIN_ROOT,
+			S_ISDIR(st.st_mode) ? "a directory" : "a non-directory",
+			(unsigned int)st.st_uid, (unsigned int)(st.st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
+
 int bpffs_ensure(bool mount_it)
 {
 	struct statfs st;
 
 	if (statfs(XLB_BPFFS, &st) == 0 && st.f_type == BPF_FS_MAGIC)
-		return 0;
+		return pin_root_check(mount_it);
 	if (!mount_it) {
 		xlb_err("no bpffs mounted at %s: nothing can be attached", XLB_BPFFS);
 		return -1;
 	}
-	if (mount("bpf", XLB_BPFFS, "bpf", 0, NULL)) {
+	/* Ours alone: nobody else has a reason to pin anything here. */
+	if (mount("bpf", XLB_BPFFS, "bpf", 0, "mode=0700")) {
 		xlb_err("no bpffs at %s and mounting one failed: %s", XLB_BPFFS, strerror(errno));
 		return -1;
 	}
-	return 0;
+	return pin_root_check(true);
 }
 
 void pin_dir(const char *root, const char *iface, char *buf, size_t len)
