@@ -311,6 +311,8 @@ enum xlb_reason {
 	[XLB_DROP_NO_SOURCE]	 = "drop_no_source",		\
 	[XLB_DROP_ENCAP]	 = "drop_encap",		\
 	[XLB_TX_TOO_BIG]	 = "tx_too_big",		\
+	[XLB_DROP_TOO_BIG]	 = "drop_too_big",		\
+	[XLB_DROP_ICMP_LIMIT]	 = "drop_icmp_limit",	\
 	[XLB_DECAP_OK]		 = "decap_ok",			\
 	[XLB_DECAP_PASS]	 = "decap_pass",		\
 	[XLB_DECAP_MALFORMED]	 = "decap_malformed",		\

@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 
 #include "xlb.h"
+#include "host.h"
 #include "xlb.skel.h"
 #include "xdp_load.h"
 #include "nl.h"
@@ -157,6 +158,9 @@ int do_attach(int argc, char **argv)
 	ifindex = if_nametoindex(a.iface);
 	if (!ifindex) {
 		xlb_err("no interface \"%s\"", a.iface);
+		return XLB_EXIT_FAIL;
+	}
+	if (host_forwarding_ensure(a.iface)) {
 		return XLB_EXIT_FAIL;
 	}
 	lock = inst_lock(a.iface);
