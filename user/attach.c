@@ -14,6 +14,7 @@
 
 #include "xlb.h"
 #include "host.h"
+#include "veth.h"
 #include "xlb.skel.h"
 #include "xdp_load.h"
 #include "nl.h"
@@ -203,6 +204,7 @@ int do_attach(int argc, char **argv)
 	}
 	if (configure(&a, ifindex, mode))
 		goto out;
+	veth_peer_fix(a.iface, ifindex);
 	printf("%s %s in %s mode, maps in %s\n", upgrade ? "upgraded" : "attached", a.iface,
 	       xdp_mode_name(mode), dir);
 	ret = XLB_EXIT_OK;
@@ -238,6 +240,8 @@ int do_detach(int argc, char **argv)
 	ifindex = if_nametoindex(argv[0]);
 	if (ifindex)
 		n = xdp_detach_named(ifindex, XLB_PROG_NAME);
+	if (n > 0)
+		veth_peer_release(argv[0], ifindex);
 	if (!pinned && n <= 0) {
 		xlb_err("interface \"%s\" is not attached", argv[0]);
 		close(lock);
