@@ -111,15 +111,21 @@ static int configure(const struct attach_args *a, int ifindex, enum xdp_attach_m
 		return -1;
 	if (model_copy(&old, &new))
 		goto out;
-	if (a->src4.family || a->src6.family) {
-		memset(&new.config, 0, sizeof(new.config));
-		new.config.src4 = a->src4.a[0];
-		memcpy(new.config.src6, a->src6.a, sizeof(new.config.src6));
-	} else if (!new.config.src4 && addr_is_zero(new.config.src6)) {
+	/*
+	 * Each family on its own: --source of one family keeps the other's,
+	 * and a family with none yet takes the interface's address.
+	 */
+	if ((!a->src4.family && !new.config.src4) ||
+	    (!a->src6.family && addr_is_zero(new.config.src6)))
 		nl_iface_addrs(ifindex, &src4, src6);
+	if (a->src4.family)
+		new.config.src4 = a->src4.a[0];
+	else if (!new.config.src4)
 		new.config.src4 = src4;
+	if (a->src6.family)
+		memcpy(new.config.src6, a->src6.a, sizeof(new.config.src6));
+	else if (addr_is_zero(new.config.src6))
 		memcpy(new.config.src6, src6, sizeof(src6));
-	}
 	if (!new.ctl.ct_timeout_tcp_s) {
 		new.ctl.ct_timeout_tcp_s = XLB_CT_TIMEOUT_TCP_S;
 		new.ctl.ct_timeout_fin_s = XLB_CT_TIMEOUT_FIN_S;
