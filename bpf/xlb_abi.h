@@ -213,6 +213,13 @@ struct xlb_ctl {
 	__u32 encap;		/* enum xlb_encap (attach --encap), kept across upgrade-attach */
 	__u32 gue_port;		/* attach --gue-port (host order), XLB_GUE_PORT_DEFAULT */
 	__u32 pad;
+	/*
+	 * The network namespace (SO_NETNS_COOKIE) whose interface this
+	 * instance is attached to: pins are machine-wide, interface names are
+	 * not, so a command in another namespace must not use or remove them.
+	 * 0: not recorded yet (an older xlb attached it).
+	 */
+	__u64 netns_cookie;
 };
 
 /* Defaults of struct xlb_ctl's timeouts (those of Linux IPVS). */
@@ -371,7 +378,7 @@ _Static_assert(sizeof(struct xlb_gue_hdr) == 4, "xlb_gue_hdr layout");
 _Static_assert(sizeof(struct xlb_gue_hops4) == 12, "xlb_gue_hops4 layout");
 _Static_assert(sizeof(struct xlb_gue_hops6) == 36, "xlb_gue_hops6 layout");
 _Static_assert(XLB_GUE4_LEN == 44 && XLB_GUE6_LEN == 88, "GUE overhead");
-_Static_assert(sizeof(struct xlb_ctl) == 32, "xlb_ctl layout");
+_Static_assert(sizeof(struct xlb_ctl) == 40, "xlb_ctl layout");
 _Static_assert(sizeof(struct xlb_health) == 16, "xlb_health layout");
 _Static_assert(sizeof(struct xlb_nexthop) == 48, "xlb_nexthop layout");
 _Static_assert(sizeof(struct xlb_counters) == 32, "xlb_counters layout");

@@ -132,6 +132,7 @@ static int configure(const struct attach_args *a, int ifindex, enum xdp_attach_m
 		new.ctl.ct_timeout_udp_s = XLB_CT_TIMEOUT_UDP_S;
 	}
 	new.ctl.xdp_mode = mode;
+	new.ctl.netns_cookie = netns_cookie_self();
 	ret = model_commit(&in, &old, &new);
 	if (!ret)
 		model_ensure_neighbours(&new, NULL);
@@ -167,14 +168,14 @@ int do_attach(int argc, char **argv)
 		xlb_err("no interface \"%s\"", a.iface);
 		return XLB_EXIT_FAIL;
 	}
-	if (host_forwarding_ensure(a.iface)) {
-		return XLB_EXIT_FAIL;
-	}
 	lock = inst_lock(a.iface);
 	if (lock < 0)
 		return XLB_EXIT_FAIL;
 	bpf_libs_quiet();
 	pin_dir(XLB_PIN_ROOT, a.iface, dir, sizeof(dir));
+	/* Never load into, nor on failure remove, another namespace's pins. */
+	if (pin_dir_owned(dir, a.iface, false))
+		goto out;
 	cur_ct = pinned_max_entries(dir, "conntrack");
 	cur = xdp_mode_of(ifindex, XLB_PROG_NAME);
 	upgrade = cur != XDP_MODE_UNSPEC;
@@ -208,7 +209,7 @@ int do_attach(int argc, char **argv)
 			pin_dir_remove(dir);
 		goto out;
 	}
-	if (configure(&a, ifindex, mode))
+	if (configure(&a, ifindex, mode) || host_forwarding_ensure(a.iface))
 		goto out;
 	veth_peer_fix(a.iface, ifindex);
 	printf("%s %s in %s mode, maps in %s\n", upgrade ? "upgraded" : "attached", a.iface,
@@ -243,6 +244,10 @@ int do_detach(int argc, char **argv)
 	bpf_libs_quiet();
 	pin_dir(XLB_PIN_ROOT, argv[0], dir, sizeof(dir));
 	pinned = access(dir, F_OK) == 0;
+	if (pinned && pin_dir_owned(dir, argv[0], false)) {
+		close(lock);
+		return XLB_EXIT_FAIL;
+	}
 	ifindex = if_nametoindex(argv[0]);
 	if (ifindex)
 		n = xdp_detach_named(ifindex, XLB_PROG_NAME);
