@@ -225,11 +225,11 @@ enum xlb_ct_event {
 };
 
 #define XLB_CT_EVENT_NAMES {					\
-	[XLB_CT_EV_ADMITTED]	  = "ct_admitted",		\
-	[XLB_CT_EV_PROMOTED]	  = "ct_promoted",		\
-	[XLB_CT_EV_DIRECT]	  = "ct_direct",		\
-	[XLB_CT_EV_OVER_BUDGET]	  = "ct_over_budget",		\
-	[XLB_CT_EV_INSERT_FAILED] = "ct_insert_failed",		\
+	[XLB_CT_EV_ADMITTED]	  = "admitted",			\
+	[XLB_CT_EV_PROMOTED]	  = "promoted",			\
+	[XLB_CT_EV_DIRECT]	  = "direct",			\
+	[XLB_CT_EV_OVER_BUDGET]	  = "over_budget",		\
+	[XLB_CT_EV_INSERT_FAILED] = "insert_failed",		\
 }
 
 /* Room for events appended later without changing the pinned map's layout. */
