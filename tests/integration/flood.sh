@@ -36,7 +36,7 @@ flood_established() {
 # broken), FLOOD_ADMITTED (the flood's flows the balancer tracked, young or
 # at once) and FLOOD_PROMOTED (flows promoted during the flood).
 flood_run() {
-	local promote=$1 vip="$VIP4:$FLOOD_PORT/tcp" mac out pid rc=0 i
+	local promote=${1:-} vip="$VIP4:$FLOOD_PORT/tcp" mac out pid rc=0 i
 	local adm0 dir0 pro0 over0
 
 	topo_setup 3 2

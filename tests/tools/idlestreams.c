@@ -11,6 +11,11 @@
  *   "idle N"                 every connection sent -B bytes and the peer
  *                            acknowledged all of them (send queue empty)
  *   on SIGUSR1: -B more bytes each, then shutdown and the server's count;
+ *                            the streams resume in the reverse order of their
+ *                            opening, so that under a round-robin scheduler a
+ *                            stream that lost its entry is not picked again
+ *                            for its old backend just because the rotation
+ *                            came round in the same order;
  *   "result I ok|fail backend NAME sent N acked N reset 0|1 [error WHY]"
  *   "streams N ok N broken N"
  * Bounded: connecting and each final count by -w, the whole run by -d
@@ -132,8 +137,11 @@ static int open_stream(struct stream *s, const struct addrinfo *ai, long long wa
 	return 0;
 }
 
-/* Queue @bytes more on every live stream, as fast as the windows allow. */
-static void send_all(int n, long long bytes, long long deadline)
+/*
+ * Queue @bytes more on every live stream, as fast as the windows allow,
+ * starting with the last one if @reverse.
+ */
+static void send_all(int n, long long bytes, long long deadline, int reverse)
 {
 	static char buf[CHUNK];
 	long long want[MAX_STREAMS];
@@ -144,7 +152,8 @@ static void send_all(int n, long long bytes, long long deadline)
 		want[i] = st[i].sent + bytes;
 	while (busy && !stop && now_ms() < deadline) {
 		busy = 0;
-		for (int i = 0; i < n; i++) {
+		for (int k = 0; k < n; k++) {
+			int i = reverse ? n - 1 - k : k;
 			struct stream *s = &st[i];
 			long long left = want[i] - s->sent;
 			ssize_t w;
@@ -237,12 +246,12 @@ int main(int argc, char **argv)
 		if (open_stream(&st[i], ai, wait_ms) == 0)
 			printf("stream %d backend %s\n", i, st[i].backend);
 	}
-	send_all(n, bytes, end);
+	send_all(n, bytes, end, 0);
 	if (drain_all(n, now_ms() + wait_ms) == 0)
 		printf("idle %d\n", n);
 	while (!go && !stop && now_ms() < end)
 		poll(NULL, 0, TICK_MS);
-	send_all(n, bytes, now_ms() + wait_ms);
+	send_all(n, bytes, now_ms() + wait_ms, 1);
 	drain_all(n, now_ms() + wait_ms);
 	for (int i = 0; i < n; i++)
 		finish(&st[i], wait_ms);
