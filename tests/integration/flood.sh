@@ -93,3 +93,58 @@ test_flood_single_stage_control_breaks_streams() {
 	[ "$FLOOD_BROKEN" -gt 0 ] ||
 		fail "single-stage control: expected the flood to break a stream, none broke"
 }
+
+# adm_bad NEEDLE ARGS...: `xlb conntrack set ARGS` must exit 2 with one line
+# "xlb: ..." naming NEEDLE and leave the saved configuration as it was.
+adm_bad() {
+	local needle=$1 rc=0 err before
+	shift
+	before=$(xlb_lb save)
+	err=$(xlb_lb conntrack set "$@" 2>&1 >/dev/null) || rc=$?
+	echo "conntrack set $*: exit $rc: $err"
+	assert_eq "conntrack set $*: exit status" 2 "$rc"
+	assert_eq "conntrack set $*: stderr lines" 1 "$(printf '%s\n' "$err" | wc -l)"
+	[[ "$err" == "xlb: "*"$needle"* ]] || fail "conntrack set $*: expected a line naming \"$needle\", got \"$err\""
+	[ "$(xlb_lb save)" = "$before" ] || fail "conntrack set $*: configuration changed"
+}
+
+# Settings: the default, set, shown by stats, saved and restored, bad input
+# refused whole; list/count/flush see the young table.
+test_conntrack_admission_settings_cli() {
+	local vip="$VIP4:80/udp" conf saved
+
+	topo_setup 1 1
+	assert_eq "default promote_after" 4 "$(flood_ct promote_after)"
+	assert_eq "default insert_rate" 0 "$(flood_ct insert_rate)"
+	xlb_lb conntrack set --promote-after 8 --insert-rate 1000
+	assert_eq "promote_after" 8 "$(flood_ct promote_after)"
+	assert_eq "insert_rate" 1000 "$(flood_ct insert_rate)"
+	saved=$(xlb_lb save | grep '^xlb conntrack set ')
+	[[ "$saved" == *" --promote-after 8 --insert-rate 1000" ]] || fail "save: got \"$saved\""
+
+	adm_bad "--promote-after" --promote-after 1001
+	adm_bad "--promote-after" --promote-after -1
+	adm_bad "--insert-rate" --insert-rate 100000001
+	adm_bad "--insert-rate" --insert-rate 5x
+	adm_bad "--insert-rate" --insert-rate
+	adm_bad "--promote-after" --tcp-timeout 60s --promote-after bogus
+	adm_bad "--tcp-timeout" --promote-after 2 --tcp-timeout 1s
+
+	conf=$TMP/saved.conf
+	xlb_lb save >"$conf"
+	xlb_lb conntrack set --promote-after 2 --insert-rate 0
+	xlb_lb restore - <"$conf"
+	assert_eq "promote_after after restore" 8 "$(flood_ct promote_after)"
+	assert_eq "insert_rate after restore" 1000 "$(flood_ct insert_rate)"
+
+	xlb_lb vip add "$vip"
+	xlb_lb backend add "$vip" "$(topo_addr4 b1)"
+	vip_ready c1 -u "$VIP4" 80
+	names c1 -u -n 3 -w 500 "$VIP4" 80 >/dev/null || fail "UDP flows"
+	assert_eq "young flows (one datagram each)" 4 "$(xlb_lb conntrack count --json | jq .young)"
+	assert_eq "listed young flows" 4 \
+		"$(xlb_lb conntrack list --json | jq '[.[] | select(.young and .young_packets == 1)] | length')"
+	assert_eq "admitted" 4 "$(flood_ct admitted)"
+	xlb_lb conntrack flush >/dev/null
+	assert_eq "tracked flows after flush" 0 "$(xlb_lb conntrack count --json | jq .count)"
+}
