@@ -182,7 +182,8 @@ int do_attach(int argc, char **argv)
 	}
 	bpf_map__set_max_entries(skel->maps.conntrack,
 				 a.ct_size ? a.ct_size : cur_ct ? cur_ct : XLB_CT_SIZE);
-	bpf_map__set_max_entries(skel->maps.ct_new, XLB_CT_NEW_SIZE(bpf_map__max_entries(skel->maps.conntrack)));
+	bpf_map__set_max_entries(skel->maps.ct_new,
+				 XLB_CT_NEW_SIZE(bpf_map__max_entries(skel->maps.conntrack)));
 	err = obj_pin_maps(skel->obj, dir);
 	if (err) {
 		xlb_err("cannot use pin directory %s: %s", dir, strerror(-err));

@@ -2,8 +2,9 @@
 /*
  * xlb stats: packets, bytes and new flows per VIP and backend, every
  * reason a packet left the fast path, and what conntrack admission did
- * (flows admitted young, promoted, tracked at once, over the insert budget). With --watch N, per-second rates over
- * each N-second interval (--count bounds the number of intervals).
+ * (flows admitted young, promoted, tracked at once, over the insert
+ * budget). With --watch N, per-second rates over each N-second interval
+ * (--count bounds the number of intervals).
  */
 #include <signal.h>
 #include <stdio.h>

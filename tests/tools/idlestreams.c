@@ -160,7 +160,8 @@ static void send_all(int n, long long bytes, long long deadline, int reverse)
 
 			if (s->error || left <= 0)
 				continue;
-			w = send(s->fd, buf, left < CHUNK ? left : CHUNK, MSG_NOSIGNAL | MSG_DONTWAIT);
+			w = send(s->fd, buf, left < CHUNK ? left : CHUNK,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
 			if (w > 0)
 				s->sent += w;
 			else if (w < 0 && errno != EAGAIN && errno != EINTR)
@@ -232,7 +233,8 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind != 2 || n <= 0 || n > MAX_STREAMS || bytes <= 0 || wait_ms <= 0 ||
 	    dur_s <= 0 || getaddrinfo(argv[optind], argv[optind + 1], &hints, &ai)) {
-		fprintf(stderr, "usage: idlestreams [-n N] [-B BYTES] [-w MS] [-d SEC] ADDR PORT\n");
+		fprintf(stderr,
+			"usage: idlestreams [-n N] [-B BYTES] [-w MS] [-d SEC] ADDR PORT\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);

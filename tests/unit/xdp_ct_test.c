@@ -48,6 +48,10 @@
 #define UNTRACKED_FLOWS	10
 #define BE_ADDR_FMT	"10.99.0.%u"
 #define BE_FIRST_BYTE	10	/* backend id N is 10.99.0.(10 + N) */
+#define ICMP_ROUTER	"203.0.113.1"
+#define ICMP_FRAG_TYPE	3	/* destination unreachable, */
+#define ICMP_FRAG_CODE	4	/* fragmentation needed */
+#define ICMP_MTU	1400
 
 static struct xlb_bpf *skel;
 static int prog, ct_fd, young_fd, events_fd, config_fd;
@@ -313,8 +317,8 @@ static void ct_control_single_stage_flood_evicts_idle_flows(void)
 	__u32 broken = flood_breaks(1);
 
 	RETURN_IF_FAILED();
-	printf("# single-stage control: %u of %u idle flows broken by %u flows in a %u-entry conntrack\n",
-	       broken, IDLE_FLOWS, FLOOD_FLOWS, CT_MAIN);
+	printf("# single-stage control: %u of %u idle flows broken by %u flows in a %u-entry"
+	       " conntrack\n", broken, IDLE_FLOWS, FLOOD_FLOWS, CT_MAIN);
 	EXPECT_TRUE("the flood breaks idle flows without two stages", broken > 0);
 }
 
@@ -426,11 +430,108 @@ static void ct_untracked_syn_moves_on_wrr(void)
 	EXPECT_TRUE("untracked wrr flows move", moved >= UNTRACKED_FLOWS - 2);
 }
 
+/* The wrr VIP's table: the sequence @a, @b, @c (XLB_BACKEND_NONE: an empty slot). */
+static void wrr_table(__u32 a, __u32 b, __u32 c)
+{
+	__u32 slots[WRR_BACKENDS] = { a, b, c }, vip = VIP_WRR;
+	int fd = table_map_new(slots, WRR_BACKENDS);
+
+	if (fd < 0 || bpf_map_update_elem(bpf_map__fd(skel->maps.tables), &vip, &fd, BPF_ANY))
+		fx_die("wrr table: %s", strerror(fd < 0 ? -fd : errno));
+	close(fd);
+}
+
+static void set_backend(__u32 id, __u8 flags)
+{
+	char addr[32];
+
+	snprintf(addr, sizeof(addr), BE_ADDR_FMT, BE_FIRST_BYTE + id);
+	fx_backend(skel, id, 4, addr, 1, flags, VIP_WRR);
+}
+
+/*
+ * An ICMP error about a young flow follows the flow (the table is empty, so
+ * only ct_new knows the backend) and neither counts a packet nor promotes.
+ */
+static void ct_icmp_error_follows_young_flow(void)
+{
+	__u64 before[XLB_CT_EV_MAX], want[XLB_CT_EV_MAX] = {};
+	struct pkt_l2 l2 = { .dmac = fx_mac_a, .smac = fx_mac_client };
+	struct pkt_spec reply;
+	__u8 q[PKT_MAX], ip[PKT_MAX];
+	struct xlb_flow fl;
+	struct flow f;
+	size_t len;
+	__u32 be;
+
+	reset();
+	flow_init(&f, 1, 6, "192.0.2.100");
+	be = send_pkt(&f, PKT_SYN);
+	RETURN_IF_FAILED();
+	reply = (struct pkt_spec){ .family = 4, .src = "192.0.2.100", .dst = f.src,
+				   .proto = IPPROTO_TCP, .sport = 80, .dport = f.spec.sport,
+				   .tcp_flags = PKT_ACK, .frag = PKT_DF, .payload = 1400 };
+	pkt_ip(&reply, q);
+	len = pkt_icmp4_err(ICMP_ROUTER, "192.0.2.100", ICMP_FRAG_TYPE, ICMP_FRAG_CODE,
+			    ICMP_MTU, q, PKT_IP4_LEN + PKT_TCP_LEN, ip);
+	len = pkt_frame(&l2, PKT_ETH_P_IP, ip, len, frame);
+	wrr_table(XLB_BACKEND_NONE, XLB_BACKEND_NONE, XLB_BACKEND_NONE);
+	events(before);
+	fx_run(prog, fx_ifindex_a, frame, len, &run);
+	wrr_table(1, 2, 3);
+	EXPECT_EQ("XDP action", XDP_TX, run.ret);
+	EXPECT_EQ("ICMP error's backend", be, run.out[PKT_ETH_LEN + 19] - BE_FIRST_BYTE);
+	EXPECT_TRUE("flow still young", entry(young_fd, &f, &fl));
+	EXPECT_EQ("young packets (the error is not one)", 1, fl.young_pkts);
+	expect_events(before, want);
+}
+
+/*
+ * An established flow whose backend goes DOWN is picked again and young
+ * again; its promotion overwrites the stale conntrack entry, so it stays on
+ * the new backend when the old one comes back.
+ */
+static void ct_stale_entry_replaced_by_promotion(void)
+{
+	__u64 before[XLB_CT_EV_MAX], want[XLB_CT_EV_MAX] = {
+		[XLB_CT_EV_ADMITTED] = 1, [XLB_CT_EV_PROMOTED] = 1,
+	};
+	struct xlb_flow fl;
+	struct flow f;
+	__u32 old, moved;
+
+	reset();
+	flow_init(&f, 1, 7, "192.0.2.100");
+	old = send_pkt(&f, PKT_SYN);
+	for (__u32 n = 1; n < PROMOTE_AFTER; n++)
+		send_pkt(&f, PKT_ACK);
+	RETURN_IF_FAILED();
+	EXPECT_TRUE("established", entry(ct_fd, &f, &fl));
+	/* what the control plane does for a DOWN backend: flag it, table without it */
+	set_backend(old, XLB_BE_F_USED | XLB_BE_F_DOWN);
+	wrr_table(old % WRR_BACKENDS + 1, old % WRR_BACKENDS + 1, old % WRR_BACKENDS + 1);
+	events(before);
+	moved = send_pkt(&f, PKT_ACK);
+	EXPECT_EQ("re-picked backend", old % WRR_BACKENDS + 1, moved);
+	EXPECT_TRUE("young again", entry(young_fd, &f, &fl));
+	EXPECT_EQ("young backend", moved, fl.backend_id);
+	for (__u32 n = 1; n < PROMOTE_AFTER && !t_failed(); n++)
+		EXPECT_EQ("young flow's backend", moved, send_pkt(&f, PKT_ACK));
+	set_backend(old, XLB_BE_F_USED);
+	wrr_table(1, 2, 3);
+	RETURN_IF_FAILED();
+	EXPECT_TRUE("promoted", entry(ct_fd, &f, &fl));
+	EXPECT_EQ("conntrack entry overwritten", moved, fl.backend_id);
+	EXPECT_TRUE("gone from ct_new", !entry(young_fd, &f, &fl));
+	EXPECT_EQ("stays on the new backend when the old one is back", moved,
+		  send_pkt(&f, PKT_ACK));
+	expect_events(before, want);
+}
+
 static void setup(void)
 {
-	__u32 wrr[WRR_BACKENDS], mag[] = { 4, 5 };
+	__u32 mag[] = { 4, 5 };
 	char addr[32];
-	int fd;
 
 	fx_net_setup();
 	skel = xlb_bpf__open();
@@ -452,15 +553,10 @@ static void setup(void)
 	       XLB_SCHED_MAGLEV, 0);
 	for (__u32 id = 1; id <= 5; id++) {
 		snprintf(addr, sizeof(addr), BE_ADDR_FMT, BE_FIRST_BYTE + id);
-		fx_backend(skel, id, 4, addr, 1, XLB_BE_F_USED, id <= WRR_BACKENDS ? VIP_WRR : VIP_MAGLEV);
+		fx_backend(skel, id, 4, addr, 1, XLB_BE_F_USED,
+			   id <= WRR_BACKENDS ? VIP_WRR : VIP_MAGLEV);
 	}
-	for (__u32 i = 0; i < WRR_BACKENDS; i++)
-		wrr[i] = i + 1;
-	fd = table_map_new(wrr, WRR_BACKENDS);
-	if (fd < 0 || bpf_map_update_elem(bpf_map__fd(skel->maps.tables), &(__u32){ VIP_WRR },
-					  &fd, BPF_ANY))
-		fx_die("wrr table: %s", strerror(fd < 0 ? -fd : errno));
-	close(fd);
+	wrr_table(1, 2, 3);
 	fx_table(skel, VIP_MAGLEV, MAGLEV_TABLE, mag, 2);
 }
 
@@ -469,6 +565,8 @@ static const struct t_case cases[] = {
 	T_CASE(ct_promoted_after_n_packets),
 	T_CASE(ct_promote_after_one_is_direct),
 	T_CASE(ct_closing_young_flow_not_promoted),
+	T_CASE(ct_icmp_error_follows_young_flow),
+	T_CASE(ct_stale_entry_replaced_by_promotion),
 	T_CASE(ct_flood_never_evicts_promoted_idle_flow),
 	T_CASE(ct_control_single_stage_flood_evicts_idle_flows),
 	T_CASE(ct_insert_budget_stops_inserts),
