@@ -130,6 +130,7 @@ static int configure(const struct attach_args *a, int ifindex, enum xdp_attach_m
 		new.ctl.ct_timeout_tcp_s = XLB_CT_TIMEOUT_TCP_S;
 		new.ctl.ct_timeout_fin_s = XLB_CT_TIMEOUT_FIN_S;
 		new.ctl.ct_timeout_udp_s = XLB_CT_TIMEOUT_UDP_S;
+		new.config.ct_promote_after = XLB_CT_PROMOTE_AFTER_DEFAULT;
 	}
 	new.ctl.xdp_mode = mode;
 	new.ctl.netns_cookie = netns_cookie_self();
@@ -193,6 +194,8 @@ int do_attach(int argc, char **argv)
 	}
 	bpf_map__set_max_entries(skel->maps.conntrack,
 				 a.ct_size ? a.ct_size : cur_ct ? cur_ct : XLB_CT_SIZE);
+	bpf_map__set_max_entries(skel->maps.ct_new,
+				 XLB_CT_NEW_SIZE(bpf_map__max_entries(skel->maps.conntrack)));
 	err = obj_pin_maps(skel->obj, dir);
 	if (err) {
 		xlb_err("cannot use pin directory %s: %s", dir, strerror(-err));
