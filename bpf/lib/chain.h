@@ -11,7 +11,9 @@
  * socket for the inner tuple, or a listener for which the segment is a
  * valid SYN cookie ACK (the connection exists only in the cookie). A SYN,
  * UDP and ICMP are delivered where they land: a new flow belongs to
- * whoever the balancer picked. The last hop, a next hop that is this host,
+ * whoever the balancer picked. The exception is an ICMP error quoting a
+ * TCP segment from the VIP (path MTU, unreachable): it is the flow's, and
+ * follows the chain like the flow's segments if no connection owns it. The last hop, a next hop that is this host,
  * and a next hop the FIB has no route to, deliver too (the kernel then
  * answers as it would without a chain); `next` only grows and is bounded
  * by count <= XLB_GUE_HOPS_MAX, so a copy cannot loop.
@@ -58,75 +60,172 @@ static __always_inline void xlb_chain_udp_csum(struct udphdr *uh, const __u32 *o
 		uh->check = 0xffff;
 }
 
+/* The first bytes of the TCP header an ICMP error quotes. */
+struct xlb_chain_ports {
+	__be16 source;
+	__be16 dest;
+};
+
+/* ICMPv6 errors: destination unreachable .. parameter problem (RFC 4443). */
+static __always_inline int xlb_icmp_is_error(__u8 family, __u8 type)
+{
+	if (family == XLB_AF_INET)
+		return type == XLB_ICMP_DEST_UNREACH || type == XLB_ICMP_TIME_EXCEEDED;
+	return type >= XLB_ICMP6_ERR_MIN && type <= XLB_ICMP6_ERR_MAX;
+}
+
 /*
- * The inner TCP header in *@th, or XLB_DECAP_OK if the inner packet is
- * not a TCP segment's start (deliver), or XLB_DECAP_MALFORMED if it is one
- * whose header is cut.
+ * The flow of an ICMP error at @icmp (@len bytes) that quotes a TCP
+ * segment this host sent (from the VIP to the client): the quote reversed
+ * is the flow as the client's segments carry it. XLB_DECAP_OK (deliver)
+ * for any other ICMP, or a quote too short to name the flow.
  */
-static __always_inline int xlb_inner_tcp(void *inner, void *data_end, const struct xlb_outer *out,
-					 struct tcphdr **th)
+static __always_inline int xlb_icmp_flow(void *icmp, void *data_end, __u32 len, __u8 family,
+					 struct bpf_sock_tuple *t, __u32 *tlen)
+{
+	struct xlb_icmphdr *ih = icmp;
+	struct xlb_chain_ports *qp;
+	struct ipv6hdr *q6;
+	struct iphdr *q;
+
+	if ((void *)(ih + 1) > data_end || !xlb_icmp_is_error(family, ih->type))
+		return XLB_DECAP_OK;
+	q = (void *)(ih + 1);
+	q6 = (void *)(ih + 1);
+	if (family == XLB_AF_INET) {
+		if ((void *)(q + 1) > data_end || q->protocol != IPPROTO_TCP ||
+		    q->ihl < XLB_IPV4_IHL_MIN || (q->frag_off & bpf_htons(XLB_IP_OFFSET)))
+			return XLB_DECAP_OK;
+		qp = (void *)q + q->ihl * 4;
+		if ((void *)(qp + 1) > data_end ||
+		    sizeof(*ih) + q->ihl * 4 + sizeof(*qp) > len)
+			return XLB_DECAP_OK;
+		t->ipv4.saddr = q->daddr;
+		t->ipv4.daddr = q->saddr;
+		t->ipv4.sport = qp->dest;
+		t->ipv4.dport = qp->source;
+		*tlen = sizeof(t->ipv4);
+		return XLB_CONTINUE;
+	}
+	qp = (void *)(q6 + 1);
+	if ((void *)(qp + 1) > data_end || q6->nexthdr != IPPROTO_TCP ||
+	    sizeof(*ih) + sizeof(*q6) + sizeof(*qp) > len)
+		return XLB_DECAP_OK;
+	__builtin_memcpy(t->ipv6.saddr, &q6->daddr, sizeof(t->ipv6.saddr));
+	__builtin_memcpy(t->ipv6.daddr, &q6->saddr, sizeof(t->ipv6.daddr));
+	t->ipv6.sport = qp->dest;
+	t->ipv6.dport = qp->source;
+	*tlen = sizeof(t->ipv6);
+	return XLB_CONTINUE;
+}
+
+/* The flow of the TCP segment @th in the inner packet @inner. */
+static __always_inline void xlb_tcp_flow(void *inner, const struct xlb_outer *out,
+					 struct tcphdr *th, struct bpf_sock_tuple *t, __u32 *tlen)
+{
+	struct ipv6hdr *ip6 = inner;
+	struct iphdr *ip = inner;
+
+	if (out->inner == IPPROTO_IPIP) {
+		t->ipv4.saddr = ip->saddr;
+		t->ipv4.daddr = ip->daddr;
+		t->ipv4.sport = th->source;
+		t->ipv4.dport = th->dest;
+		*tlen = sizeof(t->ipv4);
+		return;
+	}
+	__builtin_memcpy(t->ipv6.saddr, &ip6->saddr, sizeof(t->ipv6.saddr));
+	__builtin_memcpy(t->ipv6.daddr, &ip6->daddr, sizeof(t->ipv6.daddr));
+	t->ipv6.sport = th->source;
+	t->ipv6.dport = th->dest;
+	*tlen = sizeof(t->ipv6);
+}
+
+/*
+ * The TCP flow the inner packet belongs to, in @t: its own (*@th set) or,
+ * for an ICMP error, the quoted one's (*@th NULL). XLB_DECAP_OK if the
+ * packet is delivered where it landed (not TCP, a SYN, a fragment, other
+ * ICMP), XLB_DECAP_MALFORMED if it is a TCP segment whose header is cut.
+ */
+static __always_inline int xlb_inner_flow(void *inner, void *data_end, const struct xlb_outer *out,
+					  struct bpf_sock_tuple *t, __u32 *tlen,
+					  struct tcphdr **th)
 {
 	struct ipv6hdr *ip6 = inner;
 	struct iphdr *ip = inner;
 	__u32 off;
+	__u8 proto;
 
 	if (out->inner == IPPROTO_IPIP) {
-		if ((void *)(ip + 1) > data_end || ip->protocol != IPPROTO_TCP ||
+		if ((void *)(ip + 1) > data_end ||
 		    (ip->frag_off & bpf_htons(XLB_IP_MF | XLB_IP_OFFSET)))
 			return XLB_DECAP_OK;
 		if (ip->ihl < XLB_IPV4_IHL_MIN)
 			return XLB_DECAP_MALFORMED;
 		off = ip->ihl * 4;
+		proto = ip->protocol;
 	} else {
-		if ((void *)(ip6 + 1) > data_end || ip6->nexthdr != IPPROTO_TCP)
+		if ((void *)(ip6 + 1) > data_end)
 			return XLB_DECAP_OK;
 		off = sizeof(*ip6);
+		proto = ip6->nexthdr;
 	}
+	if (off > out->payload)
+		return XLB_DECAP_MALFORMED;
+	if (proto == IPPROTO_ICMP && out->inner == IPPROTO_IPIP)
+		return xlb_icmp_flow(inner + off, data_end, out->payload - off, XLB_AF_INET, t,
+				     tlen);
+	if (proto == IPPROTO_ICMPV6 && out->inner == IPPROTO_IPV6)
+		return xlb_icmp_flow(inner + off, data_end, out->payload - off, XLB_AF_INET6, t,
+				     tlen);
+	if (proto != IPPROTO_TCP)
+		return XLB_DECAP_OK;
 	*th = inner + off;
 	if ((void *)(*th + 1) > data_end || off + sizeof(**th) > out->payload)
 		return XLB_DECAP_MALFORMED;
+	/* A new flow belongs to whoever the balancer picked. */
+	if ((*th)->syn && !(*th)->ack)
+		return XLB_DECAP_OK;
+	xlb_tcp_flow(inner, out, *th, t, tlen);
 	return XLB_CONTINUE;
 }
 
-/* A listener owns a segment only if it is the ACK of a SYN cookie it sent. */
-static __always_inline int xlb_sock_owned(struct bpf_sock *sk, void *iph, __u32 iph_len,
-					  struct tcphdr *th)
+/*
+ * A listener owns a segment @th only if it is the ACK of a SYN cookie it
+ * sent; an ICMP error (@th NULL) only ever belongs to a connection.
+ */
+static __always_inline int xlb_listener_owns(struct bpf_sock *sk, void *inner, void *data_end,
+					     const struct xlb_outer *out, struct tcphdr *th)
 {
-	int owned = 1;
-
-	if (sk->state == BPF_TCP_LISTEN)
-		owned = bpf_tcp_check_syncookie(sk, iph, iph_len, th, sizeof(*th)) == 0;
-	bpf_sk_release(sk);
-	return owned;
-}
-
-/* This host holds a socket for the inner TCP segment @th of the packet at @inner. */
-static __always_inline int xlb_owned(struct xdp_md *ctx, void *inner, void *data_end,
-				     const struct xlb_outer *out, struct tcphdr *th)
-{
-	struct bpf_sock_tuple t = {};
 	struct ipv6hdr *ip6 = inner;
 	struct iphdr *ip = inner;
-	struct bpf_sock *sk;
 
+	if (!th || (void *)(th + 1) > data_end)
+		return 0;
 	if (out->inner == IPPROTO_IPIP) {
 		if ((void *)(ip + 1) > data_end)
 			return 0;
-		t.ipv4.saddr = ip->saddr;
-		t.ipv4.daddr = ip->daddr;
-		t.ipv4.sport = th->source;
-		t.ipv4.dport = th->dest;
-		sk = bpf_skc_lookup_tcp(ctx, &t, sizeof(t.ipv4), BPF_F_CURRENT_NETNS, 0);
-		return sk ? xlb_sock_owned(sk, ip, sizeof(*ip), th) : 0;
+		return bpf_tcp_check_syncookie(sk, ip, sizeof(*ip), th, sizeof(*th)) == 0;
 	}
 	if ((void *)(ip6 + 1) > data_end)
 		return 0;
-	__builtin_memcpy(t.ipv6.saddr, &ip6->saddr, sizeof(t.ipv6.saddr));
-	__builtin_memcpy(t.ipv6.daddr, &ip6->daddr, sizeof(t.ipv6.daddr));
-	t.ipv6.sport = th->source;
-	t.ipv6.dport = th->dest;
-	sk = bpf_skc_lookup_tcp(ctx, &t, sizeof(t.ipv6), BPF_F_CURRENT_NETNS, 0);
-	return sk ? xlb_sock_owned(sk, ip6, sizeof(*ip6), th) : 0;
+	return bpf_tcp_check_syncookie(sk, ip6, sizeof(*ip6), th, sizeof(*th)) == 0;
+}
+
+/* This host holds a socket that owns the flow @t (the segment @th, if it is one). */
+static __always_inline int xlb_owned(struct xdp_md *ctx, void *inner, void *data_end,
+				     const struct xlb_outer *out, struct bpf_sock_tuple *t,
+				     __u32 tlen, struct tcphdr *th)
+{
+	struct bpf_sock *sk = bpf_skc_lookup_tcp(ctx, t, tlen, BPF_F_CURRENT_NETNS, 0);
+	int owned;
+
+	if (!sk)
+		return 0;
+	owned = sk->state != BPF_TCP_LISTEN ||
+		xlb_listener_owns(sk, inner, data_end, out, th);
+	bpf_sk_release(sk);
+	return owned;
 }
 
 /* The FIB answers that let the copy go on; anything else delivers it here. */
@@ -240,16 +339,16 @@ static __always_inline int xlb_second_chance(struct xdp_md *ctx, struct ethhdr *
 					     void *inner, void *data_end,
 					     const struct xlb_outer *out)
 {
+	struct bpf_sock_tuple t = {};
 	struct tcphdr *th = NULL;
-	int ret = xlb_inner_tcp(inner, data_end, out, &th);
+	__u32 tlen = 0;
+	int ret = xlb_inner_flow(inner, data_end, out, &t, &tlen, &th);
 
 	if (ret != XLB_CONTINUE)
 		return ret;
-	if (th->syn && !th->ack)
-		return XLB_DECAP_OK;
 	if (out->next + 1 >= out->count)
 		return XLB_DECAP_LAST_HOP;
-	if (xlb_owned(ctx, inner, data_end, out, th))
+	if (xlb_owned(ctx, inner, data_end, out, &t, tlen, th))
 		return XLB_DECAP_OWNED;
 	if (out->family == XLB_AF_INET)
 		return xlb_chain4(ctx, eth, l3, data_end, out);

@@ -334,6 +334,79 @@ static void chain_forwarding_off_bounced(void)
 	forwarding("1");
 }
 
+#define ROUTER4		"10.99.0.77"	/* where an ICMP error comes from */
+#define ROUTER6		"fd00:99::77"
+#define ICMP_FRAG_NEEDED	3, 4	/* type, code */
+#define ICMP6_TOO_BIG		2, 0
+#define ICMP_ECHO		8, 0
+#define QUOTE_MTU	1400
+
+/*
+ * inner[] = an ICMP error (or echo: @type, @code) to the VIP from a router,
+ * quoting the VIP's segment to the client port @cport, server port @port.
+ */
+static size_t inner_icmp(int family, __u8 type, __u8 code, __u16 cport, __u16 port)
+{
+	struct pkt_spec s = { .family = family, .src = family == 4 ? VIP4 : VIP6,
+			      .dst = family == 4 ? CLIENT4 : CLIENT6, .proto = IPPROTO_TCP,
+			      .sport = port, .dport = cport, .tcp_flags = PKT_ACK,
+			      .payload = 1300 };
+	__u8 quote[PKT_MAX];
+	size_t q = pkt_ip(&s, quote);
+
+	if (family == 4)
+		return pkt_icmp4_err(ROUTER4, VIP4, type, code, QUOTE_MTU, quote,
+				     PKT_IP4_LEN + 8, inner);
+	return pkt_icmp6_err(ROUTER6, VIP6, type, code, QUOTE_MTU, quote, q > 1000 ? 1000 : q,
+			     inner);
+}
+
+/* An ICMP error about a flow no connection here owns follows the chain ... */
+static void chain_icmp_error_unowned_chained(void)
+{
+	struct gtest_hops h = { .count = 2, .hop = { SELF4, NEXT4 } };
+	size_t n = inner_icmp(4, ICMP_FRAG_NEEDED, CPORT, VIP_PORT);
+	__u8 mac[6];
+
+	fx_be_mac(NEXT_MAC, mac);
+	expect_chained(4, h, n, NEXT4, mac, fx_mac_a, XDP_TX, XLB_DECAP_CHAIN_TX);
+	RETURN_IF_FAILED();
+	h = (struct gtest_hops){ .count = 2, .hop = { SELF6, NEXT6 } };
+	n = inner_icmp(6, ICMP6_TOO_BIG, CPORT, VIP_PORT);
+	expect_chained(6, h, n, NEXT6, mac, fx_mac_a, XDP_TX, XLB_DECAP_CHAIN_TX);
+}
+
+/* ... one about a connection of this host is delivered ... */
+static void chain_icmp_error_owned_delivered(void)
+{
+	for (int family = 4; family <= 6; family += 2) {
+		struct gtest_hops h = { .count = 2, .hop = { family == 4 ? SELF4 : SELF6,
+							     family == 4 ? NEXT4 : NEXT6 } };
+		int fds[3];
+		size_t n;
+
+		if (gtest_tcp(family, family == 4 ? VIP4 : VIP6, VIP_PORT + 2,
+			      family == 4 ? CLIENT4 : CLIENT6, CPORT_EST + 2, fds))
+			return;
+		if (family == 4)
+			n = inner_icmp(4, ICMP_FRAG_NEEDED, CPORT_EST + 2, VIP_PORT + 2);
+		else
+			n = inner_icmp(6, ICMP6_TOO_BIG, CPORT_EST + 2, VIP_PORT + 2);
+		expect_delivered(gue_in(family, &h, n), n, XLB_DECAP_OWNED);
+		gtest_close(fds);
+		RETURN_IF_FAILED();
+	}
+}
+
+/* ... and other ICMP is delivered on the first hop. */
+static void chain_icmp_echo_delivered(void)
+{
+	struct gtest_hops h = { .count = 2, .hop = { SELF4, NEXT4 } };
+	size_t n = inner_icmp(4, ICMP_ECHO, CPORT, VIP_PORT);
+
+	expect_delivered(gue_in(4, &h, n), n, XLB_DECAP_OK);
+}
+
 static const struct t_case cases[] = {
 	T_CASE(chain_no_socket_chained4),
 	T_CASE(chain_no_socket_chained6),
@@ -349,6 +422,9 @@ static const struct t_case cases[] = {
 	T_CASE(chain_no_route_delivered),
 	T_CASE(chain_no_neigh_to_kernel),
 	T_CASE(chain_forwarding_off_bounced),
+	T_CASE(chain_icmp_error_unowned_chained),
+	T_CASE(chain_icmp_error_owned_delivered),
+	T_CASE(chain_icmp_echo_delivered),
 };
 
 int main(int argc, char **argv)
