@@ -6,7 +6,8 @@
  * header and go up the stack as the client sent them; a GUE copy of a TCP
  * flow this host holds no socket for goes on to the next hop of its hop list
  * (lib/chain.h); everything else passes untouched. Needs no ipip or fou
- * module, and costs one hash lookup for packets that are not tunnel packets.
+ * module; a packet that is not a tunnel packet costs at most one hash lookup
+ * (IPIP, or UDP to the GUE port, for another address), most of them none.
  */
 #include "lib/consts.h"
 #include "lib/reasons.h"

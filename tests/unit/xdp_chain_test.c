@@ -9,13 +9,19 @@
  * owns (a real established socket in the test's namespace), a SYN, UDP,
  * the last hop, a next hop that is this host and one with no route are
  * delivered. The listener alone is the control case: it exists for every
- * chained segment here, and does not own an ACK that is no SYN cookie.
+ * chained segment here, and does not own an ACK that is no SYN cookie; the
+ * ACK of a real cookie it sent (tcp_syncookies 2, the connection then
+ * dropped without a trace) it does own. ICMP errors about a TCP flow follow
+ * the flow.
  *
  * Link A of the fixture is the backend's interface; 10.99.0.17 and .18
  * (fd00:99::17, ::18) are this host's decap addresses, 10.99.0.12
  * (fd00:99::12) the next backend, a neighbour with fx_be_mac(12).
  */
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -407,6 +413,79 @@ static void chain_icmp_echo_delivered(void)
 	expect_delivered(gue_in(4, &h, n), n, XLB_DECAP_OK);
 }
 
+#define SYNCOOKIES	"/proc/sys/net/ipv4/tcp_syncookies"
+#define TCP_SEQ_OFF	4
+#define TCP_ACK_OFF	8
+
+/* The next sequence number of @fd's send (@queue TCP_SEND_QUEUE) or receive queue. */
+static int queue_seq(int fd, int queue, __u32 *seq)
+{
+	socklen_t len = sizeof(*seq);
+
+	if (setsockopt(fd, SOL_TCP, TCP_REPAIR_QUEUE, &queue, sizeof(queue)) ||
+	    getsockopt(fd, SOL_TCP, TCP_QUEUE_SEQ, seq, &len)) {
+		t_fail("TCP_QUEUE_SEQ: %m");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A connection made through a SYN cookie (tcp_syncookies 2: always), then
+ * dropped on both sides without a trace (RST; the client in repair mode):
+ * only the listener is left, and the client's ACK of the cookie, which
+ * @seq/@ack return, is still one the listener would accept.
+ */
+static int cookie_ack(int fds[3], __u16 port, __u16 cport, __u32 *seq, __u32 *ack)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	int on = 1, err;
+
+	if (gtest_sysctl(SYNCOOKIES, "2"))
+		return -1;
+	err = gtest_tcp(4, VIP4, port, CLIENT4, cport, fds);
+	gtest_sysctl(SYNCOOKIES, "1");
+	if (err)
+		return -1;
+	if (setsockopt(fds[1], SOL_TCP, TCP_REPAIR, &on, sizeof(on))) {
+		t_fail("TCP_REPAIR: %m");
+		return -1;
+	}
+	if (queue_seq(fds[1], TCP_SEND_QUEUE, seq) || queue_seq(fds[1], TCP_RECV_QUEUE, ack))
+		return -1;
+	setsockopt(fds[2], SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fds[2]);
+	close(fds[1]);
+	fds[1] = fds[2] = -1;
+	return 0;
+}
+
+/* A listener owns the ACK of its SYN cookie (the connection lives in the cookie) ... */
+static void chain_syncookie_ack_delivered(void)
+{
+	struct gtest_hops h = { .count = 2, .hop = { SELF4, NEXT4 } };
+	__u16 port = VIP_PORT + 3, cport = CPORT_EST + 3;
+	int fds[3] = { -1, -1, -1 };
+	__u32 seq, ack;
+	size_t n;
+
+	if (cookie_ack(fds, port, cport, &seq, &ack))
+		goto out;
+	n = inner_pkt_to(4, PKT_ACK, cport, port, 0);
+	put32(inner + PKT_IP4_LEN + TCP_SEQ_OFF, seq);
+	put32(inner + PKT_IP4_LEN + TCP_ACK_OFF, ack);
+	expect_delivered(gue_in(4, &h, n), n, XLB_DECAP_OWNED);
+	if (t_failed())
+		goto out;
+	/* ... but not an ACK of anything else (control: the cookie off by one) */
+	put32(inner + PKT_IP4_LEN + TCP_ACK_OFF, ack + 1);
+	send_in(gue_in(4, &h, n));
+	if (!t_failed())
+		fx_expect_reason(dc_reasons, before, XLB_DECAP_CHAIN_TX);
+out:
+	gtest_close(fds);
+}
+
 static const struct t_case cases[] = {
 	T_CASE(chain_no_socket_chained4),
 	T_CASE(chain_no_socket_chained6),
@@ -425,6 +504,7 @@ static const struct t_case cases[] = {
 	T_CASE(chain_icmp_error_unowned_chained),
 	T_CASE(chain_icmp_error_owned_delivered),
 	T_CASE(chain_icmp_echo_delivered),
+	T_CASE(chain_syncookie_ack_delivered),
 };
 
 int main(int argc, char **argv)
