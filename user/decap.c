@@ -417,11 +417,11 @@ static void show_addrs(int fd, const char *key, const char *label, bool list)
 		prev = &k;
 	}
 	if (list) {
-		out_text("\n");
+		out_text("%s\n", n ? "" : " none");
 		out_arr_close();
 	} else {
-		out_u64(key, "  %s: ", n);
-		out_text("%s\n", label);
+		out_text("  %s: ", label);
+		out_u64(key, "%llu\n", n);
 	}
 }
 

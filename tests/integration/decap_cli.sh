@@ -73,6 +73,7 @@ test_decap_cli_reattach_replaces_from_and_port() {
 	got=$(in_ns b1 "$XLB" decap show --json | jq '.instances[0].local_addrs')
 	assert_range "local addresses (2 + 16 VIPs)" 18 18 "$got"
 	in_ns b1 "$XLB" decap stats | grep -q "decap_chain_bounce" || fail "stats names every reason"
+	in_ns b1 "$XLB" decap show | grep -qx "  from: fd00:200::2/128" || fail "show (text) names the prefixes"
 }
 
 # gue_send ROLE DST HOPS INNER_SRC INNER_DST tcp|udp TCP_FLAGS SPORT DPORT: from
