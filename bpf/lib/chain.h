@@ -13,10 +13,11 @@
  * UDP and ICMP are delivered where they land: a new flow belongs to
  * whoever the balancer picked. The exception is an ICMP error quoting a
  * TCP segment from the VIP (path MTU, unreachable): it is the flow's, and
- * follows the chain like the flow's segments if no connection owns it. The last hop, a next hop that is this host,
- * and a next hop the FIB has no route to, deliver too (the kernel then
- * answers as it would without a chain); `next` only grows and is bounded
- * by count <= XLB_GUE_HOPS_MAX, so a copy cannot loop.
+ * follows the chain like the flow's segments if no connection owns it.
+ * The last hop, a next hop that is this host, and a next hop the FIB has
+ * no route to, deliver too (the kernel then answers as it would without a
+ * chain); `next` only grows and is bounded by count <= XLB_GUE_HOPS_MAX,
+ * so a copy cannot loop.
  *
  * Sending on rewrites the outer destination to hop[next + 1], increments
  * `next` and updates the outer IPv4 header checksum and a non-zero UDP

@@ -75,7 +75,7 @@ struct {
 /* What decap_outer found: how much to strip and what comes after it. */
 struct xlb_outer {
 	__u32 payload;		/* bytes of the inner packet, as the outer headers say */
-	__u8 len;		/* bytes to strip (outer IP, and UDP + GUE + hops); a byte keeps bounds tight */
+	__u8 len;		/* bytes to strip: outer IP (+ UDP, GUE, hops); a byte keeps bounds tight */
 	__u8 ip_len;		/* outer IP header bytes */
 	__u8 inner;		/* IPPROTO_IPIP or IPPROTO_IPV6 */
 	__u8 ecn;		/* the outer header's ECN bits */

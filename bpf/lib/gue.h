@@ -89,7 +89,7 @@ static __always_inline int xlb_gue_parse(void *udp, void *data_end, struct xlb_o
 {
 	struct udphdr *uh = udp;
 	struct xlb_gue_hdr *gue = (void *)(uh + 1);
-	__u32 ulen = bpf_ntohs(uh->len), hlen, over;
+	__u32 ulen = bpf_ntohs(uh->len), hlen, want, over;
 	int ret;
 
 	if ((void *)(gue + 1) > data_end || ulen != out->payload || ulen < XLB_GUE_BASE_LEN)
@@ -100,8 +100,9 @@ static __always_inline int xlb_gue_parse(void *udp, void *data_end, struct xlb_o
 	hlen = gue->hlen & XLB_GUE_HLEN_MASK;
 	out->inner = gue->proto;
 	out->hops = 0;
+	want = out->family == XLB_AF_INET ? XLB_GUE_HOPS4_WORDS : XLB_GUE_HOPS6_WORDS;
 	if (hlen) {
-		if (hlen != (out->family == XLB_AF_INET ? XLB_GUE_HOPS4_WORDS : XLB_GUE_HOPS6_WORDS))
+		if (hlen != want)
 			return XLB_DECAP_BAD_GUE;
 		ret = xlb_gue_hops(gue + 1, data_end, out, daddr);
 		if (ret != XLB_CONTINUE)

@@ -104,7 +104,8 @@ size_t gtest_gue(int family, const char *src, const char *dst, __u8 tos, __u16 d
 		out[7] = GTEST_TTL;
 		addr_put(6, src, out + 8);
 		addr_put(6, dst, out + 24);
-		ck = pkt_fold(pkt_sum(udp, ulen, pkt_pseudo6(out + 8, out + 24, ulen, IPPROTO_UDP)));
+		ck = pkt_fold(pkt_sum(udp, ulen,
+				      pkt_pseudo6(out + 8, out + 24, ulen, IPPROTO_UDP)));
 		put16(udp + 6, ck ? ck : 0xffff);
 	}
 	return ip_len + ulen;

@@ -369,7 +369,7 @@ static void xdp_decap_gue_ecn_ce_propagated(void)
 	size_t n = inner6(ECN_ECT0), len;
 
 	len = gue(6, &one_hop6, n);
-	in[PKT_ETH_LEN + 1] |= ECN_CE << 4;	/* outer traffic class: CE (no checksum covers it) */
+	in[PKT_ETH_LEN + 1] |= ECN_CE << 4;	/* outer traffic class CE: no checksum covers it */
 	stripped(n, 0);
 	want[PKT_ETH_LEN + 1] |= ECN_CE << 4;
 	expect_stripped(len, PKT_ETH_LEN + n);
@@ -428,7 +428,8 @@ static void xdp_decap_foreign_source_dropped(void)
 	struct pkt_l2 l2 = link(0);
 	size_t n = inner4(0), len;
 
-	len = pkt_frame(&l2, PKT_ETH_P_IP, l3, pkt_outer4(FOREIGN4, DECAP4, 0, 0, inner, n, l3), in);
+	len = pkt_outer4(FOREIGN4, DECAP4, 0, 0, inner, n, l3);
+	len = pkt_frame(&l2, PKT_ETH_P_IP, l3, len, in);
 	expect_untouched(len, XDP_DROP, XLB_DECAP_FOREIGN_SRC);
 	RETURN_IF_FAILED();
 	expect_untouched(gue_from(4, FOREIGN4, DECAP4, GUE_PORT, &one_hop4, n, 0), XDP_DROP,
@@ -541,13 +542,15 @@ static void xdp_decap_gue_lies_dropped(void)
 {
 	for (size_t i = 0; i < sizeof(gue_lies) / sizeof(gue_lies[0]); i++) {
 		const struct gue_lie *l = &gue_lies[i];
-		size_t n = inner4(0), len = gue(l->family, l->family == 4 ? &one_hop4 : &one_hop6, n);
+		const struct gtest_hops *h = l->family == 4 ? &one_hop4 : &one_hop6;
+		size_t n = inner4(0), len = gue(l->family, h, n);
 
 		in[PKT_ETH_LEN + gtest_gue_off(l->family) + l->off] = l->val;
 		dc_send(len);
 		RETURN_IF_FAILED();
 		if (run.ret != XDP_DROP) {
-			t_fail("%s (IPv%d): action %d, expected XDP_DROP", l->what, l->family, run.ret);
+			t_fail("%s (IPv%d): action %d, expected XDP_DROP", l->what, l->family,
+			       run.ret);
 			return;
 		}
 		fx_expect_reason(dc_reasons, before, XLB_DECAP_BAD_GUE);
