@@ -16,7 +16,8 @@
  *
  * Link A of the fixture is the backend's interface; 10.99.0.17 and .18
  * (fd00:99::17, ::18) are this host's decap addresses, 10.99.0.12
- * (fd00:99::12) the next backend, a neighbour with fx_be_mac(12).
+ * (fd00:99::12) the next backend, a neighbour with fx_be_mac(12); one
+ * case's next backend is behind link B (10.98.0.21, fd00:98::21).
  */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -315,6 +316,23 @@ static void chain_no_neigh_to_kernel(void)
 	expect_chained(4, h, n, NONEIGH4, fx_mac_a, peer_mac, XDP_PASS, XLB_DECAP_CHAIN_KERNEL);
 }
 
+/* A next hop behind another interface (link B): new MACs, redirected there. */
+static void chain_other_link_redirected(void)
+{
+	struct gtest_hops h = { .count = 2, .hop = { SELF4, "10.98.0.21" } };
+	size_t n = inner_pkt(4, PKT_ACK, CPORT, 0);
+	__u8 mac[6];
+
+	fx_be_mac(21, mac);
+	expect_chained(4, h, n, h.hop[1], mac, fx_mac_b, XDP_REDIRECT,
+		       XLB_DECAP_CHAIN_REDIRECT);
+	RETURN_IF_FAILED();
+	h = (struct gtest_hops){ .count = 2, .hop = { SELF6, "fd00:98::21" } };
+	n = inner_pkt(6, PKT_ACK, CPORT, 0);
+	expect_chained(6, h, n, h.hop[1], mac, fx_mac_b, XDP_REDIRECT,
+		       XLB_DECAP_CHAIN_REDIRECT);
+}
+
 static int forwarding(const char *val)
 {
 	return gtest_sysctl("/proc/sys/net/ipv4/conf/" FX_IF_A "/forwarding", val) ||
@@ -500,6 +518,7 @@ static const struct t_case cases[] = {
 	T_CASE(chain_self_next_hop_delivered),
 	T_CASE(chain_no_route_delivered),
 	T_CASE(chain_no_neigh_to_kernel),
+	T_CASE(chain_other_link_redirected),
 	T_CASE(chain_forwarding_off_bounced),
 	T_CASE(chain_icmp_error_unowned_chained),
 	T_CASE(chain_icmp_error_owned_delivered),
