@@ -282,6 +282,43 @@ static int write_state(struct decap_bpf *skel, const struct attach_args *a)
 	return err ? -1 : 0;
 }
 
+/*
+ * A map pinned by an older decap whose layout is not this one's (a reason
+ * added, a list grown) cannot be reused: say which, and what to do, rather
+ * than let the load fail with EINVAL.
+ */
+static int pins_compatible(struct bpf_object *obj, const char *dir, const char *iface)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	struct bpf_map *map;
+	char path[512];
+	int fd, ok;
+
+	bpf_object__for_each_map(map, obj) {
+		if (strchr(bpf_map__name(map), '.'))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map));
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		ok = !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+		     info.type == bpf_map__type(map) &&
+		     info.key_size == bpf_map__key_size(map) &&
+		     info.value_size == bpf_map__value_size(map) &&
+		     info.max_entries == bpf_map__max_entries(map);
+		close(fd);
+		if (!ok) {
+			xlb_err("%s: pinned map %s is an older decap's: xlb decap detach %s first",
+				iface, path, iface);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int decap_attach(int argc, char **argv)
 {
 	static struct attach_args a;
@@ -312,6 +349,8 @@ static int decap_attach(int argc, char **argv)
 		xlb_err("cannot prepare the decap program in %s", dir);
 		goto out;
 	}
+	if (pins_compatible(skel->obj, dir, a.iface))
+		goto out;
 	skel->rodata->decap_gue_port = htons(a.gue_port);
 	err = xdp_attach_replace(skel->obj, DECAP_PROG_NAME, ifindex, a.mode, why, sizeof(why));
 	if (err) {
