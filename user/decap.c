@@ -359,8 +359,9 @@ static int decap_attach(int argc, char **argv)
 	}
 	if (write_state(skel, &a) || learn_addrs(skel, ifindex, a.iface))
 		goto out;
-	printf("decap attached to %s in %s mode, GUE port %u, %zu source prefixes\n", a.iface,
-	       xdp_mode_name(a.mode), a.gue_port, a.from.n4 + a.from.n6);
+	printf("decap attached to %s in %s mode, GUE port %u, tunnels from %zu prefix%s\n",
+	       a.iface, xdp_mode_name(a.mode), a.gue_port, a.from.n4 + a.from.n6,
+	       a.from.n4 + a.from.n6 == 1 ? "" : "es");
 	ret = XLB_EXIT_OK;
 out:
 	decap_bpf__destroy(skel);
