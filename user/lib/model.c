@@ -213,6 +213,8 @@ void vip_defaults(struct m_vip *v)
 {
 	v->v.table_size = XLB_TABLE_SIZE_DEFAULT;
 	v->v.sched = XLB_SCHED_MAGLEV;
+	v->v.flags &= ~XLB_VIP_F_NO_CT;
+	v->v.chain_window_s = XLB_CHAIN_WINDOW_DEFAULT_S;
 	memset(&v->cfg, 0, sizeof(v->cfg));
 	v->cfg.check = v->key.proto == IPPROTO_UDP ? XLB_CHECK_NONE : XLB_CHECK_TCP;
 	v->cfg.interval_ms = 2000;
