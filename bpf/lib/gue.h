@@ -13,9 +13,9 @@
  * the flow hash too, in the ephemeral range, so ECMP and RSS spread flows
  * and keep each on one path. The UDP checksum is 0 over IPv4 (RFC 8086
  * allows it) and valid over IPv6, where 0 is not allowed for plain UDP; it
- * is derived from the inner packet's own checksums rather than summed over
- * the payload (xlb_gue_inner_sum()), so its cost does not grow with the
- * packet.
+ * is derived from the inner packet's own valid checksums rather than summed
+ * over the payload (xlb_gue_inner_sum()), so its cost does not grow with
+ * the packet: a few words of headers, one bpf_csum_diff over our 80 bytes.
  */
 #ifndef XLB_GUE_H
 #define XLB_GUE_H
@@ -28,9 +28,6 @@
 
 #define XLB_NSEC_PER_SEC	1000000000ULL
 #define XLB_GUE_HLEN_MASK	0x1f	/* the 5 bits of hlen; version and C stay 0 */
-#define XLB_TCP_CSUM_OFF	16
-#define XLB_UDP_CSUM_OFF	6
-#define XLB_ICMP_CSUM_OFF	2
 #define XLB_UDP_CSUM_NONE	0xffff	/* a computed 0 is sent as all ones (RFC 768) */
 
 /* Everything in front of the inner packet, for each outer family. */
@@ -85,26 +82,29 @@ static __always_inline struct xlb_backend *xlb_gue_second_hop(const struct xlb_s
 	return be;
 }
 
-/* Where the L4 checksum of @proto sits in its header. */
-static __always_inline __u32 xlb_l4_csum_off(__u8 proto)
+/*
+ * Whether a UDP datagram at @l4 has no checksum (0): then its payload's sum
+ * is unknown. Other protocols always carry one.
+ */
+static __always_inline int xlb_l4_no_csum(void *l4, void *data_end, __u8 proto)
 {
-	if (proto == IPPROTO_TCP)
-		return XLB_TCP_CSUM_OFF;
-	if (proto == IPPROTO_UDP)
-		return XLB_UDP_CSUM_OFF;
-	return XLB_ICMP_CSUM_OFF;	/* ICMP and ICMPv6 */
+	struct udphdr *udp = l4;
+
+	if (proto != IPPROTO_UDP)
+		return 0;
+	return (void *)(udp + 1) > data_end || !udp->check;
 }
 
 /*
  * The ones'-complement sum of the whole inner packet, folded to 16 bits,
- * from the checksums it already carries: an IPv4 header with its checksum
- * sums to zero; a TCP, UDP or ICMPv6 checksum is the complement of the
- * segment plus its pseudo-header, so the segment sums to ~check minus the
- * pseudo-header (ICMPv4 has none); of an IPv6 header only the first 8
- * bytes are not in the pseudo-header. Exact whenever the inner checksums
- * are valid (a packet whose are not fails the outer check too, and would
- * have been dropped anyway). Returns -1 when there is nothing to start
- * from: a UDP checksum of 0 (none).
+ * from the fact that its checksums are valid, so no byte of the payload is
+ * read: an IPv4 header with its checksum sums to zero; a TCP, UDP or ICMPv6
+ * segment with its checksum sums to minus its pseudo-header (ICMPv4 to
+ * zero: it has none); of an IPv6 header only the first 8 bytes are not in
+ * the pseudo-header. Exact whenever the inner checksums are valid (a packet
+ * whose are not fails the outer check too, and would have been dropped at
+ * the backend anyway). Returns -1 when there is nothing to start from: a
+ * UDP datagram without a checksum.
  */
 static __always_inline int xlb_gue_inner_sum(void *data, void *data_end,
 					     const struct xlb_pkt *pkt, __u32 *sum)
@@ -112,8 +112,7 @@ static __always_inline int xlb_gue_inner_sum(void *data, void *data_end,
 	struct iphdr *ip = data + pkt->l3_off;
 	struct ipv6hdr *ip6 = data + pkt->l3_off;
 	__u32 hlen, l4len;
-	__u64 acc;
-	__u16 *ck;
+	__u64 acc = 0;
 	__u8 proto;
 
 	if (pkt->key.family == XLB_AF_INET) {
@@ -122,26 +121,18 @@ static __always_inline int xlb_gue_inner_sum(void *data, void *data_end,
 		proto = ip->protocol;
 		hlen = (pkt->ihl & 0xf) * 4;
 		l4len = pkt->ip_len - hlen;
-		ck = (void *)ip + hlen + xlb_l4_csum_off(proto);
-		if ((void *)(ck + 1) > data_end)
+		if (xlb_l4_no_csum((void *)ip + hlen, data_end, proto))
 			return -1;
-		if (proto == IPPROTO_UDP && !*ck)
-			return -1;
-		acc = (__u16)~*ck;
 		if (proto != IPPROTO_ICMP)
-			acc += xlb_csum_fold((__u64)ip->saddr + ip->daddr + bpf_htons(proto) +
-					     bpf_htons(l4len));
+			acc = xlb_csum_fold((__u64)ip->saddr + ip->daddr + bpf_htons(proto) +
+					    bpf_htons(l4len));
 	} else {
 		if ((void *)(ip6 + 1) > data_end)
 			return -1;
 		proto = ip6->nexthdr;
-		ck = (void *)(ip6 + 1) + xlb_l4_csum_off(proto);
-		if ((void *)(ck + 1) > data_end)
+		if (xlb_l4_no_csum(ip6 + 1, data_end, proto))
 			return -1;
-		if (proto == IPPROTO_UDP && !*ck)
-			return -1;
-		acc = (__u16)~*ck;
-		acc += *(__u32 *)ip6 + ((__u16 *)ip6)[3] + (__u16)~bpf_htons(proto);
+		acc = (__u64)*(__u32 *)ip6 + ((__u16 *)ip6)[3] + (__u16)~bpf_htons(proto);
 	}
 	*sum = (__u16)~xlb_csum_fold(acc);
 	return 0;

@@ -246,6 +246,21 @@ void fx_vip(struct xlb_bpf *s, int family, const char *addr, __u16 port, __u8 pr
 		fx_die("vip %s update: %s", addr, strerror(errno));
 }
 
+void fx_vip_window(struct xlb_bpf *s, int family, const char *addr, __u16 port, __u8 proto,
+		   __u32 window_s)
+{
+	struct xlb_vip_key k = { .port = htons(port), .proto = proto, .family = family };
+	struct xlb_vip v;
+	int fd = bpf_map__fd(s->maps.vips);
+
+	pkt_addr(family, addr, k.addr);
+	if (bpf_map_lookup_elem(fd, &k, &v))
+		fx_die("vip %s lookup: %s", addr, strerror(errno));
+	v.chain_window_s = window_s;
+	if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
+		fx_die("vip %s update: %s", addr, strerror(errno));
+}
+
 void fx_backend(struct xlb_bpf *s, __u32 id, int family, const char *addr, __u16 weight,
 		__u8 flags, __u32 vip_id)
 {

@@ -73,6 +73,9 @@ struct xlb_bpf *fx_xlb_load_encap(__u32 encap, __u16 gue_port);
 void fx_config(struct xlb_bpf *s, const char *src4, const char *src6);
 void fx_vip(struct xlb_bpf *s, int family, const char *addr, __u16 port, __u8 proto,
 	    __u32 id, __u32 table_size, __u8 sched, __u8 flags);
+/* Set the chain window (struct xlb_vip.chain_window_s) of an existing VIP. */
+void fx_vip_window(struct xlb_bpf *s, int family, const char *addr, __u16 port, __u8 proto,
+		   __u32 window_s);
 void fx_backend(struct xlb_bpf *s, __u32 id, int family, const char *addr, __u16 weight,
 		__u8 flags, __u32 vip_id);
 /* A new Maglev table of @size slots over backends @ids (as in `backends`), swapped in. */
