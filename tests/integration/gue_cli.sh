@@ -115,3 +115,60 @@ test_gue_cli_list_save_restore_round_trip() {
 	assert_eq "VIPs kept across the switch" 2 "$(json_of '.vips | length')"
 	xlb_lb save | grep -qx "# attached with: --encap ipip" || fail "save: no ipip comment line"
 }
+
+# The slots of VIP id $1's table as "owner prev changed_s" lines (struct xlb_slot).
+table_slots() {
+	local inner
+	inner=$(in_ns lb bpftool -j map lookup pinned "/sys/fs/bpf/xlb/$P-lb/tables" \
+		key $(($1 & 255)) $(($1 >> 8 & 255)) 0 0 | python3 -c '
+import json, sys
+print(int.from_bytes(bytes(int(x, 16) for x in json.load(sys.stdin)["value"]), "little"))')
+	in_ns lb bpftool -j map dump id "$inner" | python3 -c '
+import json, sys
+for e in json.load(sys.stdin):
+    v = bytes(int(x, 16) for x in e["value"])
+    print(*(int.from_bytes(v[i:i + 4], "little") for i in (0, 4, 8)))'
+}
+
+# The control plane keeps each slot's previous owner across table rebuilds:
+# set where the owner changes (with the time), kept where it does not, and
+# never a deleted backend.
+test_gue_cli_table_keeps_previous_owners() {
+	local vt="${TOPO_VIPS4[2]}:80/tcp" id b1 b2 none=4294967295 now slots
+	gue_setup
+	xlb_lb vip add "$vt" --table-size 7
+	xlb_lb backend add "$vt" "$(topo_addr4 b1)"
+	id=$(json_of ".vips[] | select(.vip == \"$vt\") | .id")
+	b1=$(json_of ".vips[] | select(.vip == \"$vt\") | .backends[0].id")
+	slots=$(table_slots "$id")
+	echo "one backend: $slots"
+	assert_eq "slots owned by b1 with no prev" 7 "$(grep -c "^$b1 $none " <<<"$slots")"
+
+	xlb_lb backend add "$vt" 10.200.1.1
+	b2=$(json_of ".vips[] | select(.vip == \"$vt\") | .backends[] | select(.addr == \"10.200.1.1\") | .id")
+	now=$(cut -d. -f1 /proc/uptime)
+	slots=$(table_slots "$id")
+	echo "two backends: $slots"
+	# slots b2 took remember b1; the rest still have no prev
+	assert_eq "slots b2 took, prev b1" "$(grep -c "^$b2 " <<<"$slots")" \
+		"$(grep -c "^$b2 $b1 " <<<"$slots")"
+	assert_range "slots b2 took" 1 6 "$(grep -c "^$b2 " <<<"$slots")"
+	assert_eq "slots b1 kept, no prev" "$(grep -c "^$b1 " <<<"$slots")" \
+		"$(grep -c "^$b1 $none 0" <<<"$slots")"
+	while read -r _ prev changed; do
+		[ "$prev" = "$none" ] && continue
+		assert_range "change time (monotonic s)" $((now - 5)) $((now + 1)) "$changed"
+	done <<<"$slots"
+
+	# drained b2: its slots go back to b1 and remember b2 (drained still serves its flows)
+	xlb_lb backend drain "$vt" 10.200.1.1
+	slots=$(table_slots "$id")
+	echo "b2 drained: $slots"
+	assert_eq "every slot b1's" 7 "$(grep -c "^$b1 " <<<"$slots")"
+	assert_range "slots remembering b2" 1 6 "$(grep -c "^$b1 $b2 " <<<"$slots")"
+	# deleted b2: no slot may name it any more
+	xlb_lb backend del "$vt" 10.200.1.1
+	slots=$(table_slots "$id")
+	echo "b2 deleted: $slots"
+	assert_eq "slots naming the deleted b2" 0 "$(grep -c " $b2 " <<<"$slots")"
+}

@@ -107,10 +107,11 @@ void table_chain(struct xlb_slot *out, const __u32 *owners, const struct xlb_slo
 			s.prev = old[i].prev;
 			s.changed_s = old[i].changed_s;
 		}
-		if (s.prev != XLB_BACKEND_NONE && (s.prev == s.backend || !keep(s.prev, arg))) {
+		if (s.prev != XLB_BACKEND_NONE && (s.prev == s.backend || !keep(s.prev, arg)))
 			s.prev = XLB_BACKEND_NONE;
+		/* No previous owner (e.g. the slot was empty): nothing to time. */
+		if (s.prev == XLB_BACKEND_NONE)
 			s.changed_s = 0;
-		}
 		out[i] = s;
 	}
 }

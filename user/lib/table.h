@@ -37,7 +37,7 @@ int table_read(int tables_fd, __u32 vip_id, struct xlb_slot *slots, __u32 size);
  * none): a slot whose owner changes gets prev = the old owner and
  * changed_s = @now_s; one whose owner stays keeps its prev and time. A prev
  * for which @keep(prev, @arg) is false (a deleted backend) is cleared, as
- * is a prev equal to the owner.
+ * is a prev equal to the owner; a slot without prev has changed_s 0.
  */
 void table_chain(struct xlb_slot *out, const __u32 *owners, const struct xlb_slot *old,
 		 __u32 size, __u32 now_s, bool (*keep)(__u32 id, void *arg), void *arg);
