@@ -109,13 +109,14 @@ static __always_inline int xlb_encap_pkt(struct xdp_md *ctx, struct xlb_pkt *pkt
 					 const struct xlb_backend *second, __u32 label,
 					 const struct bpf_fib_lookup *fib)
 {
-	__be16 port = bpf_htons(xlb_gue_port);
+	__be16 port;
 
 	if (!gue) {
 		if (be->family == XLB_AF_INET)
 			return xlb_encap4(ctx, pkt, saddr[0], be->addr[0], fib);
 		return xlb_encap6(ctx, pkt, saddr, be->addr, label, fib);
 	}
+	port = bpf_htons(xlb_gue_port);	/* read here: IPIP packets never load it */
 	if (be->family == XLB_AF_INET)
 		return xlb_gue4(ctx, pkt, saddr[0], be->addr[0], second ? second->addr[0] : 0,
 				port, fib);
