@@ -11,8 +11,8 @@
  * Outer fields are those of IPIP (encap.h: DSCP/ECN copied, TTL 64, IPv4
  * DF, IPv6 flow label from the flow hash). The UDP source port comes from
  * the flow hash too, in the ephemeral range, so ECMP and RSS spread flows
- * and keep each on one path. The UDP checksum is 0 over IPv4 (RFC 8086
- * allows it) and valid over IPv6, where 0 is not allowed for plain UDP; it
+ * and keep each on one path. The UDP checksum is 0 over IPv4 ("none",
+ * RFC 768) and valid over IPv6, where plain UDP may not omit it; it
  * is derived from the inner packet's own valid checksums rather than summed
  * over the payload (xlb_gue_inner_sum()), so its cost does not grow with
  * the packet: a few words of headers, one bpf_csum_diff over our 80 bytes.
@@ -28,7 +28,7 @@
 
 #define XLB_NSEC_PER_SEC	1000000000ULL
 #define XLB_GUE_HLEN_MASK	0x1f	/* the 5 bits of hlen; version and C stay 0 */
-#define XLB_UDP_CSUM_NONE	0xffff	/* a computed 0 is sent as all ones (RFC 768) */
+#define XLB_UDP_CSUM_ALL_ONES	0xffff	/* a computed 0 is sent as all ones (RFC 768) */
 
 /* Everything in front of the inner packet, for each outer family. */
 struct xlb_gue4_outer {
@@ -256,7 +256,7 @@ static __always_inline int xlb_gue6(struct xdp_md *ctx, struct xlb_pkt *pkt,
 	if (acc < 0)
 		return XLB_DROP_ENCAP;
 	acc += bpf_htons(udp_len) + bpf_htons(IPPROTO_UDP);
-	o->udp.check = xlb_csum_fold(acc) ?: XLB_UDP_CSUM_NONE;
+	o->udp.check = xlb_csum_fold(acc) ?: XLB_UDP_CSUM_ALL_ONES;
 	return XLB_CONTINUE;
 }
 
