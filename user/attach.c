@@ -20,6 +20,7 @@
 #include "xlb.h"
 #include "xlb.skel.h"
 #include "xdp_load.h"
+#include "table.h"
 #include "nl.h"
 #include "util.h"
 
@@ -158,6 +159,45 @@ static bool pinned_stateless_vip(const char *dir, char *buf, size_t len)
 }
 
 /*
+ * Whether the pinned `tables` map takes tables of this build's slot layout
+ * (struct xlb_slot): an instance attached by an older xlb has 4-byte slots,
+ * and an upgrade in place would load but never take a new table. Probed at
+ * the last VIP id (the one least likely to be in use): its table's value
+ * size if it has one, else by putting a one-slot table there and removing
+ * it (we hold the instance lock; no VIP names that id).
+ */
+static bool pinned_tables_compatible(const char *dir)
+{
+	struct bpf_map_info info = {};
+	__u32 key = XLB_MAX_VIPS - 1, none = XLB_BACKEND_NONE, id, len = sizeof(info);
+	char path[256];
+	bool ok = true;
+	int fd, inner;
+
+	snprintf(path, sizeof(path), "%s/tables", dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return true;	/* a fresh instance */
+	if (!bpf_map_lookup_elem(fd, &key, &id)) {
+		inner = bpf_map_get_fd_by_id(id);
+		if (inner >= 0 && !bpf_obj_get_info_by_fd(inner, &info, &len))
+			ok = info.value_size == sizeof(struct xlb_slot);
+		if (inner >= 0)
+			close(inner);
+	} else {
+		inner = table_map_new(&none, 1);
+		if (inner >= 0) {
+			ok = !bpf_map_update_elem(fd, &key, &inner, BPF_ANY);
+			if (ok)
+				bpf_map_delete_elem(fd, &key);
+			close(inner);
+		}
+	}
+	close(fd);
+	return ok;
+}
+
+/*
  * The encapsulation and GUE port to load with: what was asked, else the
  * instance's. IPIP cannot serve a stateless VIP (no hop list). -1 after an
  * error line.
@@ -282,6 +322,11 @@ int do_attach(int argc, char **argv)
 	mode = a.mode ? a.mode : upgrade ? cur : XDP_MODE_NATIVE;
 	if (resolve_encap(&a, dir))
 		goto out;
+	if (!pinned_tables_compatible(dir)) {
+		xlb_err("%s was attached by an older xlb (4-byte table slots): save, detach, attach "
+			"and restore it", a.iface);
+		goto out;
+	}
 
 	skel = xlb_bpf__open();
 	if (!skel) {
