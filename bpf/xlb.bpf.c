@@ -23,7 +23,7 @@
 /*
  * The encapsulation, set by the loader from xlb_ctl (attach --encap,
  * --gue-port) and frozen at load: the verifier knows the value, so the
- * branches of the other encapsulation are removed from the program.
+ * other encapsulation's code is removed from the program (xlb_balance()).
  */
 const volatile __u32 xlb_encap = XLB_ENCAP_IPIP;
 const volatile __u16 xlb_gue_port = XLB_GUE_PORT_DEFAULT;	/* host order */
@@ -124,12 +124,16 @@ static __always_inline int xlb_encap_pkt(struct xdp_md *ctx, struct xlb_pkt *pkt
 			fib);
 }
 
-SEC("xdp")
-int xlb_balance(struct xdp_md *ctx)
+/*
+ * The packet path, for one encapsulation: @gue is a constant at each of the
+ * two calls below, so each copy is compiled for its mode alone (the IPIP
+ * copy is the program as it was before GUE, instruction for instruction),
+ * and the verifier drops the copy the rodata does not choose.
+ */
+static __always_inline int xlb_balance_as(struct xdp_md *ctx, const int gue)
 {
 	/* Read once: the compiler may otherwise keep a ctx pointer the verifier refuses. */
 	__u32 ifindex = ctx->ingress_ifindex;
-	int gue = xlb_encap == XLB_ENCAP_GUE;
 	struct xlb_backend *be, *second = NULL;
 	struct bpf_fib_lookup fib = {};
 	struct xlb_pkt pkt = {};
@@ -194,6 +198,14 @@ int xlb_balance(struct xdp_md *ctx)
 		return xlb_verdict(XLB_FWD_TX);
 	xlb_count_reason(XLB_FWD_REDIRECT);
 	return bpf_redirect(fib.ifindex, 0);
+}
+
+SEC("xdp")
+int xlb_balance(struct xdp_md *ctx)
+{
+	if (xlb_encap == XLB_ENCAP_GUE)
+		return xlb_balance_as(ctx, 1);
+	return xlb_balance_as(ctx, 0);
 }
 
 char LICENSE[] SEC("license") = "GPL";
