@@ -301,7 +301,7 @@ static void gue_4in4_hop_list(void)
 	send_gue(&b, 40, 41);
 	RETURN_IF_FAILED();
 	EXPECT_TRUE("SYN with a second hop tracked", tracked(&b, &f) && f.backend_id == 40);
-	/* VLAN-less options-carrying IPv4 keeps every byte too */
+	/* an inner IPv4 header with options is carried byte for byte too */
 	b.sport = 30003;
 	b.opt_len = 8;
 	send_gue(&b, 40, 41);
