@@ -368,7 +368,8 @@ int do_attach(int argc, char **argv)
 			pin_dir_remove(dir);
 		goto out;
 	}
-	if (configure(&a, ifindex, mode) || host_forwarding_ensure(a.iface))
+	if (configure(&a, ifindex, mode) || host_forwarding_ensure(a.iface) ||
+	    (a.encap == XLB_ENCAP_GUE && host_accept_local_ensure(a.iface)))
 		goto out;
 	veth_peer_fix(a.iface, ifindex);
 	printf("%s %s in %s mode, encap %s", upgrade ? "upgraded" : "attached", a.iface,
