@@ -13,6 +13,8 @@
  * Exit 0 if every packet was sent, 1 if not, 2 on bad usage.
  *   -r PPS    packets per second (default 100000)
  *   -T SEC    time bound (default 20)
+ *   -S SEED   another sequence of sources and ports (default 0): senders
+ *             run side by side (one per CPU) must not send the same flows
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -128,8 +130,9 @@ int main(int argc, char **argv)
 	char netbuf[64], *slash = NULL;
 	int opt, fd;
 
-	while ((opt = getopt(argc, argv, "i:m:s:n:r:T:")) != -1) {
+	while ((opt = getopt(argc, argv, "i:m:s:n:r:T:S:")) != -1) {
 		switch (opt) {
+		case 'S': rng ^= (unsigned long long)atoll(optarg) * 0xbf58476d1ce4e5b9ULL; break;
 		case 'i': ifname = optarg; break;
 		case 'm': mac = optarg; break;
 		case 's': net = optarg; break;
