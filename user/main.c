@@ -25,7 +25,8 @@ static const char usage[] =
 	"  xlb restore FILE|-\n"
 	"  xlb conntrack list|count|flush|set ...  (xlb conntrack --help)\n"
 	"  xlb decap attach|detach IFACE          (on a backend host)\n"
-	"  xlb agent [-i IFACE] [--metrics ADDR:PORT]\n"
+	"  xlb bgp set|del|show ...               (xlb bgp --help)\n"
+	"  xlb agent [-i IFACE] [--metrics ADDR:PORT] [--drain-time 5s]\n"
 	"VIP is ADDR:PORT/PROTO or [ADDR6]:PORT/PROTO, PROTO tcp or udp, port 0 = all ports.\n";
 
 bool is_help(const char *arg)
@@ -51,6 +52,7 @@ static const struct object objects[] = {
 	{ "restore", do_restore },
 	{ "conntrack", NULL, conntrack_verbs, conntrack_usage },
 	{ "decap", NULL, decap_verbs, decap_usage },
+	{ "bgp", NULL, bgp_verbs, bgp_usage },
 	{ "agent", do_agent },
 };
 

@@ -66,6 +66,7 @@ int do_save(int argc, char **argv)
 				printf("xlb backend drain %s %s\n", vip, addr);
 		}
 	}
+	bgp_save_lines(stdout);
 	model_close(&in, &m);
 	return XLB_EXIT_OK;
 }
@@ -152,7 +153,7 @@ int do_restore(int argc, char **argv)
 	if (ret == XLB_EXIT_OK) {
 		model_drop_unseen(&new);
 		new.restoring = false;
-		if (model_commit(&in, &old, &new))
+		if (model_commit(&in, &old, &new) || bgp_restore_apply())
 			ret = XLB_EXIT_FAIL;
 	}
 	model_free(&new);
