@@ -272,6 +272,8 @@ cluster_agent_start() {
 	nsenter --net="/run/netns/$p-lb$k" "$XLB" agent -i "$p-lb$k" "$@" \
 		>>"$dir/lb$k.agent.log" 2>&1 &
 	echo $! >"$dir/lb$k.agent.pid"
+	# Not a job of the caller's shell: its end (SIGKILL in tests) is no message there.
+	disown $!
 }
 
 cluster_agent_pid() {
@@ -325,7 +327,7 @@ cluster_down() {
 	done
 	topo_down "$p"
 	rm -rf /sys/fs/bpf/xlb/"$p"-lb[0-9] 2>/dev/null
-	rm -f "$XLB_LOCK_DIR_CL/$p"-lb[0-9].* 2>/dev/null
+	rm -f "$XLB_LOCK_DIR_CL/$p"-lb[0-9].* "$XLB_LOCK_DIR_CL/decap-$p"-* 2>/dev/null
 	rmdir /sys/fs/bpf/xlb/decap /sys/fs/bpf/xlb 2>/dev/null
 	return 0
 }
