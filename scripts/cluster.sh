@@ -31,6 +31,7 @@
 #   cluster_bgp_set PREFIX [ARGS...]         xlb bgp set towards the router on every balancer
 #   cluster_agent_start PREFIX K [ARGS...]   start balancer K's agent (log lbK.agent.log)
 #   cluster_agent_stop PREFIX K [SIGNAL]     signal it (TERM) and wait (bounded) for its end
+#   cluster_agent_wait PREFIX K              wait (bounded) for its end
 #   cluster_agent_pid / cluster_bird_pid PREFIX K
 #   cluster_router_nexthops PREFIX ADDR      the router's next hops for ADDR/32, sorted
 #   cluster_birdc PREFIX ROLE CMD...         birdc on the router (rt) or a balancer (lbK)
@@ -284,17 +285,24 @@ cluster_bird_pid() {
 	cat "$XLB_LOCK_DIR_CL/$1-lb$2.bird.pid" 2>/dev/null
 }
 
-# Signals balancer K's agent and waits (30 s at most) until it is gone.
-cluster_agent_stop() {
-	local p=$1 k=$2 sig=${3:-TERM} pid i
+# Waits (30 s at most) until balancer K's agent is gone.
+cluster_agent_wait() {
+	local p=$1 k=$2 pid i
 	pid=$(cluster_agent_pid "$p" "$k") || return 0
-	kill "-$sig" "$pid" 2>/dev/null || { rm -f "$(_cluster_dir "$p")/lb$k.agent.pid"; return 0; }
 	for ((i = 0; i < 300; i++)); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
+	kill -0 "$pid" 2>/dev/null && return 1
 	rm -f "$(_cluster_dir "$p")/lb$k.agent.pid"
-	! kill -0 "$pid" 2>/dev/null
+}
+
+# Signals balancer K's agent (once: a second SIGTERM cuts its drain short) and waits.
+cluster_agent_stop() {
+	local p=$1 k=$2 sig=${3:-TERM} pid
+	pid=$(cluster_agent_pid "$p" "$k") || return 0
+	kill "-$sig" "$pid" 2>/dev/null
+	cluster_agent_wait "$p" "$k"
 }
 
 cluster_birdc() {
