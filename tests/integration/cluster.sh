@@ -110,6 +110,11 @@ test_cluster_ecmp_three_next_hops_and_flows_on_every_instance() {
 	cl_wait_hops "$CL_VIP" "$CL_ALL" "next hop of lb3 after its bird was restarted"
 	grep -q "bird started" "$TOPO_RUN_BASE/$P/lb3.agent.log" || fail "no restart logged"
 	assert_eq "birds started by lb3's agent" 2 "$(grep -c 'bird started' "$TOPO_RUN_BASE/$P/lb3.agent.log")"
+	# The maps go away under a running agent: it withdraws and ends.
+	cluster_xlb "$P" 3 detach "$P-lb3" >/dev/null
+	cl_wait_hops "$CL_VIP" "$(cluster_addr4 lb1) $(cluster_addr4 lb2)" "lb3 withdrawn on detach"
+	cluster_agent_wait "$P" 3 || fail "lb3's agent did not end after the detach"
+	[ ! -e "/sys/fs/bpf/xlb/$P-lb3/bgp" ] || fail "detach left the bgp pin"
 }
 
 test_cluster_unrelated_vip_change_does_not_flap() {
@@ -269,6 +274,8 @@ cl_bad_set_cases() {
 	cl_expect_bad 2 "frob" bgp frob
 	cl_expect_bad 2 "extra" bgp show extra
 	cl_expect_bad 2 "extra" bgp del extra
+	cl_expect_bad 2 "--drain-time" agent --drain-time soon
+	cl_expect_bad 2 "--drain-time" agent --drain-time -1s
 }
 
 test_cluster_bgp_cli_rejects_bad_input() {
