@@ -113,8 +113,8 @@ static int parse_args(int argc, char **argv, const char **iface, const char **li
 			if (r < 0)
 				return -1;
 		} else {
-			xlb_err("unexpected argument \"%s\" (xlb agent [-i IFACE] [--metrics ADDR:PORT] [--drain-time 5s])",
-				argv[i]);
+			xlb_err("unexpected argument \"%s\" (xlb agent [-i IFACE] [--metrics ADDR:PORT] "
+				"[--drain-time 5s])", argv[i]);
 			return -1;
 		}
 	}

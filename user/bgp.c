@@ -214,6 +214,18 @@ static int parse_option(struct xlb_bgp_config *c, const char *flag, const char *
 	return -1;
 }
 
+static const char *const set_flags[] = {
+	"--asn", "--peer", "--peer-asn", "--router-id", "--hold-time", "--next-hop",
+};
+
+static bool known_flag(const char *s)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(set_flags); i++)
+		if (!strcmp(s, set_flags[i]))
+			return true;
+	return false;
+}
+
 /* argv[0] is "set". */
 static int parse_set(int argc, char **argv, struct xlb_bgp_config *c)
 {
@@ -222,13 +234,7 @@ static int parse_set(int argc, char **argv, struct xlb_bgp_config *c)
 	memset(c, 0, sizeof(*c));
 	c->hold_time_s = BGP_HOLD_DEFAULT_S;
 	for (int i = 1; i < argc; i++) {
-		if (argv[i][0] != '-' || !argv[i][1]) {
-			xlb_err("unexpected argument \"%s\" (%s)", argv[i], set_syntax);
-			return -1;
-		}
-		if (strcmp(argv[i], "--asn") && strcmp(argv[i], "--peer") &&
-		    strcmp(argv[i], "--peer-asn") && strcmp(argv[i], "--router-id") &&
-		    strcmp(argv[i], "--hold-time") && strcmp(argv[i], "--next-hop")) {
+		if (!known_flag(argv[i])) {
 			xlb_err("unexpected argument \"%s\" (%s)", argv[i], set_syntax);
 			return -1;
 		}
@@ -323,11 +329,6 @@ int bgp_restore_apply(void)
 
 /* ---- printing ---- */
 
-static void fmt_addr(const __u32 a[4], __u8 family, char *buf, size_t len)
-{
-	addr_fmt(a, family, buf, len);
-}
-
 static void fmt_v4(__u32 a, char *buf, size_t len)
 {
 	__u32 w[4] = { a };
@@ -344,7 +345,7 @@ void bgp_save_lines(FILE *f)
 		return;
 	fprintf(f, "xlb bgp set --asn %u", c.asn);
 	for (int i = 0; i < c.npeers; i++) {
-		fmt_addr(c.peers[i].addr, c.peers[i].family, addr, sizeof(addr));
+		addr_fmt(c.peers[i].addr, c.peers[i].family, addr, sizeof(addr));
 		fprintf(f, " --peer %s --peer-asn %u", addr, c.peers[i].asn);
 	}
 	if (c.router_id) {
@@ -353,7 +354,7 @@ void bgp_save_lines(FILE *f)
 	}
 	fprintf(f, " --hold-time %us", c.hold_time_s);
 	if (c.next_hop_family)
-		fmt_addr(c.next_hop, c.next_hop_family, addr, sizeof(addr));
+		addr_fmt(c.next_hop, c.next_hop_family, addr, sizeof(addr));
 	fprintf(f, " --next-hop %s\n", c.next_hop_family ? addr : "self");
 }
 
@@ -475,7 +476,7 @@ static void show_peers(const struct xlb_bgp_config *c, const struct peer_state *
 
 	out_arr_open("peers");
 	for (int i = 0; i < c->npeers; i++) {
-		fmt_addr(c->peers[i].addr, c->peers[i].family, addr, sizeof(addr));
+		addr_fmt(c->peers[i].addr, c->peers[i].family, addr, sizeof(addr));
 		out_obj_open(NULL);
 		out_str("addr", "  peer %s", addr);
 		out_u64("asn", " as %llu", c->peers[i].asn);
@@ -521,15 +522,15 @@ static int bgp_show(int argc, char **argv)
 		return XLB_EXIT_OK;
 	}
 	out_u64("asn", " as %llu", c.asn);
-	if (c.router_id)
+	if (c.router_id) {
 		fmt_v4(c.router_id, addr, sizeof(addr));
-	if (c.router_id)
 		out_str("router_id", " router-id %s", addr);
-	else
+	} else {
 		out_null("router_id", NULL);
+	}
 	out_u64("hold_time_s", " hold-time %llus", c.hold_time_s);
 	if (c.next_hop_family)
-		fmt_addr(c.next_hop, c.next_hop_family, addr, sizeof(addr));
+		addr_fmt(c.next_hop, c.next_hop_family, addr, sizeof(addr));
 	out_str("next_hop", " next-hop %s", c.next_hop_family ? addr : "self");
 	out_str("bird", "  bird %s\n", up ? "running" : "not running");
 	show_peers(&c, &ps, up);
