@@ -4,7 +4,8 @@
 # announce the same maglev VIP to a router through their agents' BIRD; the
 # router spreads flows over them; an instance that stops (gracefully or not)
 # or has no usable backend leaves the router's next hops, and long-lived
-# streams survive the rehash because every instance's maglev table agrees.
+# streams survive the rehash because every instance's maglev table agrees
+# (and, the control, break when one instance's table disagrees).
 # Plus the CLI of `xlb bgp` (bad input, save/restore) on the single-balancer
 # topology, and an agent without bird.
 
