@@ -31,7 +31,7 @@ USER_HDRS := $(wildcard user/*.h user/lib/*.h) bpf/xlb_abi.h
 
 XLB       := $(BUILD)/xlb
 
-.PHONY: all deps test demo bench clean
+.PHONY: all deps test demo demo-cluster bench clean
 # Skeletons and BPF objects are inputs of several targets: never delete them as intermediates.
 .SECONDARY:
 all: $(XLB)
@@ -57,6 +57,12 @@ demo:
 	@scripts/deps.sh
 	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh
+
+# The balancer tier behind BGP/ECMP: three instances, a router, streams surviving a leave.
+demo-cluster:
+	@scripts/deps.sh
+	@$(MAKE) --no-print-directory all
+	@scripts/demo-cluster.sh
 
 -include tests/tests.mk
 -include bench/bench.mk

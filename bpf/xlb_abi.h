@@ -478,6 +478,32 @@ struct xlb_decap_ctl {
 	__u32 xdp_mode;		/* enum xdp_attach_mode it was attached with */
 };
 
+/*
+ * BGP announcement settings of one instance (xlb bgp set): the one value of
+ * an ARRAY map that user space creates and pins as "bgp" next to the
+ * program's maps; no BPF program reads it. The agent announces the VIPs
+ * through BIRD with these. asn 0: not configured.
+ */
+#define XLB_BGP_PEERS_MAX	8
+
+struct xlb_bgp_peer {
+	__u32 addr[4];		/* network order, IPv4 in word 0 */
+	__u32 asn;
+	__u8 family;		/* enum xlb_family */
+	__u8 pad[3];
+};
+
+struct xlb_bgp_config {
+	__u32 asn;		/* local AS; 0: BGP not configured */
+	__u32 router_id;	/* network order; 0: BIRD picks one */
+	__u32 hold_time_s;	/* 3..65535 */
+	__u32 next_hop[4];	/* next_hop_family 0: next hop self */
+	__u8 next_hop_family;
+	__u8 npeers;
+	__u8 pad[2];
+	struct xlb_bgp_peer peers[XLB_BGP_PEERS_MAX];
+};
+
 _Static_assert(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key layout");
 _Static_assert(sizeof(struct xlb_vip) == 16, "xlb_vip layout");
 _Static_assert(sizeof(struct xlb_backend) == 32, "xlb_backend layout");
@@ -501,5 +527,7 @@ _Static_assert(sizeof(struct xlb_icmp_bucket) == 16, "xlb_icmp_bucket layout");
 _Static_assert(sizeof(struct xlb_lpm4_key) == 8, "xlb_lpm4_key layout");
 _Static_assert(sizeof(struct xlb_lpm6_key) == 20, "xlb_lpm6_key layout");
 _Static_assert(sizeof(struct xlb_decap_ctl) == 8, "xlb_decap_ctl layout");
+_Static_assert(sizeof(struct xlb_bgp_peer) == 24, "xlb_bgp_peer layout");
+_Static_assert(sizeof(struct xlb_bgp_config) == 32 + 24 * XLB_BGP_PEERS_MAX, "xlb_bgp_config layout");
 
 #endif /* XLB_ABI_H */

@@ -27,14 +27,17 @@
 
 #include "xlb.h"
 #include "agent.h"
+#include "agent_bgp.h"
 #include "httpd.h"
 #include "util.h"
 
 static const char agent_usage[] =
-	"usage: xlb agent [-i IFACE] [--metrics ADDR:PORT]\n"
+	"usage: xlb agent [-i IFACE] [--metrics ADDR:PORT] [--drain-time 5s]\n"
 	"  health checks, conntrack expiry, active-flow counts and Prometheus metrics\n"
 	"  for one attached interface; runs in the foreground until SIGTERM/SIGINT.\n"
-	"  --metrics  where /metrics listens (default " AGENT_METRICS_DEFAULT ")\n";
+	"  --metrics  where /metrics listens (default " AGENT_METRICS_DEFAULT ")\n"
+	"  --drain-time  with BGP set (xlb bgp): how long to keep forwarding after\n"
+	"             withdrawing the VIPs on SIGTERM/SIGINT (default 5s)\n";
 
 void agent_log(const char *fmt, ...)
 {
@@ -97,6 +100,8 @@ static int pidfile_take(const char *iface)
 
 static int parse_args(int argc, char **argv, const char **iface, const char **listen)
 {
+	int r;
+
 	for (int i = 0; i < argc; i++) {
 		if (is_help(argv[i])) {
 			fputs(agent_usage, stdout);
@@ -107,9 +112,12 @@ static int parse_args(int argc, char **argv, const char **iface, const char **li
 		} else if (!strcmp(argv[i], "--metrics")) {
 			if (!(*listen = next_arg(&i, argc, argv, "--metrics")))
 				return -1;
+		} else if ((r = agent_bgp_option(&i, argc, argv))) {
+			if (r < 0)
+				return -1;
 		} else {
-			xlb_err("unexpected argument \"%s\" (xlb agent [-i IFACE] [--metrics ADDR:PORT])",
-				argv[i]);
+			xlb_err("unexpected argument \"%s\" (xlb agent [-i IFACE] [--metrics ADDR:PORT] "
+				"[--drain-time 5s])", argv[i]);
 			return -1;
 		}
 	}
@@ -205,6 +213,7 @@ static int agent_loop(struct agent *a, struct httpd *h, int sig_fd, int tick_fd)
 					break;
 				}
 				agent_ct_walk(a);
+				agent_bgp_tick(a);
 			} else {
 				httpd_service(h, agent_metrics_render, a);
 			}
@@ -257,11 +266,13 @@ int do_agent(int argc, char **argv)
 	agent_log("started on %s, pid %d, metrics on http://%s%s", a.iface, getpid(), listen,
 		  HTTPD_METRICS_PATH);
 	agent_ct_walk(&a);
+	agent_bgp_tick(&a);
 	if ((errno = pthread_create(&th, NULL, agent_health_main, &a))) {
 		xlb_err("cannot start the health thread: %s", strerror(errno));
 		goto out;
 	}
 	ret = agent_loop(&a, h, sig_fd, tick_fd);
+	agent_bgp_stop(&a, sig_fd, ret == XLB_EXIT_OK);
 	atomic_store(&a.stop, true);
 	if (write(a.wake_fd, &one, sizeof(one)) < 0)
 		agent_log("cannot wake the health thread: %s", strerror(errno));

@@ -26,7 +26,8 @@ static const char usage[] =
 	"  xlb restore [--check] FILE|-\n"
 	"  xlb conntrack list|count|flush|set ...  (xlb conntrack --help)\n"
 	"  xlb decap attach|detach|show|stats ...  (on a backend host: xlb decap --help)\n"
-	"  xlb agent [-i IFACE] [--metrics ADDR:PORT]\n"
+	"  xlb bgp set|del|show ...               (xlb bgp --help)\n"
+	"  xlb agent [-i IFACE] [--metrics ADDR:PORT] [--drain-time 5s]\n"
 	"VIP is ADDR:PORT/PROTO or [ADDR6]:PORT/PROTO, PROTO tcp or udp, port 0 = all ports.\n";
 
 bool is_help(const char *arg)
@@ -52,6 +53,7 @@ static const struct object objects[] = {
 	{ "restore", do_restore },
 	{ "conntrack", NULL, conntrack_verbs, conntrack_usage },
 	{ "decap", NULL, decap_verbs, decap_usage },
+	{ "bgp", NULL, bgp_verbs, bgp_usage },
 	{ "agent", do_agent },
 };
 

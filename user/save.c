@@ -78,6 +78,7 @@ int do_save(int argc, char **argv)
 				printf("xlb backend drain %s %s\n", vip, addr);
 		}
 	}
+	bgp_save_lines(stdout);
 	printf("%s\n", SAVE_END_MARKER);
 	model_close(&in, &m);
 	return XLB_EXIT_OK;
@@ -215,7 +216,7 @@ int do_restore(int argc, char **argv)
 		if (check)
 			printf("%s: ok, %zu VIPs and %zu backends; nothing changed\n", argv[0],
 			       new.nvips, new.nbes);
-		else if (model_commit(&in, &old, &new))
+		else if (model_commit(&in, &old, &new) || bgp_restore_apply())
 			ret = XLB_EXIT_FAIL;
 	}
 	model_free(&new);

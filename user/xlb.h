@@ -9,6 +9,7 @@
 #define XLB_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include "model.h"
 
 struct xlb_opts {
@@ -37,6 +38,11 @@ bool is_help(const char *arg);
 
 extern const struct verb vip_verbs[], backend_verbs[], conntrack_verbs[], decap_verbs[];
 extern const char vip_usage[], backend_usage[], conntrack_usage[], decap_usage[];
+extern const struct verb bgp_verbs[];
+extern const char bgp_usage[];
+/* save: the `xlb bgp set` line, if BGP is set; restore: write what the file declared. */
+void bgp_save_lines(FILE *f);
+int bgp_restore_apply(void);
 
 int do_attach(int argc, char **argv);
 int do_detach(int argc, char **argv);
