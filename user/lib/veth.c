@@ -32,7 +32,6 @@
 #include "util.h"
 
 #define NETNS_RUN_DIR	"/run/netns"
-#define PASS_PROG_NAME	"xlb_pass"
 #define NLBUF		8192
 
 /* What the child did in the peer's namespace, as its exit status. */
@@ -174,7 +173,7 @@ static int peer_apply(int peer, bool release)
 	if (release) {
 		fd = id ? bpf_prog_get_fd_by_id(id) : -1;
 		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) &&
-		    !strcmp(info.name, PASS_PROG_NAME))
+		    !strcmp(info.name, XLB_PASS_PROG_NAME))
 			bpf_xdp_detach(peer, 0, NULL);
 		if (fd >= 0)
 			close(fd);

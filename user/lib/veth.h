@@ -13,6 +13,9 @@
 #ifndef XLB_VETH_H
 #define XLB_VETH_H
 
+/* bpf/pass.bpf.c's program: any other XDP program attached by xlb replaces it. */
+#define XLB_PASS_PROG_NAME	"xlb_pass"
+
 /* After attaching to @iface: fix its veth peer if it is one. Never fails the attach. */
 void veth_peer_fix(const char *iface, int ifindex);
 /* After detaching from @iface: take xlb_pass off its veth peer again. */

@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 
 #include "xdp_load.h"
+#include "veth.h"
 
 #define MAX_OLD 8
 
@@ -199,6 +200,12 @@ int xdp_attach_replace(struct bpf_object *obj, const char *prog_name, int ifinde
 		snprintf(why, whylen, "cannot open the program: %s", msg);
 		return err;
 	}
+	/*
+	 * The pass program xlb attach puts on a veth peer (veth.h) only holds
+	 * the place of an XDP program: a real one replaces it.
+	 */
+	if (!nold)
+		xdp_detach_named(ifindex, XLB_PASS_PROG_NAME);
 	err = xdp_program__attach(prog, ifindex, mode, 0);
 	if (err) {
 		libxdp_strerror(err, msg, sizeof(msg));
