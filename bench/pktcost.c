@@ -765,8 +765,9 @@ int main(int argc, char **argv)
 	if (!*only || !strcmp(only, "base"))
 		run_group(&base, 1);
 	/*
-	 * The same table with a per-CPU LRU conntrack (what Katran uses): how
-	 * much of a new flow's cost is the shared LRU's insert.
+	 * The same table with BPF_F_NO_COMMON_LRU (per-CPU LRU lists in the one
+	 * map; Katran instead keeps one LRU map per CPU): how much of a new
+	 * flow's cost is the shared LRU's insert.
 	 */
 	if (!*only || !strcmp(only, "base")) {
 		struct group pc = { .name = "base_percpu_lru", .dim = "", .vips = 5,
