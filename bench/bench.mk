@@ -23,7 +23,7 @@ bench:
 
 bench-build: $(BENCH_BINS)
 
-$(BENCH_DIR)/%.bpf.o: bench/%.bpf.c bpf/xlb_abi.h bench/gen.h
+$(BENCH_DIR)/%.bpf.o: bench/%.bpf.c bpf/xlb_abi.h
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 

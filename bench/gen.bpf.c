@@ -15,8 +15,6 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
-#include "gen.h"
-
 volatile const __u32 new_flows;
 /* With new_flows: cycle through this many flows (0: never repeat one). */
 volatile const __u32 flow_mod;
@@ -30,8 +28,11 @@ struct {
 
 /*
  * Low 16 bits of the counter go to the port, the next 24 to the address
- * (10+cpu).x.y.z, so 2^40 frames pass before a 5-tuple repeats (gen.h).
+ * (10+cpu).x.y.z, so 2^40 frames pass before a 5-tuple repeats.
  */
+#define GEN_PORT_BITS	16
+#define GEN_ADDR_MASK	0xffffff
+#define GEN_NET		10
 
 SEC("xdp")
 int gen(struct xdp_md *ctx)

@@ -16,10 +16,14 @@
  * of a busy balancer, without the syscall between packets that pktcost
  * has); and a new flow every frame (source address and port from a
  * counter). Each repetition measures every program back to back for each
- * case. Before each measurement of the 100,000 flows they are tracked
- * again (xlb: an untimed pass of each flow once; Katran: written into its
- * LRUs), because the new-flow case of the repetition before evicted them;
- * the flows each program still had to insert while timed are counted.
+ * case. Before each measurement of the 100,000 flows, each program sees an
+ * untimed pass of each flow once, because the new-flow case of the
+ * repetition before evicted them (the same pass for every program: how a
+ * flow table was filled changes how its entries lie in memory, and so what
+ * a pass over them in order costs); the flows each program still had to
+ * insert while timed are counted. The one tracked flow is written into
+ * Katran's LRUs before its case: Katran as shipped may still be in flood
+ * mode from the new-flow case and would not insert it.
  *
  * With --katran DIR, both builds of Katran's balancer (katran.h) are
  * measured the same way, attached to the same veth in turn, with LRUs as
@@ -39,7 +43,6 @@
 #include <bpf/libbpf.h>
 
 #include "benchlib.h"
-#include "gen.h"
 #include "katran.h"
 #include "xlb.skel.h"
 #include "floor_tx.skel.h"
@@ -74,7 +77,7 @@ static struct {
 	struct floor_tx_bpf *floor;
 	struct katran *kat[KATRAN_BUILDS];	/* NULL: that build is not measured */
 	struct gen_bpf *gen[NCASES];
-	struct katran_flow_key tracked, *spread;	/* the flows of C_TRACKED, C_SPREAD */
+	struct katran_flow_key tracked;		/* the flow of C_TRACKED */
 	struct result res[NCASES][NPROGS];
 } g;
 
@@ -180,39 +183,23 @@ static __u64 misses(int p)
 	return 0;
 }
 
-/* The flows the generator sends, as Katran's keys (@frame: the generator's template). */
-static void gen_flows(const struct bench_flow *frame)
-{
-	struct bench_flow f = *frame;
-
-	katran_flow_key(&f, &g.tracked);
-	g.spread = calloc(SPREAD_FLOWS, sizeof(*g.spread));
-	for (__u32 c = 0; c < SPREAD_FLOWS; c++) {
-		f.sport = c & ((1u << GEN_PORT_BITS) - 1);
-		f.src[0] = htonl(((GEN_NET + PIN_CPU) << 24) | ((c >> GEN_PORT_BITS) & GEN_ADDR_MASK));
-		katran_flow_key(&f, &g.spread[c]);
-	}
-}
-
 /* Every program's flow table holds case @c's tracked flows before it is timed. */
 static void track(enum lcase c, const unsigned char *frame, size_t len)
 {
 	__u32 frames = g.frames;
 	double x;
 
-	if (c == C_SPREAD) {
-		attach(g.ifb, prog_fd(PR_XLB));
-		g.frames = SPREAD_FLOWS;	/* each flow once */
-		measure(bpf_program__fd(g.gen[C_SPREAD]->progs.gen), frame, len, &x);
-		g.frames = frames;
-	}
-	for (int b = 0; b < KATRAN_BUILDS; b++) {
-		if (!g.kat[b])
+	for (int p = PR_XLB; p < NPROGS; p++) {
+		if (!measured(p))
 			continue;
-		if (c == C_SPREAD)
-			katran_track(g.kat[b], -1, g.spread, SPREAD_FLOWS);
-		else if (c == C_TRACKED)
-			katran_track(g.kat[b], -1, &g.tracked, 1);
+		if (c == C_SPREAD) {
+			attach(g.ifb, prog_fd(p));
+			g.frames = SPREAD_FLOWS;	/* each flow once */
+			measure(bpf_program__fd(g.gen[C_SPREAD]->progs.gen), frame, len, &x);
+			g.frames = frames;
+		} else if (c == C_TRACKED && p >= PR_KATRAN) {
+			katran_track(g.kat[p - PR_KATRAN], -1, &g.tracked, 1);
+		}
 	}
 }
 
@@ -399,7 +386,7 @@ int main(int argc, char **argv)
 	bench_client4(0, f.src);
 	bench_vip4(0, f.dst);
 	len = bench_frame(&f, frame);
-	gen_flows(&f);
+	katran_flow_key(&f, &g.tracked);
 	attach(g.ifa, bpf_program__fd(sink->progs.sink));
 
 	for (int r = 0; r < g.reps; r++)
@@ -421,6 +408,5 @@ int main(int argc, char **argv)
 	xlb_bpf__destroy(g.xlb);
 	sink_bpf__destroy(sink);
 	floor_tx_bpf__destroy(g.floor);
-	free(g.spread);
 	return 0;
 }
