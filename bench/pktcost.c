@@ -738,7 +738,8 @@ int main(int argc, char **argv)
 			g.katran_dir = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: pktcost [--quick] [--calls N] [--reps N] [--only base|vips|backends|flows] [--katran DIR]\n");
+			fprintf(stderr, "usage: pktcost [--quick] [--calls N] [--reps N] "
+				"[--only base|vips|backends|flows] [--katran DIR]\n");
 			return 2;
 		}
 	}
