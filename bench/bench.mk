@@ -30,13 +30,16 @@ $(BENCH_DIR)/%.bpf.o: bench/%.bpf.c bpf/xlb_abi.h
 $(BENCH_DIR)/%.skel.h: $(BENCH_DIR)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@
 
-$(BENCH_DIR)/benchlib.o: bench/benchlib.c $(BENCH_HDRS) $(USER_HDRS) $(SKELS)
+# benchlib.o and katran.o (Katran as a peer, loaded from its object files at run time)
+$(BENCH_DIR)/%.o: bench/%.c $(BENCH_HDRS) $(USER_HDRS) $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
-$(BENCH_DIR)/pktcost $(BENCH_DIR)/liverate: $(BENCH_DIR)/%: bench/%.c $(BENCH_DIR)/benchlib.o \
+BENCH_OBJS := $(BENCH_DIR)/benchlib.o $(BENCH_DIR)/katran.o
+
+$(BENCH_DIR)/pktcost $(BENCH_DIR)/liverate: $(BENCH_DIR)/%: bench/%.c $(BENCH_OBJS) \
 		$(BENCH_LIB) $(SKELS) $(BENCH_SKELS) $(BENCH_HDRS) $(USER_HDRS)
-	$(CC) $(CPPFLAGS) -I$(BENCH_DIR) $(CFLAGS) $< $(BENCH_DIR)/benchlib.o $(BENCH_LIB) -o $@ $(LDLIBS)
+	$(CC) $(CPPFLAGS) -I$(BENCH_DIR) $(CFLAGS) $< $(BENCH_OBJS) $(BENCH_LIB) -o $@ $(LDLIBS)
 
 $(BENCH_DIR)/cpbench: bench/cpbench.c $(BENCH_LIB) $(USER_HDRS)
 	@mkdir -p $(@D)

@@ -85,6 +85,10 @@ struct bench_stat bench_summary(double *v, size_t n);
 double bench_median_u32(__u32 *v, size_t n);
 
 double bench_now(void);		/* CLOCK_MONOTONIC seconds */
+/* The MAC address of interface @ifname (in this network namespace) into @mac[6]. */
+void bench_if_mac(const char *ifname, unsigned char *mac);
+/* Pins the calling thread to @cpu. */
+void bench_pin(int cpu);
 void bench_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
 #endif

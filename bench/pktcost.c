@@ -14,6 +14,15 @@
  * repetitions, and its ratio is taken per repetition against floor (b) of
  * the same repetition. Writes one JSON document to stdout.
  *
+ * With --katran DIR, both builds of Katran's balancer found there (katran.h)
+ * run beside xlb: the base table's non-VIP, tracked and new-flow cases and
+ * the flows curve are timed on each, right after xlb, in the same
+ * repetition, on the same frames (the same random flows, the same new
+ * tuples: each program has its own flow table). The process is pinned to one
+ * CPU, because Katran keeps one LRU per CPU, and the tracked flows are in the
+ * LRU of that CPU, as RSS would keep them. A build that is not there is
+ * written as null.
+ *
  * Run inside the namespace bench/run.sh makes: nsenter --net=... pktcost.
  */
 #include <errno.h>
@@ -28,6 +37,7 @@
 #include <bpf/libbpf.h>
 
 #include "benchlib.h"
+#include "katran.h"
 #include "xlb.skel.h"
 #include "floor_pass.skel.h"
 #include "floor_tx.skel.h"
@@ -45,6 +55,8 @@
 #define DPORT_OTHER		8080
 /* VIP tables inserted per batch: their fds stay open until then (a 20k fd limit here). */
 #define VIP_CHUNK		4096
+#define PIN_CPU			0	/* the CPU every test run runs on */
+#define INSERT_SAMPLES		1000	/* new flows looked up afterwards in Katran's LRU */
 
 enum kind {
 	K_FIXED,	/* the same frame every call */
@@ -62,6 +74,12 @@ struct ccase {
 	int expect;			/* XDP action every call must return */
 	double *rep_ns;			/* per repetition: median ns */
 	__u64 misses;			/* K_TRACKED: calls that were new flows after all */
+	int katran;			/* also timed on each Katran build */
+	struct {
+		double *rep_ns;
+		__u64 misses;		/* Katran's LRU misses over all its calls */
+		__u64 sampled, inserted; /* K_NEW: sampled new flows found in its LRU */
+	} kat[KATRAN_BUILDS];
 };
 
 struct group {
@@ -71,6 +89,7 @@ struct group {
 	__u32 vips, be_per_vip, table_size, flows;
 	__u64 ct_size;
 	__u32 ct_flags;			/* extra conntrack map flags (an experiment) */
+	int katran;			/* its Katran cases run too */
 	struct ccase cases[16];
 	int ncases;
 	double setup_s;
@@ -84,6 +103,8 @@ static struct {
 	__u64 rng, new_seq;
 	__u32 *samples;
 	int first_group;
+	const char *katran_dir;
+	struct katran *kat[KATRAN_BUILDS];	/* NULL: that build is not measured */
 } g;
 
 static __u64 rnd(void)
@@ -107,13 +128,22 @@ static void tracked_flow(__u32 j, __u32 vips, struct bench_flow *f)
 	f->dport = DPORT_HTTP;
 }
 
-static void new_flow(struct bench_flow *f, __u32 vips)
+static void new_flow_at(__u64 k, struct bench_flow *f, __u32 vips)
 {
-	__u64 k = g.new_seq++;
-
 	bench_client4(NEW_CLIENT_BASE + (k >> CLIENT_PORT_BITS), f->src);
 	f->sport = CLIENT_PORT_BASE + (k & ((1u << CLIENT_PORT_BITS) - 1));
 	bench_vip4(k % vips, f->dst);
+}
+
+static void new_flow(struct bench_flow *f, __u32 vips)
+{
+	new_flow_at(g.new_seq++, f, vips);
+}
+
+/* VIPs a case's new flows are spread over: the base table's others are of other kinds. */
+static __u32 new_flow_vips(const struct group *gr)
+{
+	return *gr->dim ? gr->vips : 1;
 }
 
 static int prog_fd(struct xlb_bpf *skel, enum prog p)
@@ -146,16 +176,14 @@ static __u64 new_flows_total(struct xlb_bpf *skel, __u32 vips)
 	return sum;
 }
 
-static double time_case(struct xlb_bpf *skel, struct group *gr, struct ccase *c)
+/* Times g.calls calls of @fd on @c's frames; returns their median ns. */
+static double time_calls(int fd, struct group *gr, struct ccase *c, const char *who)
 {
 	unsigned char frame[BENCH_FRAME_MAX];
 	struct bench_flow f = c->flow;
-	int fd = prog_fd(skel, c->prog), act, n = 0;
 	size_t len = bench_frame(&f, frame);
-	__u64 before = 0;
+	int act, n = 0;
 
-	if (c->kind == K_TRACKED)
-		before = new_flows_total(skel, gr->vips);
 	for (int i = 0; i < g.calls; i++) {
 		long ns;
 
@@ -163,20 +191,89 @@ static double time_case(struct xlb_bpf *skel, struct group *gr, struct ccase *c)
 			tracked_flow(rnd() % gr->flows, gr->vips, &f);
 			len = bench_frame(&f, frame);
 		} else if (c->kind == K_NEW) {
-			/* The base table's other VIPs are of other kinds: new flows go to VIP 0. */
-			new_flow(&f, *gr->dim ? gr->vips : 1);
+			new_flow(&f, new_flow_vips(gr));
 			len = bench_frame(&f, frame);
 		}
 		ns = bench_run_once(fd, g.ifindex, frame, len, &act, NULL);
 		if (ns < 0)
-			bench_die("%s/%s: test run failed: %s", gr->name, c->name, strerror(errno));
+			bench_die("%s/%s (%s): test run failed: %s", gr->name, c->name, who,
+				  strerror(errno));
 		if (act != c->expect)
-			bench_die("%s/%s: action %d, expected %d", gr->name, c->name, act, c->expect);
+			bench_die("%s/%s (%s): action %d, expected %d", gr->name, c->name, who, act,
+				  c->expect);
 		g.samples[n++] = ns;
 	}
+	return bench_median_u32(g.samples, n);
+}
+
+static double time_case(struct xlb_bpf *skel, struct group *gr, struct ccase *c)
+{
+	__u64 before = 0;
+	double ns;
+
+	if (c->kind == K_TRACKED)
+		before = new_flows_total(skel, gr->vips);
+	ns = time_calls(prog_fd(skel, c->prog), gr, c, "xlb");
 	if (c->kind == K_TRACKED)
 		c->misses += new_flows_total(skel, gr->vips) - before;
-	return bench_median_u32(g.samples, n);
+	return ns;
+}
+
+/* How many of the new flows from sequence number @first on Katran has in its LRU. */
+static void sample_inserted(struct katran *k, struct group *gr, struct ccase *c, int b,
+			    __u64 first)
+{
+	__u64 step = g.calls > INSERT_SAMPLES ? g.calls / INSERT_SAMPLES : 1;
+	struct katran_flow_key key;
+	struct bench_flow f = c->flow;
+
+	for (__u64 i = 0; i < (__u64)g.calls; i += step) {
+		new_flow_at(first + i, &f, new_flow_vips(gr));
+		katran_flow_key(&f, &key);
+		c->kat[b].sampled++;
+		c->kat[b].inserted += katran_is_tracked(k, PIN_CPU, &key);
+	}
+}
+
+static double time_katran(struct group *gr, struct ccase *c, int b)
+{
+	struct katran *k = g.kat[b];
+	__u64 before, first = g.new_seq;
+	double ns;
+
+	if (c->kind == K_FIXED && c->expect == XDP_TX) {
+		/* One tracked flow: in the LRU whatever the new flows evicted before. */
+		struct katran_flow_key key;
+
+		katran_flow_key(&c->flow, &key);
+		katran_track(k, PIN_CPU, &key, 1);
+	}
+	before = katran_lru_misses(k);
+	ns = time_calls(katran_prog_fd(k), gr, c, katran_key[b]);
+	c->kat[b].misses += katran_lru_misses(k) - before;
+	if (c->kind == K_NEW)
+		sample_inserted(k, gr, c, b, first);
+	return ns;
+}
+
+/*
+ * One repetition of case @c: xlb, then each Katran build on the same frames
+ * (the random generator and the new-flow counter rewound for each).
+ */
+static void time_rep(struct xlb_bpf *skel, struct group *gr, struct ccase *c, int r)
+{
+	__u64 rng = g.rng, seq = g.new_seq;
+
+	c->rep_ns[r] = time_case(skel, gr, c);
+	if (!c->katran)
+		return;
+	for (int b = 0; b < KATRAN_BUILDS; b++) {
+		if (!g.kat[b])
+			continue;
+		g.rng = rng;
+		g.new_seq = seq;
+		c->kat[b].rep_ns[r] = time_katran(gr, c, b);
+	}
 }
 
 static void add_case(struct group *gr, const char *name, enum prog p, enum kind k,
@@ -190,6 +287,14 @@ static void add_case(struct group *gr, const char *name, enum prog p, enum kind 
 	c->flow = *f;
 	c->expect = expect;
 	c->rep_ns = calloc(g.reps, sizeof(double));
+	for (int b = 0; b < KATRAN_BUILDS; b++)
+		c->kat[b].rep_ns = calloc(g.reps, sizeof(double));
+}
+
+/* The last case added also runs on Katran, if its group does. */
+static void katran_too(struct group *gr)
+{
+	gr->cases[gr->ncases - 1].katran = gr->katran;
 }
 
 static struct bench_flow flow4(__u32 vip, __u8 proto, __u16 dport, __u8 flags)
@@ -252,8 +357,10 @@ static void setup_base(struct xlb_bpf *skel, struct group *gr)
 
 	f = flow4(200, IPPROTO_TCP, DPORT_HTTP, BENCH_TCP_ACK);
 	add_case(gr, "non_vip", P_XLB, K_FIXED, &f, XDP_PASS);
+	katran_too(gr);
 	f = flow4(0, IPPROTO_TCP, DPORT_HTTP, BENCH_TCP_ACK);
 	add_case(gr, "tcp4_tracked", P_XLB, K_FIXED, &f, XDP_TX);
+	katran_too(gr);
 	f = flow6(0);
 	add_case(gr, "tcp6_tracked", P_XLB, K_FIXED, &f, XDP_TX);
 	f = flow4(1, IPPROTO_TCP, DPORT_HTTP, BENCH_TCP_ACK);
@@ -264,8 +371,10 @@ static void setup_base(struct xlb_bpf *skel, struct group *gr)
 	add_case(gr, "allports_tracked", P_XLB, K_FIXED, &f, XDP_TX);
 	f = flow4(0, IPPROTO_TCP, DPORT_HTTP, BENCH_TCP_SYN);
 	add_case(gr, "new_syn", P_XLB, K_NEW, &f, XDP_TX);
+	katran_too(gr);
 	f.tcp_flags = BENCH_TCP_ACK;
 	add_case(gr, "new_nonsyn", P_XLB, K_NEW, &f, XDP_TX);
+	katran_too(gr);
 	/* Floor (c), the LRU alone: the same frames as tcp4_tracked and new_syn. */
 	f = flow4(0, IPPROTO_TCP, DPORT_HTTP, BENCH_TCP_ACK);
 	add_case(gr, "floor_c_tracked", P_FLOOR_C, K_FIXED, &f, XDP_TX);
@@ -330,10 +439,42 @@ static void setup_curve(struct xlb_bpf *skel, struct group *gr)
 
 	tracked_flow(0, gr->vips, &f);
 	add_case(gr, "hit", P_XLB, K_TRACKED, &f, XDP_TX);
+	katran_too(gr);
 	f.tcp_flags = BENCH_TCP_SYN;
 	add_case(gr, "miss_syn", P_XLB, K_NEW, &f, XDP_TX);
+	katran_too(gr);
 	f.tcp_flags = BENCH_TCP_ACK;
 	add_case(gr, "miss_nonsyn", P_XLB, K_NEW, &f, XDP_TX);
+	katran_too(gr);
+}
+
+/*
+ * Katran's side of a group: fresh LRUs of the size xlb's conntrack has, and
+ * for a curve its tracked flows (the same ones, on real 1 + j % 10) in the
+ * LRU of the CPU the test runs run on.
+ */
+static void setup_katran(struct group *gr)
+{
+	struct katran_flow_key *keys = NULL;
+	struct bench_flow f;
+
+	if (!gr->katran)
+		return;
+	if (*gr->dim) {
+		keys = calloc(gr->flows, sizeof(*keys));
+		for (__u32 j = 0; j < gr->flows; j++) {
+			tracked_flow(j, gr->vips, &f);
+			katran_flow_key(&f, &keys[j]);
+		}
+	}
+	for (int b = 0; b < KATRAN_BUILDS; b++) {
+		if (!g.kat[b])
+			continue;
+		katran_lrus(g.kat[b], gr->ct_size);
+		if (keys)
+			katran_track(g.kat[b], PIN_CPU, keys, gr->flows);
+	}
+	free(keys);
 }
 
 static struct xlb_bpf *load_xlb(struct group *gr)
@@ -376,6 +517,70 @@ static void print_stat(const char *key, double *v, int n)
 	free(tmp);
 }
 
+/* Katran's warm-up call: the right action and, when it sends, an encapsulated frame. */
+static void katran_warm(struct group *gr, struct ccase *c, const unsigned char *frame, size_t len)
+{
+	for (int b = 0; b < KATRAN_BUILDS; b++) {
+		size_t out;
+		int act;
+
+		if (!g.kat[b])
+			continue;
+		if (bench_run_once(katran_prog_fd(g.kat[b]), g.ifindex, frame, len, &act, &out) < 0)
+			bench_die("%s/%s (%s): warm-up run failed", gr->name, c->name, katran_key[b]);
+		if (act != c->expect)
+			bench_die("%s/%s (%s): action %d, expected %d", gr->name, c->name,
+				  katran_key[b], act, c->expect);
+		if (c->expect == XDP_TX && out <= len)
+			bench_die("%s/%s (%s): sent %zu bytes for %zu: not encapsulated", gr->name,
+				  c->name, katran_key[b], out, len);
+	}
+}
+
+/* Katran's figures of case @c as JSON: per build an object, or null if not measured. */
+static void print_katran(struct group *gr, struct ccase *c)
+{
+	double *ratio = calloc(g.reps, sizeof(double)), *net = calloc(g.reps, sizeof(double));
+
+	printf(",\"katran\":{");
+	for (int b = 0; b < KATRAN_BUILDS; b++) {
+		int nnet = 0;
+
+		printf("%s\"%s\":", b ? "," : "", katran_key[b]);
+		if (!g.kat[b]) {
+			printf("null");
+			continue;
+		}
+		for (int r = 0; r < g.reps; r++) {
+			double fb = gr->cases[0].rep_ns[r], k = c->kat[b].rep_ns[r];
+
+			ratio[r] = k / fb;
+			/* xlb over Katran, each net of floor (b); no figure where Katran is at the floor */
+			if (k > fb)
+				net[nnet++] = (c->rep_ns[r] - fb) / (k - fb);
+		}
+		putchar('{');
+		print_stat("ns", c->kat[b].rep_ns, g.reps);
+		putchar(',');
+		print_stat("ratio_b", ratio, g.reps);
+		if (nnet) {
+			putchar(',');
+			print_stat("net", net, nnet);
+		} else {
+			printf(",\"net\":null");
+		}
+		printf(",\"lru_misses\":%llu,\"calls\":%llu", (unsigned long long)c->kat[b].misses,
+		       (unsigned long long)g.calls * g.reps);
+		if (c->kind == K_NEW)
+			printf(",\"inserted\":%.4f",
+			       (double)c->kat[b].inserted / c->kat[b].sampled);
+		putchar('}');
+	}
+	putchar('}');
+	free(ratio);
+	free(net);
+}
+
 static void run_group(struct group *gr, int base)
 {
 	struct bench_flow fl = flow4(0, IPPROTO_TCP, DPORT_HTTP, BENCH_TCP_ACK);
@@ -400,6 +605,7 @@ static void run_group(struct group *gr, int base)
 	} else {
 		setup_curve(skel, gr);
 	}
+	setup_katran(gr);
 	gr->setup_s = bench_now() - t0;
 	if (*gr->dim)
 		fprintf(stderr, "pktcost: %s %g: set up in %.1f s\n", gr->dim, gr->x, gr->setup_s);
@@ -423,10 +629,12 @@ static void run_group(struct group *gr, int base)
 		if (c->prog == P_XLB && c->expect == XDP_TX && out <= len)
 			bench_die("%s/%s: sent %zu bytes for %zu: not encapsulated", gr->name,
 				  c->name, out, len);
+		if (c->katran)
+			katran_warm(gr, c, frame, len);
 	}
 	for (int r = 0; r < g.reps; r++)
 		for (int i = 0; i < gr->ncases; i++)
-			gr->cases[i].rep_ns[r] = time_case(skel, gr, &gr->cases[i]);
+			time_rep(skel, gr, &gr->cases[i], r);
 
 	printf("%s{\"group\":\"%s\",\"dim\":\"%s\",\"x\":%g,\"vips\":%u,\"backends_per_vip\":%u,"
 	       "\"table_size\":%u,\"tracked_flows\":%u,\"conntrack_size\":%llu,\"conntrack_flags\":%u,"
@@ -444,7 +652,10 @@ static void run_group(struct group *gr, int base)
 		print_stat("ns", c->rep_ns, g.reps);
 		putchar(',');
 		print_stat("ratio_b", ratio, g.reps);
-		printf(",\"tracked_misses\":%llu}", (unsigned long long)c->misses);
+		printf(",\"tracked_misses\":%llu", (unsigned long long)c->misses);
+		if (c->katran)
+			print_katran(gr, c);
+		putchar('}');
 	}
 	printf("]}\n");
 	fflush(stdout);
@@ -457,12 +668,36 @@ static void run_group(struct group *gr, int base)
 static void curve(const char *dim, double x, __u32 vips, __u32 bpv, __u32 table, __u32 flows)
 {
 	struct group gr = { .name = "curve", .dim = dim, .x = x, .vips = vips,
-			    .be_per_vip = bpv, .table_size = table, .flows = flows };
+			    .be_per_vip = bpv, .table_size = table, .flows = flows,
+			    .katran = !strcmp(dim, "flows") };
 	/* Room for the tracked flows and for every new flow the miss cases insert. */
 	__u64 inserts = 2ULL * g.calls * g.reps + 1024;
 
 	gr.ct_size = flows + flows / 4 + inserts;
 	run_group(&gr, 0);
+}
+
+/* Both Katran builds from --katran DIR, each configured like xlb's VIP 0. */
+static void open_katran(void)
+{
+	unsigned char gw[6];
+	__u32 vip[4];
+
+	if (!g.katran_dir) {
+		fprintf(stderr, "pktcost: no --katran: Katran not measured\n");
+		return;
+	}
+	bench_if_mac(BENCH_PEER, gw);	/* the gateway's MAC: the peer's */
+	bench_vip4(0, vip);
+	for (int b = 0; b < KATRAN_BUILDS; b++) {
+		g.kat[b] = katran_open(g.katran_dir, b, gw);
+		if (!g.kat[b]) {
+			fprintf(stderr, "pktcost: no %s/%s: Katran %s not measured\n", g.katran_dir,
+				katran_file[b], katran_key[b]);
+			continue;
+		}
+		katran_service(g.kat[b], vip, DPORT_HTTP, BACKENDS_DEFAULT);
+	}
 }
 
 int main(int argc, char **argv)
@@ -472,10 +707,12 @@ int main(int argc, char **argv)
 		{ "calls", required_argument, NULL, 'c' },
 		{ "reps", required_argument, NULL, 'r' },
 		{ "only", required_argument, NULL, 'o' },
+		{ "katran", required_argument, NULL, 'k' },
 		{},
 	};
 	struct group base = { .name = "base", .dim = "", .vips = 5,
-			      .be_per_vip = BACKENDS_DEFAULT, .table_size = XLB_TABLE_SIZE_DEFAULT };
+			      .be_per_vip = BACKENDS_DEFAULT, .table_size = XLB_TABLE_SIZE_DEFAULT,
+			      .katran = 1 };
 	const char *only = "";
 	int opt;
 
@@ -497,8 +734,12 @@ int main(int argc, char **argv)
 		case 'o':
 			only = optarg;
 			break;
+		case 'k':
+			g.katran_dir = optarg;
+			break;
 		default:
-			fprintf(stderr, "usage: pktcost [--quick] [--calls N] [--reps N] [--only base|vips|backends|flows]\n");
+			fprintf(stderr, "usage: pktcost [--quick] [--calls N] [--reps N] "
+				"[--only base|vips|backends|flows] [--katran DIR]\n");
 			return 2;
 		}
 	}
@@ -509,19 +750,25 @@ int main(int argc, char **argv)
 		bench_die("no interface %s: run inside the bench namespace (bench/run.sh)",
 			  BENCH_IFACE);
 	g.samples = calloc(g.calls, sizeof(*g.samples));
+	bench_pin(PIN_CPU);
+	open_katran();
 	g.fa = floor_pass_bpf__open_and_load();
 	g.fb = floor_tx_bpf__open_and_load();
 	if (!g.fa || !g.fb)
 		bench_die("load floors: %s", strerror(errno));
 	g.first_group = 1;
 
-	printf("{\"calls\":%d,\"reps\":%d,\"quick\":%s,\"groups\":[\n", g.calls, g.reps,
-	       g.quick ? "true" : "false");
+	printf("{\"calls\":%d,\"reps\":%d,\"quick\":%s,\"cpu\":%d,\"katran\":{", g.calls,
+	       g.reps, g.quick ? "true" : "false", PIN_CPU);
+	for (int b = 0; b < KATRAN_BUILDS; b++)
+		printf("%s\"%s\":%s", b ? "," : "", katran_key[b], g.kat[b] ? "true" : "false");
+	printf("},\"groups\":[\n");
 	if (!*only || !strcmp(only, "base"))
 		run_group(&base, 1);
 	/*
-	 * The same table with a per-CPU LRU conntrack (what Katran uses): how
-	 * much of a new flow's cost is the shared LRU's insert.
+	 * The same table with BPF_F_NO_COMMON_LRU (per-CPU LRU lists in the one
+	 * map; Katran instead keeps one LRU map per CPU): how much of a new
+	 * flow's cost is the shared LRU's insert.
 	 */
 	if (!*only || !strcmp(only, "base")) {
 		struct group pc = { .name = "base_percpu_lru", .dim = "", .vips = 5,
@@ -554,5 +801,7 @@ int main(int argc, char **argv)
 	printf("]}\n");
 	floor_pass_bpf__destroy(g.fa);
 	floor_tx_bpf__destroy(g.fb);
+	for (int b = 0; b < KATRAN_BUILDS; b++)
+		katran_close(g.kat[b]);
 	return 0;
 }

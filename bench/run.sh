@@ -17,6 +17,9 @@ XLB_TOOLS=${XLB_TOOLS:-$TOP/$BUILD/tools}
 BENCH_BIN=$TOP/$BUILD/bench
 BENCH_DIR=$TOP/bench
 RESULTS=$TOP/bench/results
+# Katran's builds for the side-by-side figures (next to the repository, as in CI);
+# where they are absent, pktcost and liverate write null ("not measured").
+KATRAN_DIR=${KATRAN_DIR:-$TOP/../shared/peers/katran}
 
 # shellcheck source=../scripts/topo.sh
 source "$TOP/scripts/topo.sh"
@@ -75,7 +78,8 @@ section() {
 run_in_bench_ns() {
 	local name=$1 rc
 	bench_ns_up || return 1
-	bench_ns_run "$BENCH_BIN/$name" "${PKT_ARGS[@]}" >"$RESULTS/$name.json.tmp" &&
+	bench_ns_run "$BENCH_BIN/$name" "${PKT_ARGS[@]}" --katran "$KATRAN_DIR" \
+		>"$RESULTS/$name.json.tmp" &&
 		mv "$RESULTS/$name.json.tmp" "$RESULTS/$name.json"
 	rc=$?
 	bench_ns_down
@@ -95,6 +99,16 @@ run_e2e() {
 	bench_e2e "$E2E_REPS" "$E2E_DUR" "$RESULTS/e2e.json"
 }
 
+# The sha256 of a Katran object as a JSON string, or null where it is absent.
+katran_sum() {
+	local f=$KATRAN_DIR/$1
+	if [ -r "$f" ]; then
+		printf '"%s"' "$(sha256sum "$f" | cut -d' ' -f1)"
+	else
+		printf null
+	fi
+}
+
 t_start=$(date +%s)
 section pktcost run_in_bench_ns pktcost
 section liverate run_in_bench_ns liverate
@@ -110,6 +124,8 @@ section e2e run_e2e
 	printf '"versions":{"iperf3":"%s","wrk":"%s","haproxy":"%s","nft":"%s"},' \
 		"$(dpkg-query -W -f='${Version}' iperf3 2>/dev/null)" "$(dpkg-query -W -f='${Version}' wrk 2>/dev/null)" \
 		"$(dpkg-query -W -f='${Version}' haproxy 2>/dev/null)" "$(dpkg-query -W -f='${Version}' nftables 2>/dev/null)"
+	printf '"katran":{"dir":"%s","every_flow":%s,"as_shipped":%s},' "$KATRAN_DIR" \
+		"$(katran_sum katran_balancer_noflood.bpf.o)" "$(katran_sum katran_balancer.bpf.o)"
 	printf '"seconds":{"pktcost":%s,"liverate":%s,"cplane":%s,"e2e":%s,"total":%s}}\n' \
 		"${took[pktcost]}" "${took[liverate]}" "${took[cplane]}" "${took[e2e]}" $(($(date +%s) - t_start))
 } >"$RESULTS/meta.json"
