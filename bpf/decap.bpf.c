@@ -27,6 +27,7 @@ int xlb_decap(struct xdp_md *ctx)
 	void *inner;
 	__be16 proto, tci = 0;
 	__u8 l3_off, vlan = 0;
+	long extra;
 	int ret;
 
 	if ((void *)(eth + 1) > data_end)
@@ -70,6 +71,10 @@ int xlb_decap(struct xdp_md *ctx)
 	if (xlb_write_l2(data + out.len, data_end, vlan, tci, dmac, smac, proto))
 		return xlb_decap_verdict(XLB_DECAP_MALFORMED);
 	if (bpf_xdp_adjust_head(ctx, out.len))
+		return xlb_decap_verdict(XLB_DECAP_MALFORMED);
+	/* Nothing after the inner packet goes up: the outer padding was not the client's. */
+	extra = (long)ctx->data_end - (long)ctx->data - (long)(l3_off + out.inner_len);
+	if (extra > 0 && bpf_xdp_adjust_tail(ctx, -(int)extra))
 		return xlb_decap_verdict(XLB_DECAP_MALFORMED);
 	return xlb_decap_verdict(ret);
 }

@@ -83,6 +83,7 @@ struct xlb_outer {
 	__u8 hops;		/* a GUE hop list follows the GUE header */
 	__u8 next;		/* hop list: the index of this copy's hop */
 	__u8 count;		/* hop list: valid hops */
+	__u16 inner_len;	/* the inner packet's own length (xlb_decap_inner) */
 };
 
 /* Count @reason and return its action: every exit of the decap program comes here. */
@@ -241,16 +242,23 @@ static __always_inline int xlb_decap_outer6(struct ipv6hdr *ip6, void *data_end,
  * *@reason set (malformed, or a foreign destination).
  */
 static __always_inline __be16 xlb_decap_inner(void *inner, void *data_end,
-					      const struct xlb_outer *out, int *reason)
+					      struct xlb_outer *out, int *reason)
 {
 	struct ipv6hdr *ip6 = inner;
 	struct iphdr *ip = inner;
 
+	__u32 len;
+
 	*reason = XLB_DECAP_MALFORMED;
 	if (out->inner == IPPROTO_IPIP) {
 		if ((void *)(ip + 1) > data_end || out->payload < sizeof(*ip) ||
-		    ip->version != XLB_IPV4_VERSION)
+		    ip->version != XLB_IPV4_VERSION || ip->ihl < XLB_IPV4_IHL_MIN)
 			return 0;
+		/* The inner header must be whole and inside what the outer one carries. */
+		len = bpf_ntohs(ip->tot_len);
+		if (len < ip->ihl * 4 || len > out->payload)
+			return 0;
+		out->inner_len = len;
 		*reason = XLB_DECAP_FOREIGN_DST;
 		if (!xlb_addr_in(&decap_local, XLB_AF_INET, &ip->daddr, sizeof(ip->daddr)))
 			return 0;
@@ -259,6 +267,10 @@ static __always_inline __be16 xlb_decap_inner(void *inner, void *data_end,
 	if ((void *)(ip6 + 1) > data_end || out->payload < sizeof(*ip6) ||
 	    ip6->version != XLB_IPV6_VERSION)
 		return 0;
+	len = sizeof(*ip6) + bpf_ntohs(ip6->payload_len);
+	if (len > out->payload)
+		return 0;
+	out->inner_len = len;
 	*reason = XLB_DECAP_FOREIGN_DST;
 	if (!xlb_addr_in(&decap_local, XLB_AF_INET6, &ip6->daddr, sizeof(ip6->daddr)))
 		return 0;
