@@ -102,6 +102,13 @@ static __always_inline int xlb_parse_icmp4(void *l4, void *data_end, __u32 l4_le
 	/* A non-first fragment quotes no ports: it cannot be matched to a flow. */
 	if (in->frag_off & bpf_htons(XLB_IP_OFFSET) || !xlb_quoted_proto_ok(in->protocol))
 		return XLB_PASS_ICMP_NOT_VIP;
+	/*
+	 * An error goes to the source of the packet it quotes (RFC 792): one
+	 * about a VIP's packet is addressed to the VIP. Any other is not
+	 * about a flow of ours, whatever it quotes.
+	 */
+	if (in->saddr != pkt->key.dst[0])
+		return XLB_PASS_ICMP_NOT_VIP;
 
 	pkt->key.src[0] = in->daddr;
 	pkt->key.dst[0] = in->saddr;
@@ -130,6 +137,9 @@ static __always_inline int xlb_parse_icmp6(void *l4, void *data_end, __u32 l4_le
 		return XLB_DROP_MALFORMED;
 	/* We never balance packets with extension headers, so no VIP sent one. */
 	if (!xlb_quoted_proto_ok(in->nexthdr))
+		return XLB_PASS_ICMP_NOT_VIP;
+	/* Addressed to the quoted packet's source (RFC 4443 2.4), as for IPv4. */
+	if (__builtin_memcmp(&in->saddr, pkt->key.dst, sizeof(pkt->key.dst)))
 		return XLB_PASS_ICMP_NOT_VIP;
 
 	__builtin_memcpy(pkt->key.src, &in->daddr, sizeof(pkt->key.src));

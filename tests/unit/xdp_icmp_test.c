@@ -174,6 +174,25 @@ static void xdp_icmp_error_not_vip_passed(void)
 	expect_untouched(len, XDP_PASS, XLB_PASS_ICMP_NOT_VIP);
 }
 
+/*
+ * An error is addressed to the source of the packet it quotes: one that
+ * quotes a VIP's packet but goes elsewhere is not about our flow (the
+ * control: the same quote addressed to the VIP is forwarded, above).
+ */
+static void xdp_icmp_error_quoting_vip_to_other_address_passed(void)
+{
+	struct pkt_spec reply = { .family = 4, .src = VIP4, .dst = "198.51.100.24",
+				  .proto = IPPROTO_TCP, .sport = 80, .dport = 46004,
+				  .tcp_flags = PKT_ACK, .frag = PKT_DF };
+	__u8 l3[PKT_MAX], q[PKT_MAX];
+	size_t len;
+
+	pkt_ip(&reply, q);
+	len = frame4(l3, pkt_icmp4_err(ROUTER4, "203.0.113.50", ICMP_DEST_UNREACH,
+				       ICMP_FRAG_NEEDED, PATH_MTU, q, PKT_IP4_LEN + 8, l3), 0);
+	expect_untouched(len, XDP_PASS, XLB_PASS_ICMP_NOT_VIP);
+}
+
 static void xdp_icmp_echo_to_vip_passed(void)
 {
 	__u8 l3[PKT_MAX], data[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
@@ -450,6 +469,7 @@ static const struct t_case cases[] = {
 	T_CASE(xdp_icmp_frag_needed_untracked_flow),
 	T_CASE(xdp_icmp6_packet_too_big_tracked_flow),
 	T_CASE(xdp_icmp_error_not_vip_passed),
+	T_CASE(xdp_icmp_error_quoting_vip_to_other_address_passed),
 	T_CASE(xdp_icmp_echo_to_vip_passed),
 	T_CASE(xdp_icmp_error_truncated_quote_dropped),
 	T_CASE(xdp_too_big_ipv4_df_frag_needed),
