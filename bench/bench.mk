@@ -28,7 +28,7 @@ $(BENCH_DIR)/%.bpf.o: bench/%.bpf.c bpf/xlb_abi.h
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BENCH_DIR)/%.skel.h: $(BENCH_DIR)/%.bpf.o
-	$(BPFTOOL) gen skeleton $< > $@
+	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@
 
 # benchlib.o and katran.o (Katran as a peer, loaded from its object files at run time)
 $(BENCH_DIR)/%.o: bench/%.c $(BENCH_HDRS) $(USER_HDRS) $(SKELS)

@@ -139,7 +139,10 @@ static __always_inline int xlb_parse_icmp6(void *l4, void *data_end, __u32 l4_le
 	if (!xlb_quoted_proto_ok(in->nexthdr))
 		return XLB_PASS_ICMP_NOT_VIP;
 	/* Addressed to the quoted packet's source (RFC 4443 2.4), as for IPv4. */
-	if (__builtin_memcmp(&in->saddr, pkt->key.dst, sizeof(pkt->key.dst)))
+	if ((in->saddr.in6_u.u6_addr32[0] ^ pkt->key.dst[0]) |
+	    (in->saddr.in6_u.u6_addr32[1] ^ pkt->key.dst[1]) |
+	    (in->saddr.in6_u.u6_addr32[2] ^ pkt->key.dst[2]) |
+	    (in->saddr.in6_u.u6_addr32[3] ^ pkt->key.dst[3]))
 		return XLB_PASS_ICMP_NOT_VIP;
 
 	__builtin_memcpy(pkt->key.src, &in->daddr, sizeof(pkt->key.src));

@@ -386,7 +386,8 @@ static void gue_icmp_error_checksum_over_ipv6(void)
 	rep6.sport = flow6.dport;
 	rep6.dport = flow6.sport;
 	qlen = pkt_ip(&rep6, quote);
-	len = pkt_icmp6_err("2001:db8:f::1", rep6.dst, 2, 0, 1300, quote, qlen, l3);
+	/* To the VIP: the source of the packet it quotes. */
+	len = pkt_icmp6_err("2001:db8:f::1", rep6.src, 2, 0, 1300, quote, qlen, l3);
 	w.in_len = pkt_frame(&l2, PKT_ETH_P_IPV6, l3, len, in);
 	g_table(G_VIP6, 43, XLB_BACKEND_NONE, 0);
 	expect_gue(&w);
@@ -397,7 +398,7 @@ static void gue_icmp_error_checksum_over_ipv6(void)
 	rep4.sport = flow4.dport;
 	rep4.dport = flow4.sport;
 	qlen = pkt_ip(&rep4, quote);
-	len = pkt_icmp4_err("203.0.113.1", rep4.dst, 3, 4, 1300, quote, PKT_IP4_LEN + 8, l3);
+	len = pkt_icmp4_err("203.0.113.1", rep4.src, 3, 4, 1300, quote, PKT_IP4_LEN + 8, l3);
 	w = (struct want_gue){ .s = &flow4, .be = 44 };
 	w.in_len = pkt_frame(&l2, PKT_ETH_P_IP, l3, len, in);
 	g_table(G_VIP46, 44, XLB_BACKEND_NONE, 0);
