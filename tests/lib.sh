@@ -21,6 +21,10 @@
 #   fail MSG / skip MSG       end the test
 #   assert_eq WHAT EXPECTED GOT          "WHAT: expected X, got Y"
 #   assert_range WHAT LOW HIGH GOT
+#   expect_rejected STATUS NEEDLE STATE CMD...
+#                             CMD must exit STATUS ("1|2": either) with one stderr
+#                             line "xlb: ..." naming NEEDLE (any case), and the
+#                             output of STATE (a command) must not change
 #   wait_for SECONDS DESCRIPTION CMD...  polls CMD every 0.1 s, fails after SECONDS
 #   poll_for SECONDS DESCRIPTION CMD...  the same, but returns 1 instead of failing
 #   scratch_dir                          prints a new directory every user can enter
@@ -60,6 +64,21 @@ assert_range() {
 	if [ "$got" -lt "$low" ] || [ "$got" -gt "$high" ]; then
 		fail "$what: expected $low..$high, got $got"
 	fi
+}
+
+expect_rejected() {
+	local want=$1 needle=$2 state=$3 rc=0 err before after
+	shift 3
+	before=$("$state")
+	err=$("$@" 2>&1 >/dev/null) || rc=$?
+	echo "$*: exit $rc: $err"
+	[[ "|$want|" == *"|$rc|"* ]] || fail "$*: exit status: expected $want, got $rc"
+	assert_eq "$*: stderr lines" 1 "$(printf '%s\n' "$err" | wc -l)"
+	[[ "$err" == "xlb: "* ]] || fail "$*: message: expected \"xlb: ...\", got \"$err\""
+	[[ "${err,,}" == *"${needle,,}"* ]] ||
+		fail "$*: message: expected it to name \"$needle\", got \"$err\""
+	after=$("$state")
+	[ "$after" = "$before" ] || fail "$*: $state changed: expected $before, got $after"
 }
 
 wait_for() {

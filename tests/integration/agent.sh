@@ -353,15 +353,9 @@ test_agent_wrr_spread_follows_weights() {
 
 # agent_bad STATUS NEEDLE ARGS: refused with one "xlb: " line naming NEEDLE, nothing changed.
 agent_bad() {
-	local want=$1 needle=$2 rc=0 err after
+	local want=$1 needle=$2
 	shift 2
-	err=$(xlb_lb "$@" 2>&1 >/dev/null) || rc=$?
-	echo "xlb $*: exit $rc: $err"
-	assert_eq "xlb $*: exit status" "$want" "$rc"
-	assert_eq "xlb $*: stderr lines" 1 "$(printf '%s\n' "$err" | wc -l)"
-	[[ "$err" == "xlb: "*"$needle"* ]] || fail "xlb $*: expected \"xlb: ...$needle...\", got \"$err\""
-	after=$(list_json)
-	[ "$after" = "$BASE" ] || fail "xlb $*: list --json changed: expected $BASE, got $after"
+	expect_rejected "$want" "$needle" list_json xlb_lb "$@"
 }
 
 test_agent_bad_check_values_refused() {

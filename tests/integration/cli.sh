@@ -10,16 +10,9 @@
 # BAD_MODE=nobpffs without bpffs (in a private mount namespace, so the
 # machine's bpffs stays).
 expect_bad() {
-	local want=$1 needle=$2 rc=0 err after
+	local want=$1 needle=$2
 	shift 2
-	err=$(bad_run "$@" 2>&1 >/dev/null) || rc=$?
-	echo "xlb $*: exit $rc: $err"
-	[[ "|$want|" == *"|$rc|"* ]] || fail "xlb $*: exit status: expected $want, got $rc"
-	assert_eq "xlb $*: stderr lines" 1 "$(printf '%s\n' "$err" | wc -l)"
-	[[ "$err" == "xlb: "* ]] || fail "xlb $*: message: expected \"xlb: ...\", got \"$err\""
-	[[ "${err,,}" == *"${needle,,}"* ]] || fail "xlb $*: message: expected it to name \"$needle\", got \"$err\""
-	after=$(list_json)
-	[ "$after" = "$BASE" ] || fail "xlb $*: list --json changed: expected $BASE, got $after"
+	expect_rejected "$want" "$needle" list_json bad_run "$@"
 }
 
 bad_run() {

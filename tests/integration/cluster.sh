@@ -262,20 +262,16 @@ test_cluster_vip_without_usable_backend_is_withdrawn() {
 
 # ---- the CLI, on the single-balancer topology of tests/lib.sh ----
 
-# As tests/integration/cli.sh's expect_bad, and `bgp show --json` unchanged too.
+# expect_rejected, with `bgp show --json` unchanged too.
+cl_state() {
+	list_json
+	xlb_lb bgp show --json
+}
+
 cl_expect_bad() {
-	local want=$1 needle=$2 rc=0 err after
+	local want=$1 needle=$2
 	shift 2
-	err=$(xlb_lb "$@" 2>&1 >/dev/null) || rc=$?
-	echo "xlb $*: exit $rc: $err"
-	[[ "|$want|" == *"|$rc|"* ]] || fail "xlb $*: exit status: expected $want, got $rc"
-	assert_eq "xlb $*: stderr lines" 1 "$(printf '%s\n' "$err" | wc -l)"
-	[[ "$err" == "xlb: "* ]] || fail "xlb $*: message: expected \"xlb: ...\", got \"$err\""
-	[[ "${err,,}" == *"${needle,,}"* ]] || fail "xlb $*: message: expected it to name \"$needle\", got \"$err\""
-	after=$(list_json)
-	[ "$after" = "$BASE" ] || fail "xlb $*: list --json changed: expected $BASE, got $after"
-	after=$(xlb_lb bgp show --json)
-	[ "$after" = "$BGP_BASE" ] || fail "xlb $*: bgp show changed: expected $BGP_BASE, got $after"
+	expect_rejected "$want" "$needle" cl_state xlb_lb "$@"
 }
 
 cl_bad_set_cases() {

@@ -143,16 +143,14 @@ test_flood_and_backend_add_ipip_control_breaks_streams() {
 
 # adm_bad NEEDLE ARGS...: `xlb conntrack set ARGS` must exit 2 with one line
 # "xlb: ..." naming NEEDLE and leave the saved configuration as it was.
+adm_save() {
+	xlb_lb save
+}
+
 adm_bad() {
-	local needle=$1 rc=0 err before
+	local needle=$1
 	shift
-	before=$(xlb_lb save)
-	err=$(xlb_lb conntrack set "$@" 2>&1 >/dev/null) || rc=$?
-	echo "conntrack set $*: exit $rc: $err"
-	assert_eq "conntrack set $*: exit status" 2 "$rc"
-	assert_eq "conntrack set $*: stderr lines" 1 "$(printf '%s\n' "$err" | wc -l)"
-	[[ "$err" == "xlb: "*"$needle"* ]] || fail "conntrack set $*: expected a line naming \"$needle\", got \"$err\""
-	[ "$(xlb_lb save)" = "$before" ] || fail "conntrack set $*: configuration changed"
+	expect_rejected 2 "$needle" adm_save xlb_lb conntrack set "$@"
 }
 
 # Settings: the default, set, shown by stats, saved and restored, bad input

@@ -8,17 +8,9 @@
 
 # gue_bad STATUS NEEDLE ARGS...: as cli.sh's expect_bad.
 gue_bad() {
-	local want=$1 needle=$2 rc=0 err after
+	local want=$1 needle=$2
 	shift 2
-	err=$(in_ns lb timeout "$TOPO_XLB_TIMEOUT" "$XLB" -i "$P-lb" "$@" 2>&1 >/dev/null) || rc=$?
-	echo "xlb $*: exit $rc: $err"
-	[[ "|$want|" == *"|$rc|"* ]] || fail "xlb $*: exit status: expected $want, got $rc"
-	assert_eq "xlb $*: stderr lines" 1 "$(printf '%s\n' "$err" | wc -l)"
-	[[ "$err" == "xlb: "* ]] || fail "xlb $*: message: expected \"xlb: ...\", got \"$err\""
-	[[ "${err,,}" == *"${needle,,}"* ]] ||
-		fail "xlb $*: message: expected it to name \"$needle\", got \"$err\""
-	after=$(list_json)
-	[ "$after" = "$BASE" ] || fail "xlb $*: list --json changed: expected $BASE, got $after"
+	expect_rejected "$want" "$needle" list_json xlb_lb "$@"
 }
 
 gue_setup() {
