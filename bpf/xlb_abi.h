@@ -476,6 +476,7 @@ struct xlb_lpm6_key {
 struct xlb_decap_ctl {
 	__u32 gue_port;		/* decap attach --gue-port (host order) */
 	__u32 xdp_mode;		/* enum xdp_attach_mode it was attached with */
+	__u64 netns_cookie;	/* the attaching namespace, as struct xlb_ctl's */
 };
 
 /*
@@ -526,7 +527,7 @@ _Static_assert(sizeof(struct xlb_decap_key) == 20, "xlb_decap_key layout");
 _Static_assert(sizeof(struct xlb_icmp_bucket) == 16, "xlb_icmp_bucket layout");
 _Static_assert(sizeof(struct xlb_lpm4_key) == 8, "xlb_lpm4_key layout");
 _Static_assert(sizeof(struct xlb_lpm6_key) == 20, "xlb_lpm6_key layout");
-_Static_assert(sizeof(struct xlb_decap_ctl) == 8, "xlb_decap_ctl layout");
+_Static_assert(sizeof(struct xlb_decap_ctl) == 16, "xlb_decap_ctl layout");
 _Static_assert(sizeof(struct xlb_bgp_peer) == 24, "xlb_bgp_peer layout");
 _Static_assert(sizeof(struct xlb_bgp_config) == 32 + 24 * XLB_BGP_PEERS_MAX, "xlb_bgp_config layout");
 

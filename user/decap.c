@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <net/if.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,7 +267,8 @@ static int learn_addrs(struct decap_bpf *skel, int ifindex, const char *iface)
 
 static int write_state(struct decap_bpf *skel, const struct attach_args *a)
 {
-	struct xlb_decap_ctl ctl = { .gue_port = a->gue_port, .xdp_mode = a->mode };
+	struct xlb_decap_ctl ctl = { .gue_port = a->gue_port, .xdp_mode = a->mode,
+				     .netns_cookie = netns_cookie_self() };
 	__u32 zero = 0;
 	int err;
 
@@ -319,6 +321,13 @@ static int pins_compatible(struct bpf_object *obj, const char *dir, const char *
 	return 0;
 }
 
+/* Pins of the same interface name in another namespace: never use or remove them. */
+static int decap_foreign(const char *dir, const char *iface, bool quiet)
+{
+	return pin_dir_owned_by(dir, "decap_ctl", sizeof(struct xlb_decap_ctl),
+				offsetof(struct xlb_decap_ctl, netns_cookie), iface, quiet);
+}
+
 static int decap_attach(int argc, char **argv)
 {
 	static struct attach_args a;
@@ -344,6 +353,8 @@ static int decap_attach(int argc, char **argv)
 		return XLB_EXIT_FAIL;
 	bpf_libs_quiet();
 	pin_dir(XLB_DECAP_PIN_ROOT, a.iface, dir, sizeof(dir));
+	if (decap_foreign(dir, a.iface, false))
+		goto out;
 	skel = decap_bpf__open();
 	if (!skel || (err = obj_pin_maps(skel->obj, dir))) {
 		xlb_err("cannot prepare the decap program in %s", dir);
@@ -384,6 +395,8 @@ static int decap_detach(int argc, char **argv)
 	bpf_libs_quiet();
 	pin_dir(XLB_DECAP_PIN_ROOT, argv[1], dir, sizeof(dir));
 	pinned = access(dir, F_OK) == 0;
+	if (pinned && decap_foreign(dir, argv[1], false))
+		return XLB_EXIT_FAIL;
 	ifindex = if_nametoindex(argv[1]);
 	if (ifindex)
 		n = xdp_detach_named(ifindex, DECAP_PROG_NAME);
@@ -552,6 +565,8 @@ static int show_all(int argc, char **argv, bool full)
 		if (!ifindex || xdp_mode_of(ifindex, DECAP_PROG_NAME) == XDP_MODE_UNSPEC)
 			continue;
 		pin_dir(XLB_DECAP_PIN_ROOT, e->d_name, dir, sizeof(dir));
+		if (decap_foreign(dir, e->d_name, true))
+			continue;
 		if (show_one(e->d_name, dir, full))
 			ret = XLB_EXIT_FAIL;
 		found++;

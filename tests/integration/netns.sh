@@ -45,3 +45,25 @@ test_same_interface_name_in_two_namespaces_never_shares_pins() {
 	in_ns c1 "$XLB" detach "$ifc" >/dev/null || fail "detach in c1"
 	[ ! -e "/sys/fs/bpf/xlb/$ifc" ] || fail "c1's pins left after its detach"
 }
+
+# The same for the decap program's pins (/sys/fs/bpf/xlb/decap/IFACE).
+test_same_interface_name_in_two_namespaces_never_shares_decap_pins() {
+	local ifc="$P-y" rc err
+	topo_setup 1 2
+	twin_iface c1 "$ifc"
+	twin_iface c2 "$ifc"
+	in_ns c1 "$XLB" decap attach "$ifc" --from 10.201.0.0/24 >/dev/null || fail "decap attach in c1"
+	rc=0
+	err=$(in_ns c2 "$XLB" decap attach "$ifc" --from 10.202.0.0/24 2>&1 >/dev/null) || rc=$?
+	echo "decap attach in c2: exit $rc: $err"
+	assert_eq "decap attach of the same name in c2" 1 "$rc"
+	[[ "$err" == *"another network namespace"* ]] || fail "expected \"another network namespace\", got: $err"
+	rc=0
+	err=$(in_ns c2 "$XLB" decap detach "$ifc" 2>&1 >/dev/null) || rc=$?
+	echo "decap detach in c2: exit $rc: $err"
+	assert_eq "decap detach from c2" 1 "$rc"
+	assert_eq "c1's allowed prefixes" '["10.201.0.0/24"]' \
+		"$(in_ns c1 "$XLB" decap show "$ifc" --json | jq -c '.instances[0].from')"
+	in_ns c1 "$XLB" decap detach "$ifc" >/dev/null || fail "decap detach in c1"
+	[ ! -e "/sys/fs/bpf/xlb/decap/$ifc" ] || fail "c1's decap pins left after its detach"
+}

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -234,40 +235,48 @@ __u64 netns_cookie_self(void)
 	return cookie;
 }
 
-/* The namespace cookie recorded in @ctl_fd, 0 if none. */
-static __u64 ctl_cookie(int ctl_fd)
+/*
+ * The namespace cookie at @off in the value (@size bytes) of the one-entry
+ * array pinned as @dir/@map; 0 if there is none (nothing pinned, or pinned
+ * by an xlb that did not record it).
+ */
+static __u64 pinned_cookie(const char *dir, const char *map, size_t size, size_t off)
 {
-	struct xlb_ctl ctl = {};
+	char path[256];
+	__u8 val[64] = {};
 	__u32 zero = 0;
+	__u64 cookie = 0;
+	int fd;
 
-	if (bpf_map_lookup_elem(ctl_fd, &zero, &ctl))
+	if (size > sizeof(val) || off + sizeof(cookie) > size)
 		return 0;
-	return ctl.netns_cookie;
+	snprintf(path, sizeof(path), "%s/%s", dir, map);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (!bpf_map_lookup_elem(fd, &zero, val))
+		memcpy(&cookie, val + off, sizeof(cookie));
+	close(fd);
+	return cookie;
 }
 
-static bool foreign_cookie(__u64 cookie)
+int pin_dir_owned_by(const char *dir, const char *map, size_t size, size_t off,
+		     const char *what, bool quiet)
 {
-	return cookie && cookie != netns_cookie_self();
+	__u64 cookie = pinned_cookie(dir, map, size, off);
+
+	if (!cookie || cookie == netns_cookie_self())
+		return 0;
+	if (!quiet)
+		xlb_err("%s is attached in another network namespace (its pins are %s): run xlb "
+			"there, or remove %s if that namespace is gone", what, dir, dir);
+	return -1;
 }
 
 int pin_dir_owned(const char *dir, const char *iface, bool quiet)
 {
-	char path[256];
-	__u64 cookie;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, xlb_map_names[XLB_M_CTL]);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return 0;
-	cookie = ctl_cookie(fd);
-	close(fd);
-	if (!foreign_cookie(cookie))
-		return 0;
-	if (!quiet)
-		xlb_err("%s is attached in another network namespace (its pins are %s): run xlb "
-			"there, or remove %s if that namespace is gone", iface, dir, dir);
-	return -1;
+	return pin_dir_owned_by(dir, xlb_map_names[XLB_M_CTL], sizeof(struct xlb_ctl),
+				offsetof(struct xlb_ctl, netns_cookie), iface, quiet);
 }
 
 int inst_open(const char *iface, bool lock, struct xlb_inst *in)

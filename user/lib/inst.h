@@ -70,6 +70,9 @@ __u64 netns_cookie_self(void);
  * -1, with a one-line error naming @iface unless @quiet, if another's.
  */
 int pin_dir_owned(const char *dir, const char *iface, bool quiet);
+/* The same for any pinned one-entry array with the cookie at @off of its @size-byte value. */
+int pin_dir_owned_by(const char *dir, const char *map, size_t size, size_t off,
+		     const char *what, bool quiet);
 /* Remove a pin directory and the pins in it, and xlb's directories above it once empty. */
 int pin_dir_remove(const char *dir);
 
