@@ -51,6 +51,7 @@ struct probe_state {
 	CURL *easy;
 	struct curl_slist *hdrs;
 	struct curl_slist *connect_to;
+	bool tcp_connected;	/* seen as libcurl closed the socket */
 	bool status_seen;
 	bool decided;		/* a callback gave the verdict and stopped the transfer */
 	bool ok;
@@ -362,6 +363,17 @@ static void addr_literal(const struct probe_target *t, char *buf, size_t len)
 	snprintf(buf, len, t->family == XLB_AF_INET ? "%s" : "[%s]", a);
 }
 
+/* libcurl closes a probe's socket: was it connected (for "timeout" or "connect timeout")? */
+static int on_curl_close(void *arg, curl_socket_t fd)
+{
+	struct probe_state *s = arg;
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	s->tcp_connected |= getpeername(fd, (struct sockaddr *)&ss, &len) == 0;
+	return close(fd);
+}
+
 /* The request: URL on the address, or on the name with the connection pinned to the address. */
 static int curl_setup(struct probe_state *s, CURL *e, unsigned timeout_ms)
 {
@@ -414,6 +426,8 @@ static int curl_setup(struct probe_state *s, CURL *e, unsigned timeout_ms)
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->err);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_curl_close);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, s);
 	return 0;
 }
 
@@ -429,7 +443,7 @@ static int http_start(struct probe_run *pr, size_t i, unsigned timeout_ms)
 		finish(pr, i, false, 0, "bad target");
 		return 0;
 	}
-	s->status_seen = s->decided = false;
+	s->tcp_connected = s->status_seen = s->decided = false;
 	s->body_len = 0;
 	s->err[0] = '\0';
 	e = curl_easy_init();
@@ -457,10 +471,10 @@ static void tls_why(struct probe_run *pr, size_t i, unsigned rt)
 	long vr = 0;
 
 	curl_easy_getinfo(s->easy, CURLINFO_SSL_VERIFYRESULT, &vr);
-	if (!vr)
-		finish(pr, i, false, rt, "tls: name mismatch");
-	else if (!strncmp(s->err, TLS_PROBLEM, strlen(TLS_PROBLEM)))
+	if (!strncmp(s->err, TLS_PROBLEM, strlen(TLS_PROBLEM)))
 		finish(pr, i, false, rt, "tls: %s", s->err + strlen(TLS_PROBLEM));
+	else if (strstr(s->err, "subject name"))
+		finish(pr, i, false, rt, "tls: name mismatch");
 	else
 		finish(pr, i, false, rt, "tls: certificate verify failed (%ld)", vr);
 }
@@ -484,7 +498,6 @@ static void http_done(struct probe_run *pr, size_t i, CURLcode res)
 {
 	struct probe_state *s = &pr->st[i];
 	unsigned rt = since_us(s);
-	curl_off_t conn_us = 0;
 	long oserr = 0;
 
 	if (s->decided) {
@@ -492,7 +505,6 @@ static void http_done(struct probe_run *pr, size_t i, CURLcode res)
 		return;
 	}
 	curl_easy_getinfo(s->easy, CURLINFO_OS_ERRNO, &oserr);
-	curl_easy_getinfo(s->easy, CURLINFO_CONNECT_TIME_T, &conn_us);
 	switch (res) {
 	case CURLE_OK:	/* the whole body, without the string */
 		finish(pr, i, false, rt, "%s", s->status_seen ? "body mismatch" : "bad response");
@@ -502,7 +514,7 @@ static void http_done(struct probe_run *pr, size_t i, CURLcode res)
 			fail_errno(pr, i, "connect", oserr ? (int)oserr : ECONNREFUSED);
 		break;
 	case CURLE_OPERATION_TIMEDOUT:
-		finish(pr, i, false, rt, conn_us ? "timeout" : "connect timeout");
+		finish(pr, i, false, rt, s->tcp_connected ? "timeout" : "connect timeout");
 		break;
 	case CURLE_GOT_NOTHING:
 		finish(pr, i, false, rt, "closed before status");
