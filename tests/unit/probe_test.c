@@ -50,6 +50,7 @@ struct server {
 	enum srv_mode mode;
 	const char *reply;
 	pthread_t th;
+	pid_t pid;		/* server_fork: the child serving, else 0 */
 	int held[MAX_HELD];
 	int nheld;
 	int served;
@@ -175,6 +176,25 @@ static struct server *server_start(__u8 family, enum srv_mode mode, const char *
 	return s;
 }
 
+/* As server_start, the server in a child process: it has descriptors of its own. */
+static struct server *server_fork(__u8 family, enum srv_mode mode, const char *reply)
+{
+	struct server *s = calloc(1, sizeof(*s));
+
+	s->family = family;
+	s->mode = mode;
+	s->reply = reply;
+	s->lfd = listen_loopback(family, 1024, &s->port);
+	s->stopfd = eventfd(0, EFD_CLOEXEC);
+	s->pid = fork();
+	if (s->pid == 0) {
+		server_main(s);
+		_exit(0);
+	}
+	close(s->lfd);
+	return s;
+}
+
 static void server_stop(struct server *s)
 {
 	__u64 one = 1;
@@ -182,6 +202,12 @@ static void server_stop(struct server *s)
 
 	if (write(s->stopfd, &one, sizeof(one)) != sizeof(one))
 		perror("eventfd");
+	if (s->pid > 0) {
+		waitpid(s->pid, NULL, 0);
+		close(s->stopfd);
+		free(s);
+		return;
+	}
 	pthread_join(s->th, NULL);
 	for (i = 0; i < s->nheld; i++)
 		close(s->held[i]);
@@ -818,7 +844,7 @@ static void probe_200_concurrent_one_hangs(void)
 #define FDLIM_SPARE	24
 
 /* With too few descriptors for all probes at once, the rest wait their turn and pass. */
-static void probe_fd_limit_defers(void)
+static void fd_limit(enum probe_kind kind)
 {
 	struct probe_target t[FDLIM_PROBES];
 	struct probe_result r[FDLIM_PROBES];
@@ -826,9 +852,10 @@ static void probe_fd_limit_defers(void)
 	struct server *s;
 	int i, nok = 0, err, probe_fd;
 
-	s = server_start(XLB_AF_INET, SRV_LISTEN, NULL);
+	s = kind == PROBE_TCP ? server_start(XLB_AF_INET, SRV_LISTEN, NULL) :
+				server_fork(XLB_AF_INET, SRV_REPLY, "HTTP/1.0 200 OK\r\n\r\n");
 	for (i = 0; i < FDLIM_PROBES; i++)
-		t[i] = target(XLB_AF_INET, s->port, PROBE_TCP, NULL);
+		t[i] = target(XLB_AF_INET, s->port, kind, "/");
 	getrlimit(RLIMIT_NOFILE, &old);
 	probe_fd = dup(0);	/* the lowest free descriptor: how many are open */
 	close(probe_fd);
@@ -845,6 +872,16 @@ static void probe_fd_limit_defers(void)
 		t_fail("expected %d ok with %d spare descriptors, got %d (first why \"%s\")",
 		       FDLIM_PROBES, FDLIM_SPARE, nok, r[0].ok ? r[FDLIM_PROBES - 1].why : r[0].why);
 	server_stop(s);
+}
+
+static void probe_fd_limit_defers(void)
+{
+	fd_limit(PROBE_TCP);
+}
+
+static void probe_fd_limit_defers_http(void)
+{
+	fd_limit(PROBE_HTTP);
 }
 
 static const struct t_case cases[] = {
@@ -891,6 +928,7 @@ static const struct t_case cases[] = {
 	T_CASE(probe_https_bad_host_refused),
 	T_CASE(probe_200_concurrent_one_hangs),
 	T_CASE(probe_fd_limit_defers),
+	T_CASE(probe_fd_limit_defers_http),
 };
 
 int main(int argc, char **argv)

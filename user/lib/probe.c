@@ -51,6 +51,7 @@ struct probe_state {
 	CURL *easy;
 	struct curl_slist *hdrs;
 	struct curl_slist *connect_to;
+	int open_errno;		/* socket() failed for libcurl with this */
 	bool tcp_connected;	/* seen as libcurl closed the socket */
 	bool status_seen;
 	bool decided;		/* a callback gave the verdict and stopped the transfer */
@@ -363,6 +364,17 @@ static void addr_literal(const struct probe_target *t, char *buf, size_t len)
 	snprintf(buf, len, t->family == XLB_AF_INET ? "%s" : "[%s]", a);
 }
 
+/* libcurl opens a probe's socket: remember why it could not (out of descriptors?). */
+static curl_socket_t on_curl_open(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct probe_state *s = arg;
+	int fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+
+	if (fd < 0)
+		s->open_errno = errno;
+	return fd < 0 ? CURL_SOCKET_BAD : fd;
+}
+
 /* libcurl closes a probe's socket: was it connected (for "timeout" or "connect timeout")? */
 static int on_curl_close(void *arg, curl_socket_t fd)
 {
@@ -426,6 +438,8 @@ static int curl_setup(struct probe_state *s, CURL *e, unsigned timeout_ms)
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, s);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, s->err);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, on_curl_open);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, s);
 	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, on_curl_close);
 	curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, s);
 	return 0;
@@ -444,6 +458,7 @@ static int http_start(struct probe_run *pr, size_t i, unsigned timeout_ms)
 		return 0;
 	}
 	s->tcp_connected = s->status_seen = s->decided = false;
+	s->open_errno = 0;
 	s->body_len = 0;
 	s->err[0] = '\0';
 	e = curl_easy_init();
@@ -480,11 +495,11 @@ static void tls_why(struct probe_run *pr, size_t i, unsigned rt)
 }
 
 /* Out of descriptors while others hold some: start again once one finished. */
-static bool out_of_fds(struct probe_run *pr, size_t i, long oserr)
+static bool out_of_fds(struct probe_run *pr, size_t i)
 {
 	struct probe_state *s = &pr->st[i];
 
-	if ((oserr != EMFILE && oserr != ENFILE) || pr->active < 2)
+	if ((s->open_errno != EMFILE && s->open_errno != ENFILE) || pr->active < 2)
 		return false;
 	curl_release(pr, s);
 	s->phase = PH_WAITING;
@@ -510,7 +525,11 @@ static void http_done(struct probe_run *pr, size_t i, CURLcode res)
 		finish(pr, i, false, rt, "%s", s->status_seen ? "body mismatch" : "bad response");
 		break;
 	case CURLE_COULDNT_CONNECT:
-		if (!out_of_fds(pr, i, oserr))
+		if (out_of_fds(pr, i))
+			break;
+		if (s->open_errno)
+			fail_errno(pr, i, "socket", s->open_errno);
+		else
 			fail_errno(pr, i, "connect", oserr ? (int)oserr : ECONNREFUSED);
 		break;
 	case CURLE_OPERATION_TIMEDOUT:
