@@ -285,6 +285,8 @@ enum xlb_reason {
 	XLB_DROP_NO_SOURCE,	/* no outer source address for the backend's family */
 	XLB_DROP_ENCAP,		/* headroom or tail adjustment failed */
 	XLB_TX_TOO_BIG,		/* answered the client with frag-needed / packet-too-big */
+	XLB_DROP_TOO_BIG,	/* too big for the route and no reply allowed (no DF, an ICMP error) */
+	XLB_DROP_ICMP_LIMIT,	/* too big, and this CPU's ICMP reply budget is spent */
 	XLB_DECAP_OK,		/* decap program: stripped an outer header */
 	XLB_DECAP_PASS,		/* decap program: not for us, passed untouched */
 	XLB_DECAP_MALFORMED,	/* decap program: truncated outer/inner header, dropped */
@@ -309,10 +311,28 @@ enum xlb_reason {
 	[XLB_DROP_NO_SOURCE]	 = "drop_no_source",		\
 	[XLB_DROP_ENCAP]	 = "drop_encap",		\
 	[XLB_TX_TOO_BIG]	 = "tx_too_big",		\
+	[XLB_DROP_TOO_BIG]	 = "drop_too_big",		\
+	[XLB_DROP_ICMP_LIMIT]	 = "drop_icmp_limit",	\
 	[XLB_DECAP_OK]		 = "decap_ok",			\
 	[XLB_DECAP_PASS]	 = "decap_pass",		\
 	[XLB_DECAP_MALFORMED]	 = "decap_malformed",		\
 }
+
+/*
+ * Value of the per-CPU icmp_budget array (one entry): a token bucket for the
+ * "too big" replies, XLB_ICMP_RATE_PER_S a second with bursts of up to
+ * XLB_ICMP_BURST per CPU (Linux's icmp_msgs_per_sec and icmp_msgs_burst).
+ * The replies go to addresses a packet claims as its source, possibly
+ * spoofed: without a cap, xlb would reflect any flood at its victim.
+ */
+#define XLB_ICMP_RATE_PER_S	1000
+#define XLB_ICMP_BURST		50
+
+struct xlb_icmp_bucket {
+	__u64 stamp_ns;		/* coarse monotonic time of the last refill */
+	__u32 tokens;
+	__u32 pad;
+};
 
 /* Health checks (agent): kept per VIP in the vip_config array, never read by BPF. */
 enum xlb_check {
@@ -375,5 +395,6 @@ _Static_assert(sizeof(struct xlb_nexthop) == 48, "xlb_nexthop layout");
 _Static_assert(sizeof(struct xlb_counters) == 32, "xlb_counters layout");
 _Static_assert(sizeof(struct xlb_vip_config) == 408, "xlb_vip_config layout");
 _Static_assert(sizeof(struct xlb_decap_key) == 20, "xlb_decap_key layout");
+_Static_assert(sizeof(struct xlb_icmp_bucket) == 16, "xlb_icmp_bucket layout");
 
 #endif /* XLB_ABI_H */

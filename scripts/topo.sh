@@ -243,11 +243,12 @@ topo_up() {
 
 topo_xlb_attach() {
 	local p=$1 b out
-	_topo topo_xlb "$p" attach "$p-lb" || return 1
 	# The NAPI kick for XDP_TX (see the top of this file); it warns that the
-	# port has no address, which is the point.
+	# port has no address, which is the point. Before xlb attach, which would
+	# otherwise put its own pass program there.
 	out=$(topo_in "$p" br "$XLB" decap attach "$p-lbp" 2>&1) ||
 		{ echo "topo: failed: xlb decap attach $p-lbp: $out" >&2; return 1; }
+	_topo topo_xlb "$p" attach "$p-lb" || return 1
 	for b in $(topo_backends "$p"); do
 		_topo topo_in "$p" "$b" "$XLB" decap attach "$p-$b" || return 1
 	done

@@ -23,6 +23,9 @@
 #   assert_range WHAT LOW HIGH GOT
 #   wait_for SECONDS DESCRIPTION CMD...  polls CMD every 0.1 s, fails after SECONDS
 #   poll_for SECONDS DESCRIPTION CMD...  the same, but returns 1 instead of failing
+#   scratch_dir                          prints a new directory every user can enter
+#                                        (0755); add it to SCRATCH_DIRS (in the test's
+#                                        own shell) and the cleanup trap removes it
 #   list_json / list_config              `xlb list --json`, raw / without counters,
 #                                        ids and health, sorted (configuration only)
 
@@ -36,6 +39,7 @@ VIP4=$TOPO_VIP4
 VIP6=$TOPO_VIP6
 TMP=
 BG_PIDS=()
+SCRATCH_DIRS=()
 
 fail() {
 	echo "FAIL: $*" >&2
@@ -107,6 +111,13 @@ bg() {
 	BG_PIDS+=("$BG_PID")
 }
 
+scratch_dir() {
+	local d
+	d=$(mktemp -d /tmp/xlb-scratch.XXXXXX) || return 1
+	chmod 0755 "$d"
+	echo "$d"
+}
+
 list_json() {
 	xlb_lb list --json
 }
@@ -120,7 +131,7 @@ list_config() {
 }
 
 lib_cleanup() {
-	local pid
+	local pid d
 	set +e
 	for pid in "${BG_PIDS[@]}"; do
 		kill "$pid" 2>/dev/null
@@ -130,6 +141,9 @@ lib_cleanup() {
 	done
 	topo_down "$P"
 	[ -n "$TMP" ] && rm -rf "$TMP"
+	for d in "${SCRATCH_DIRS[@]}"; do
+		rm -rf "$d"
+	done
 }
 
 topo_setup() {

@@ -66,9 +66,12 @@ static int pidfile_take(const char *iface)
 
 	mkdir(XLB_LOCK_DIR, 0755);
 	snprintf(path, sizeof(path), "%s/%s.agent", XLB_LOCK_DIR, iface);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	/* 0600: whoever can open it can flock it and keep every agent from starting. */
+	if (fd < 0 || fchmod(fd, 0600)) {
 		xlb_err("cannot open %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB)) {

@@ -13,6 +13,8 @@
 #include <bpf/bpf.h>
 
 #include "xlb.h"
+#include "host.h"
+#include "veth.h"
 #include "xlb.skel.h"
 #include "xdp_load.h"
 #include "nl.h"
@@ -109,15 +111,21 @@ static int configure(const struct attach_args *a, int ifindex, enum xdp_attach_m
 		return -1;
 	if (model_copy(&old, &new))
 		goto out;
-	if (a->src4.family || a->src6.family) {
-		memset(&new.config, 0, sizeof(new.config));
-		new.config.src4 = a->src4.a[0];
-		memcpy(new.config.src6, a->src6.a, sizeof(new.config.src6));
-	} else if (!new.config.src4 && addr_is_zero(new.config.src6)) {
+	/*
+	 * Each family on its own: --source of one family keeps the other's,
+	 * and a family with none yet takes the interface's address.
+	 */
+	if ((!a->src4.family && !new.config.src4) ||
+	    (!a->src6.family && addr_is_zero(new.config.src6)))
 		nl_iface_addrs(ifindex, &src4, src6);
+	if (a->src4.family)
+		new.config.src4 = a->src4.a[0];
+	else if (!new.config.src4)
 		new.config.src4 = src4;
+	if (a->src6.family)
+		memcpy(new.config.src6, a->src6.a, sizeof(new.config.src6));
+	else if (addr_is_zero(new.config.src6))
 		memcpy(new.config.src6, src6, sizeof(src6));
-	}
 	if (!new.ctl.ct_timeout_tcp_s) {
 		new.ctl.ct_timeout_tcp_s = XLB_CT_TIMEOUT_TCP_S;
 		new.ctl.ct_timeout_fin_s = XLB_CT_TIMEOUT_FIN_S;
@@ -157,6 +165,9 @@ int do_attach(int argc, char **argv)
 	ifindex = if_nametoindex(a.iface);
 	if (!ifindex) {
 		xlb_err("no interface \"%s\"", a.iface);
+		return XLB_EXIT_FAIL;
+	}
+	if (host_forwarding_ensure(a.iface)) {
 		return XLB_EXIT_FAIL;
 	}
 	lock = inst_lock(a.iface);
@@ -199,6 +210,7 @@ int do_attach(int argc, char **argv)
 	}
 	if (configure(&a, ifindex, mode))
 		goto out;
+	veth_peer_fix(a.iface, ifindex);
 	printf("%s %s in %s mode, maps in %s\n", upgrade ? "upgraded" : "attached", a.iface,
 	       xdp_mode_name(mode), dir);
 	ret = XLB_EXIT_OK;
@@ -234,6 +246,8 @@ int do_detach(int argc, char **argv)
 	ifindex = if_nametoindex(argv[0]);
 	if (ifindex)
 		n = xdp_detach_named(ifindex, XLB_PROG_NAME);
+	if (n > 0)
+		veth_peer_release(argv[0], ifindex);
 	if (!pinned && n <= 0) {
 		xlb_err("interface \"%s\" is not attached", argv[0]);
 		close(lock);

@@ -22,7 +22,7 @@ static const char usage[] =
 	"  xlb list [--json]\n"
 	"  xlb stats [--json] [--watch SECONDS]\n"
 	"  xlb save\n"
-	"  xlb restore FILE|-\n"
+	"  xlb restore [--check] FILE|-\n"
 	"  xlb conntrack list|count|flush|set ...  (xlb conntrack --help)\n"
 	"  xlb decap attach|detach IFACE          (on a backend host)\n"
 	"  xlb agent [-i IFACE] [--metrics ADDR:PORT]\n"

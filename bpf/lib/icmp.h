@@ -10,7 +10,10 @@
  *
  * Out: a VIP packet that would not fit the route once encapsulated is
  * answered with "fragmentation needed" / "packet too big" carrying the MTU
- * left after our outer header, so the client lowers its segment size.
+ * left after our outer header, so the client lowers its segment size. The
+ * replies are capped per CPU (icmp_budget), and a too-big packet that gets
+ * no reply is dropped, never passed: the kernel does not own the VIP and
+ * would route it straight back.
  */
 #ifndef XLB_ICMP_H
 #define XLB_ICMP_H
@@ -19,6 +22,38 @@
 #include "pkt.h"
 #include "l2.h"
 #include "csum.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_icmp_bucket);
+} icmp_budget SEC(".maps");
+
+#define XLB_ICMP_TOKEN_NS	(1000ULL * 1000 * 1000 / XLB_ICMP_RATE_PER_S)
+
+/* May this CPU send one more reply? Takes a token if so. */
+static __always_inline int xlb_icmp_allow(void)
+{
+	struct xlb_icmp_bucket *b;
+	__u64 now, add;
+	__u32 zero = 0;
+
+	b = bpf_map_lookup_elem(&icmp_budget, &zero);
+	if (!b)
+		return 0;
+	now = bpf_ktime_get_coarse_ns();
+	add = (now - b->stamp_ns) / XLB_ICMP_TOKEN_NS;
+	if (add) {
+		b->tokens = add >= XLB_ICMP_BURST || b->tokens + add >= XLB_ICMP_BURST ?
+			    XLB_ICMP_BURST : b->tokens + add;
+		b->stamp_ns = now;
+	}
+	if (!b->tokens)
+		return 0;
+	b->tokens--;
+	return 1;
+}
 
 /* Ports of the quoted L4 header: the first 4 of its 8 quoted bytes, as in TCP and UDP. */
 struct xlb_quoted_ports {
@@ -120,8 +155,8 @@ static __always_inline int xlb_reshape(struct xdp_md *ctx, __u32 keep, int room)
  * IPv4 "fragmentation needed" to the client, in place of the packet.
  *
  * Only for DF packets: without DF the sender expects routers to fragment,
- * which XDP cannot do, so such a packet goes to the kernel (pass_fib), as
- * does a too-big ICMP error (no errors about errors, RFC 1122 3.2.2).
+ * which XDP cannot do, so such a packet is dropped (drop_too_big), as is a
+ * too-big ICMP error (no errors about errors, RFC 1122 3.2.2).
  * The quote is the offending IP header, options included, and 8 bytes
  * after it (RFC 792). Its checksum is taken before the head moves, bounded
  * by the largest possible quote: a frame shorter than that cannot have been
@@ -142,10 +177,12 @@ static __always_inline int xlb_icmp4_too_big(struct xdp_md *ctx, const struct xl
 	__u64 sum;
 
 	if (!pkt->df || pkt->icmp_err)
-		return XLB_PASS_FIB;
+		return XLB_DROP_TOO_BIG;
 	ip = data + pkt->l3_off;
 	if ((void *)(eth + 1) > data_end || (void *)ip + XLB_ICMP4_QUOTE_MAX > data_end)
-		return XLB_PASS_FIB;
+		return XLB_DROP_TOO_BIG;
+	if (!xlb_icmp_allow())
+		return XLB_DROP_ICMP_LIMIT;
 	quote_len = (pkt->ihl & 0xf) * 4 + XLB_ICMP_QUOTE_L4;
 	sum = bpf_csum_diff(NULL, 0, (__be32 *)ip, quote_len, 0);
 	client = ip->saddr;
@@ -201,8 +238,10 @@ struct xlb_icmp6_pseudo {
 /*
  * ICMPv6 "packet too big" to the client, in place of the packet. The quote
  * is always XLB_ICMP6_QUOTE_LEN bytes (see consts.h); a frame shorter than
- * that cannot be too big for an IPv6 route, but is passed to the kernel
- * rather than trusted.
+ * that cannot be too big for an IPv6 route, and is dropped rather than
+ * trusted. The MTU advertised is never below IPv6's minimum
+ * (RFC 8200 5): a route that cannot carry 1280 bytes plus our overhead is a
+ * configuration error, not something to tell the client.
  */
 static __always_inline int xlb_icmp6_too_big(struct xdp_md *ctx, const struct xlb_pkt *pkt,
 					     __u32 mtu)
@@ -218,11 +257,15 @@ static __always_inline int xlb_icmp6_too_big(struct xdp_md *ctx, const struct xl
 	__u64 sum;
 
 	if (pkt->icmp_err)
-		return XLB_PASS_FIB;
+		return XLB_DROP_TOO_BIG;
 	ip6 = data + pkt->l3_off;
 	quote = ip6;
 	if ((void *)(eth + 1) > data_end || quote + XLB_ICMP6_QUOTE_LEN > data_end)
-		return XLB_PASS_FIB;
+		return XLB_DROP_TOO_BIG;
+	if (!xlb_icmp_allow())
+		return XLB_DROP_ICMP_LIMIT;
+	if (mtu < XLB_IPV6_MIN_MTU)
+		mtu = XLB_IPV6_MIN_MTU;
 	sum = bpf_csum_diff(NULL, 0, quote, XLB_CSUM_CHUNK, 0);
 	sum = bpf_csum_diff(NULL, 0, quote + XLB_CSUM_CHUNK, XLB_CSUM_CHUNK, sum);
 	sum = bpf_csum_diff(NULL, 0, quote + 2 * XLB_CSUM_CHUNK, XLB_ICMP6_QUOTE_TAIL, sum);

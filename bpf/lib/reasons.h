@@ -38,6 +38,8 @@ static __always_inline int xlb_reason_action(int reason)
 	case XLB_DROP_NO_BACKEND:
 	case XLB_DROP_NO_SOURCE:
 	case XLB_DROP_ENCAP:
+	case XLB_DROP_TOO_BIG:
+	case XLB_DROP_ICMP_LIMIT:
 	case XLB_DECAP_MALFORMED:
 		return XDP_DROP;
 	default:

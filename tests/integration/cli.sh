@@ -27,7 +27,12 @@ bad_run() {
 	set -- timeout "$TOPO_XLB_TIMEOUT" "$XLB" "$@"
 	case ${BAD_MODE:-} in
 	nonroot)
-		in_ns lb setpriv --reuid=65534 --regid=65534 --clear-groups "$@" ;;
+		# The binary from a directory nobody can reach: the checkout may
+		# live under a private (0700) directory, which would make this
+		# measure the directory's mode instead of xlb's refusal.
+		shift 3
+		in_ns lb setpriv --reuid=65534 --regid=65534 --clear-groups \
+			timeout "$TOPO_XLB_TIMEOUT" "$NONROOT_XLB" "$@" ;;
 	nobpffs)
 		# shellcheck disable=SC2016
 		in_ns lb unshare --mount --propagation private \
@@ -35,6 +40,16 @@ bad_run() {
 	*)
 		in_ns lb "$@" ;;
 	esac
+}
+
+# NONROOT_XLB: a copy of build/xlb that an unprivileged user can execute, in
+# a scratch directory of this test (removed by the cleanup trap).
+nonroot_setup() {
+	local d
+	d=$(scratch_dir) || fail "no scratch directory"
+	SCRATCH_DIRS+=("$d")
+	install -m 0755 "$XLB" "$d/xlb"
+	NONROOT_XLB=$d/xlb
 }
 
 cli_setup() {
@@ -101,6 +116,7 @@ test_cli_rejects_missing_instance_and_non_root() {
 	expect_bad 1 "$P-nosuch" detach "$P-nosuch"
 	expect_bad 1 "$P-nosuch" attach "$P-nosuch"
 	expect_bad "1|2" "$P-nosuch" decap detach "$P-nosuch"
+	nonroot_setup
 	BAD_MODE=nonroot
 	expect_bad 1 "root" vip add "${TOPO_VIPS4[2]}:80/tcp"
 	expect_bad 1 "root" backend add "$V4" "$B2"

@@ -7,8 +7,12 @@
  * is checked here.
  */
 #include <netinet/in.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -265,12 +269,15 @@ static void xdp_too_big_ipv4_options_vlan_frag_needed(void)
 	fx_expect_reason(bal_reasons, before, XLB_TX_TOO_BIG);
 }
 
-/* Without DF the sender expects fragmentation, which XDP cannot do: the kernel's. */
-static void xdp_too_big_ipv4_no_df_passed(void)
+/*
+ * Without DF the sender expects fragmentation, which XDP cannot do; the
+ * kernel does not own the VIP and would route it back: dropped, counted.
+ */
+static void xdp_too_big_ipv4_no_df_dropped(void)
 {
 	size_t len = too_big4(0, 0, 47002, 0);
 
-	expect_untouched(len, XDP_PASS, XLB_PASS_FIB);
+	expect_untouched(len, XDP_DROP, XLB_DROP_TOO_BIG);
 }
 
 /* The MTU boundary: exactly the route MTU once encapsulated fits. */
@@ -293,6 +300,96 @@ static void xdp_too_big_ipv4_exact_fit_forwarded(void)
 	bal_send(fx_ifindex_a, in, len, &run, before);
 	RETURN_IF_FAILED();
 	EXPECT_EQ("XDP action (one byte over)", XDP_TX, run.ret);
+	fx_expect_reason(bal_reasons, before, XLB_TX_TOO_BIG);
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Refill this CPU's ICMP reply budget (a zero stamp is a full refill). */
+static void icmp_budget_reset(void)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct xlb_icmp_bucket zero[ncpu > 0 ? ncpu : 1];
+	__u32 key = 0;
+
+	memset(zero, 0, sizeof(zero));
+	if (bpf_map_update_elem(bpf_map__fd(bal->maps.icmp_budget), &key, zero, BPF_ANY))
+		t_fail("cannot reset icmp_budget");
+}
+
+/*
+ * A flood of too-big packets (their sources may be spoofed) gets at most a
+ * burst plus the refill rate of replies from one CPU; the rest are dropped
+ * and counted. Pinned to one CPU: the budget is per CPU.
+ */
+static void xdp_too_big_replies_are_rate_limited_per_cpu(void)
+{
+	enum { N = 400 };
+	size_t len = too_big4(1, 0, 47005, 0);
+	__u64 t0, t1, limited0, limited1;
+	unsigned int answered = 0, dropped = 0, bound;
+	cpu_set_t one, saved;
+
+	sched_getaffinity(0, sizeof(saved), &saved);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	sched_setaffinity(0, sizeof(one), &one);
+	icmp_budget_reset();
+	limited0 = fx_percpu_u64(bal_reasons, XLB_DROP_ICMP_LIMIT, sizeof(__u64), 0);
+	t0 = mono_ns();
+	for (int i = 0; i < N; i++) {
+		if (fx_run(bal_prog, fx_ifindex_a, in, len, &run))
+			break;
+		answered += run.ret == XDP_TX;
+		dropped += run.ret == XDP_DROP;
+	}
+	t1 = mono_ns();
+	limited1 = fx_percpu_u64(bal_reasons, XLB_DROP_ICMP_LIMIT, sizeof(__u64), 0);
+	sched_setaffinity(0, sizeof(saved), &saved);
+	icmp_budget_reset();
+
+	bound = XLB_ICMP_BURST + (t1 - t0) / (1000000000ULL / XLB_ICMP_RATE_PER_S) + 1;
+	printf("    %u of %u too-big packets answered in %llu us (bound %u), %u dropped\n",
+	       answered, N, (unsigned long long)(t1 - t0) / 1000, bound, dropped);
+	EXPECT_EQ("packets answered or dropped", N, answered + dropped);
+	EXPECT_TRUE("replies within burst + rate", answered <= bound);
+	EXPECT_TRUE("at least a burst answered", answered >= XLB_ICMP_BURST);
+	EXPECT_EQ("drop_icmp_limit counts every suppressed reply", dropped, limited1 - limited0);
+}
+
+/*
+ * A route whose MTU leaves less than 1280 bytes after our outer header: the
+ * reply still says 1280, the least an IPv6 link may have. (The IPv6 FIB
+ * uses a route's MTU only when it is locked.)
+ */
+static void xdp_too_big_ipv6_never_advertises_below_1280(void)
+{
+	struct pkt_spec s = { .family = 6, .src = "2001:db8:c::31", .dst = "2001:db8::70",
+			      .proto = IPPROTO_TCP, .sport = 47006, .dport = 80,
+			      .tcp_flags = PKT_ACK };
+	size_t len;
+
+	if (system("ip -6 route add fd00:98::21/128 dev " FX_IF_B " mtu lock 1300"))
+		t_fail("cannot add the 1300-byte route");
+	RETURN_IF_FAILED();
+	/* The next-hop cache asks the FIB again after its TTL. */
+	usleep(XLB_NEXTHOP_TTL_NS / 1000 + 50000);
+	s.payload = 1300 - PKT_TCP_LEN;
+	len = bal_frame(&s, 0, 0, in);
+	bal_send(fx_ifindex_a, in, len, &run, before);
+	if (system("ip -6 route del fd00:98::21/128 dev " FX_IF_B))
+		t_fail("cannot remove the 1300-byte route");
+	RETURN_IF_FAILED();
+	EXPECT_EQ("XDP action", XDP_TX, run.ret);
+	EXPECT_EQ("ICMPv6 type", ICMP6_PKT_TOO_BIG, run.out[PKT_ETH_LEN + PKT_IP6_LEN]);
+	EXPECT_EQ("ICMPv6 MTU (1300 - 40 would be 1260)", IPV6_MIN_MTU,
+		  get32(run.out + PKT_ETH_LEN + PKT_IP6_LEN + 4));
 	fx_expect_reason(bal_reasons, before, XLB_TX_TOO_BIG);
 }
 
@@ -357,10 +454,12 @@ static const struct t_case cases[] = {
 	T_CASE(xdp_icmp_error_truncated_quote_dropped),
 	T_CASE(xdp_too_big_ipv4_df_frag_needed),
 	T_CASE(xdp_too_big_ipv4_options_vlan_frag_needed),
-	T_CASE(xdp_too_big_ipv4_no_df_passed),
+	T_CASE(xdp_too_big_ipv4_no_df_dropped),
 	T_CASE(xdp_too_big_ipv4_exact_fit_forwarded),
 	T_CASE(xdp_too_big_ipv6_packet_too_big),
 	T_CASE(xdp_too_big_ipv6_vlan_packet_too_big),
+	T_CASE(xdp_too_big_ipv6_never_advertises_below_1280),
+	T_CASE(xdp_too_big_replies_are_rate_limited_per_cpu),
 };
 
 int main(int argc, char **argv)

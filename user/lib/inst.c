@@ -8,6 +8,7 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 #include <linux/magic.h>
@@ -40,21 +41,52 @@ int need_root(void)
 	return 0;
 }
 
+/*
+ * xlb's pin directory must be root's alone: /sys/fs/bpf is often
+ * world-writable (mode 1777), so another user could have made it first and
+ * would then own every map xlb pins there. With @create, make it (0700).
+ */
+static int pin_root_check(bool create)
+{
+	struct stat st;
+	int missing = lstat(XLB_PIN_ROOT, &st) ? errno : 0;
+
+	if (missing == ENOENT && !create)
+		return 0;
+	if (missing == ENOENT && mkdir(XLB_PIN_ROOT, 0700) && errno != EEXIST) {
+		xlb_err("cannot create %s: %s", XLB_PIN_ROOT, strerror(errno));
+		return -1;
+	}
+	if (missing && lstat(XLB_PIN_ROOT, &st)) {
+		xlb_err("cannot read %s: %s", XLB_PIN_ROOT, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 0777) != 0700) {
+		xlb_err("%s must be a directory of root's with mode 0700, not %s of uid %u with "
+			"mode %04o: remove it or fix it", XLB_PIN_ROOT,
+			S_ISDIR(st.st_mode) ? "a directory" : "a non-directory",
+			(unsigned int)st.st_uid, (unsigned int)(st.st_mode & 07777));
+		return -1;
+	}
+	return 0;
+}
+
 int bpffs_ensure(bool mount_it)
 {
 	struct statfs st;
 
 	if (statfs(XLB_BPFFS, &st) == 0 && st.f_type == BPF_FS_MAGIC)
-		return 0;
+		return pin_root_check(mount_it);
 	if (!mount_it) {
 		xlb_err("no bpffs mounted at %s: nothing can be attached", XLB_BPFFS);
 		return -1;
 	}
-	if (mount("bpf", XLB_BPFFS, "bpf", 0, NULL)) {
+	/* Ours alone: nobody else has a reason to pin anything here. */
+	if (mount("bpf", XLB_BPFFS, "bpf", 0, "mode=0700")) {
 		xlb_err("no bpffs at %s and mounting one failed: %s", XLB_BPFFS, strerror(errno));
 		return -1;
 	}
-	return 0;
+	return pin_root_check(true);
 }
 
 void pin_dir(const char *root, const char *iface, char *buf, size_t len)
@@ -108,19 +140,73 @@ int inst_pick(const char *iface, char *name, size_t len)
 	return 0;
 }
 
+/*
+ * The pid holding a flock on the file open as @fd, from /proc/locks (the
+ * holder need not be xlb: any process that can open the file can lock it),
+ * or 0 if none is listed.
+ */
+static long lock_holder(int fd)
+{
+	char line[256], id[64];
+	unsigned int maj, min;
+	unsigned long ino;
+	struct stat st;
+	long pid = 0, p;
+	FILE *f;
+
+	if (fstat(fd, &st) || !(f = fopen("/proc/locks", "re")))
+		return 0;
+	while (!pid && fgets(line, sizeof(line), f)) {
+		/* "1: FLOCK  ADVISORY  WRITE 1234 00:1a:5678 0 EOF"; "->" marks waiters. */
+		if (strstr(line, "->") || !strstr(line, "FLOCK"))
+			continue;
+		if (sscanf(line, "%*s %*s %*s %*s %ld %63s", &p, id) != 2 ||
+		    sscanf(id, "%x:%x:%lu", &maj, &min, &ino) != 3)
+			continue;
+		if (ino == st.st_ino && maj == major(st.st_dev) && min == minor(st.st_dev))
+			pid = p;
+	}
+	fclose(f);
+	return pid;
+}
+
 int inst_lock(const char *iface)
 {
 	char path[128];
-	int fd;
+	int fd, tries;
 
 	mkdir(XLB_LOCK_DIR, 0755);
 	snprintf(path, sizeof(path), "%s/%s.lock", XLB_LOCK_DIR, iface);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0 || flock(fd, LOCK_EX)) {
-		xlb_err("cannot lock %s: %s", path, strerror(errno));
+	/*
+	 * 0600, also when an older xlb made it 0644: a user who can open the
+	 * file can flock it and stop every change.
+	 */
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || fchmod(fd, 0600)) {
+		xlb_err("cannot open %s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
+	}
+	for (tries = 0; flock(fd, LOCK_EX | LOCK_NB); tries++) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			xlb_err("cannot lock %s: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (tries == XLB_LOCK_WAIT_MS / XLB_LOCK_POLL_MS) {
+			long pid = lock_holder(fd);
+
+			if (pid)
+				xlb_err("%s is locked by pid %ld: gave up after %d s", path, pid,
+					XLB_LOCK_WAIT_MS / 1000);
+			else
+				xlb_err("%s is locked by another process: gave up after %d s", path,
+					XLB_LOCK_WAIT_MS / 1000);
+			close(fd);
+			return -1;
+		}
+		usleep(XLB_LOCK_POLL_MS * 1000);
 	}
 	return fd;
 }

@@ -16,6 +16,9 @@
 #define XLB_PIN_ROOT		XLB_BPFFS "/xlb"
 #define XLB_DECAP_PIN_ROOT	XLB_PIN_ROOT "/decap"
 #define XLB_LOCK_DIR		"/run/xlb"
+/* A change waits this long for the instance's lock, then fails naming the holder. */
+#define XLB_LOCK_WAIT_MS	10000
+#define XLB_LOCK_POLL_MS	50
 
 /* The balancer's maps, by the names bpf/lib/maps.h gives them. */
 enum xlb_map {
