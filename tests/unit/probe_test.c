@@ -465,6 +465,11 @@ static void probe_http_request_host_header(void)
 	http_request(XLB_AF_INET, "www.example.test");
 }
 
+static void probe_http_request_host_header_ipv6(void)
+{
+	http_request(XLB_AF_INET6, "www.example.test");
+}
+
 static void probe_http_path_injection_refused(void)
 {
 	struct server *s = server_start(XLB_AF_INET, SRV_REPLY, "HTTP/1.0 200 OK\r\n\r\n");
@@ -501,6 +506,19 @@ static void probe_http_status_out_of_range_not_ok(void)
 static void probe_http_status_in_range_ok(void)
 {
 	http_expect("HTTP/1.0 503 Busy\r\n\r\n", 500, 503, NULL, SRV_REPLY, true, "");
+}
+
+/* An interim 100 response, then the real one: the final status counts. */
+static void probe_http_interim_100_then_500_not_ok(void)
+{
+	http_expect("HTTP/1.1 100 Continue\r\nX-A: b\r\n\r\nHTTP/1.1 500 Oops\r\n\r\n", 0, 0, NULL,
+		    SRV_REPLY, false, "http 500");
+}
+
+static void probe_http_interim_100_then_200_ok(void)
+{
+	http_expect("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\n", 0, 0, NULL, SRV_REPLY,
+		    true, "");
 }
 
 static void probe_http_body_found_ok(void)
@@ -907,9 +925,12 @@ static const struct t_case cases[] = {
 	T_CASE(probe_http_request_format),
 	T_CASE(probe_http_request_format_ipv6),
 	T_CASE(probe_http_request_host_header),
+	T_CASE(probe_http_request_host_header_ipv6),
 	T_CASE(probe_http_path_injection_refused),
 	T_CASE(probe_http_status_out_of_range_not_ok),
 	T_CASE(probe_http_status_in_range_ok),
+	T_CASE(probe_http_interim_100_then_500_not_ok),
+	T_CASE(probe_http_interim_100_then_200_ok),
 	T_CASE(probe_http_body_found_ok),
 	T_CASE(probe_http_body_missing_not_ok),
 	T_CASE(probe_http_body_split_ok),

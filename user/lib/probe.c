@@ -309,12 +309,8 @@ static size_t on_header(char *buf, size_t size, size_t n, void *arg)
 	if (s->status_seen || s->decided)
 		return len;
 	code = status_code(buf, len);
-	if (code < 0) {
-		decide(s, false, "bad response");
-		return 0;
-	}
 	if (code < 200)
-		return len;	/* 1xx: the real status line follows */
+		return len;	/* 1xx or its header lines: the final status line follows */
 	if (!lo && !hi) {
 		lo = PROBE_STATUS_LO_DEFAULT;
 		hi = PROBE_STATUS_HI_DEFAULT;
@@ -417,6 +413,8 @@ static int curl_setup(struct probe_state *s, CURL *e, unsigned timeout_ms)
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_PROXY, "");	/* never a proxy from the environment */
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_0);
+	/* No ALPN: "http/1.0" is in no server's list, and some refuse the handshake then. */
+	curl_easy_setopt(e, CURLOPT_SSL_ENABLE_ALPN, 0L);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->hdrs);
 	curl_easy_setopt(e, CURLOPT_CONNECT_TO, s->connect_to);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "xlb-agent");
