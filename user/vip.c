@@ -125,16 +125,20 @@ static const char **http_opt(struct http_opts *o, const char *flag)
 	       !strcmp(flag, "--check-ca") ? &o->ca : NULL;
 }
 
+#define HTTP_STATUS_MIN	100
+#define HTTP_STATUS_MAX	599
+
 static bool parse_status(const char *s, struct xlb_vip_config *cfg)
 {
-	char lo[8], *dash = strchr(s, '-');
+	char lo[sizeof("599")], *dash = strchr(s, '-');
 	__u32 l, h;
 
 	if (!dash || (size_t)(dash - s) >= sizeof(lo))
 		return false;
 	memcpy(lo, s, dash - s);
 	lo[dash - s] = '\0';
-	if (!parse_u32(lo, 100, 599, &l) || !parse_u32(dash + 1, 100, 599, &h) || l > h)
+	if (!parse_u32(lo, HTTP_STATUS_MIN, HTTP_STATUS_MAX, &l) ||
+	    !parse_u32(dash + 1, HTTP_STATUS_MIN, HTTP_STATUS_MAX, &h) || l > h)
 		return false;
 	cfg->status_lo = l;
 	cfg->status_hi = h;
@@ -185,7 +189,8 @@ static int http_opts_apply(const struct http_opts *o, struct xlb_vip_config *cfg
 	if (o->status && !http)
 		return bad_opt("--expect-status", o->status, "%s", only);
 	if (o->status && !parse_status(o->status, cfg))
-		return bad_opt("--expect-status", o->status, "must be LO-HI with 100 <= LO <= HI <= 599");
+		return bad_opt("--expect-status", o->status, "must be LO-HI with %d <= LO <= HI <= %d",
+			       HTTP_STATUS_MIN, HTTP_STATUS_MAX);
 	if (o->body && !http)
 		return bad_opt("--expect-body", o->body, "%s", only);
 	if (o->body && strlen(o->body) >= XLB_CHECK_BODY_LEN)
