@@ -166,7 +166,7 @@ struct xlb_flow {
 	__u32 vip_id;
 	__u64 last_seen_ns;	/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
 	__u32 flags;		/* XLB_FLOW_F_* */
-	__u32 pad;
+	__u32 young_pkts;	/* ct_new: packets seen while young; 0 in conntrack */
 };
 
 /* The one entry of the config array: this instance's outer source addresses. */
@@ -201,6 +201,48 @@ static inline __u32 xlb_all_ports_bit(const __u32 addr[4])
 }
 
 /*
+ * Conntrack admission (bpf/lib/conntrack.h, docs/DESIGN.md): a new flow is
+ * tracked in the young table ct_new and moves to conntrack after
+ * config.ct_promote_after packets, so only flows that lasted compete for
+ * the main table. ct_new has XLB_CT_NEW_SIZE(conntrack size) entries.
+ */
+#define XLB_CT_NEW_DIV			8
+#define XLB_CT_NEW_MIN			1024
+#define XLB_CT_NEW_SIZE(ct)		((ct) / XLB_CT_NEW_DIV > XLB_CT_NEW_MIN ? \
+					 (ct) / XLB_CT_NEW_DIV : XLB_CT_NEW_MIN)
+#define XLB_CT_PROMOTE_AFTER_DEFAULT	4	/* a SYN, ACK, ACK flood stays young */
+#define XLB_CT_PROMOTE_AFTER_MAX	1000
+#define XLB_CT_INSERT_RATE_MAX		100000000	/* per CPU per second */
+
+/* What conntrack admission did, counted per CPU in ct_events. */
+enum xlb_ct_event {
+	XLB_CT_EV_ADMITTED = 0,	/* new flow tracked in ct_new */
+	XLB_CT_EV_PROMOTED,	/* young flow moved to conntrack after ct_promote_after packets */
+	XLB_CT_EV_DIRECT,	/* new flow tracked in conntrack at once (ct_promote_after 0 or 1) */
+	XLB_CT_EV_OVER_BUDGET,	/* new flow not tracked: ct_insert_rate reached on this CPU */
+	XLB_CT_EV_INSERT_FAILED,/* a conntrack or ct_new update failed (flow not tracked there) */
+	XLB_CT_EV_MAX,
+};
+
+#define XLB_CT_EVENT_NAMES {					\
+	[XLB_CT_EV_ADMITTED]	  = "admitted",			\
+	[XLB_CT_EV_PROMOTED]	  = "promoted",			\
+	[XLB_CT_EV_DIRECT]	  = "direct",			\
+	[XLB_CT_EV_OVER_BUDGET]	  = "over_budget",		\
+	[XLB_CT_EV_INSERT_FAILED] = "insert_failed",		\
+}
+
+/* Room for events appended later without changing the pinned map's layout. */
+#define XLB_CT_EV_SLOTS		8
+
+/* The one entry of the per-CPU ct_events array: counters and the insert budget. */
+struct xlb_ct_events {
+	__u64 count[XLB_CT_EV_SLOTS];	/* by enum xlb_ct_event */
+	__u64 budget_sec;	/* coarse monotonic second budget_used counts in */
+	__u64 budget_used;	/* new flows tracked in that second on this CPU */
+};
+
+/*
  * The one entry of the ctl array: the control plane's own state of an
  * instance, kept with the maps so that no process holds it. Never read by BPF.
  */
@@ -213,6 +255,13 @@ struct xlb_ctl {
 	__u32 encap;		/* enum xlb_encap (attach --encap), kept across upgrade-attach */
 	__u32 gue_port;		/* attach --gue-port (host order), XLB_GUE_PORT_DEFAULT */
 	__u32 pad;
+	/*
+	 * The network namespace (SO_NETNS_COOKIE) whose interface this
+	 * instance is attached to: pins are machine-wide, interface names are
+	 * not, so a command in another namespace must not use or remove them.
+	 * 0: not recorded yet (an older xlb attached it).
+	 */
+	__u64 netns_cookie;
 };
 
 /* Defaults of struct xlb_ctl's timeouts (those of Linux IPVS). */
@@ -389,7 +438,9 @@ _Static_assert(sizeof(struct xlb_gue_hdr) == 4, "xlb_gue_hdr layout");
 _Static_assert(sizeof(struct xlb_gue_hops4) == 12, "xlb_gue_hops4 layout");
 _Static_assert(sizeof(struct xlb_gue_hops6) == 36, "xlb_gue_hops6 layout");
 _Static_assert(XLB_GUE4_LEN == 44 && XLB_GUE6_LEN == 88, "GUE overhead");
-_Static_assert(sizeof(struct xlb_ctl) == 32, "xlb_ctl layout");
+_Static_assert(sizeof(struct xlb_ctl) == 40, "xlb_ctl layout");
+_Static_assert(sizeof(struct xlb_ct_events) == 80, "xlb_ct_events layout");
+_Static_assert(XLB_CT_EV_MAX <= XLB_CT_EV_SLOTS, "xlb_ct_events slots");
 _Static_assert(sizeof(struct xlb_health) == 16, "xlb_health layout");
 _Static_assert(sizeof(struct xlb_nexthop) == 48, "xlb_nexthop layout");
 _Static_assert(sizeof(struct xlb_counters) == 32, "xlb_counters layout");

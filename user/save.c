@@ -53,8 +53,9 @@ int do_save(int argc, char **argv)
 		}
 		printf("\n");
 	}
-	printf("xlb conntrack set --tcp-timeout %us --fin-timeout %us --udp-timeout %us\n",
-	       m.ctl.ct_timeout_tcp_s, m.ctl.ct_timeout_fin_s, m.ctl.ct_timeout_udp_s);
+	printf("xlb conntrack set --tcp-timeout %us --fin-timeout %us --udp-timeout %us "
+	       "--promote-after %u --insert-rate %u\n", m.ctl.ct_timeout_tcp_s, m.ctl.ct_timeout_fin_s,
+	       m.ctl.ct_timeout_udp_s, m.config.ct_promote_after, m.config.ct_insert_rate);
 	for (size_t i = 0; i < m.nvips; i++) {
 		const struct m_vip *v = &m.vips[i];
 
