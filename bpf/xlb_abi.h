@@ -339,6 +339,17 @@ enum xlb_reason {
 	XLB_DECAP_OK,		/* decap program: stripped an outer header */
 	XLB_DECAP_PASS,		/* decap program: not for us, passed untouched */
 	XLB_DECAP_MALFORMED,	/* decap program: truncated outer/inner header, dropped */
+	XLB_DECAP_FOREIGN_SRC,	/* decap: tunnel packet from outside --from, dropped */
+	XLB_DECAP_FOREIGN_DST,	/* decap: inner destination not local to this host, dropped */
+	XLB_DECAP_BAD_GUE,	/* decap: GUE header, hop list or UDP length lies, dropped */
+	XLB_DECAP_OWNED,	/* decap: GUE TCP with a local socket, delivered */
+	XLB_DECAP_LAST_HOP,	/* decap: GUE TCP, no socket, last hop: delivered */
+	XLB_DECAP_SELF_HOP,	/* decap: GUE TCP, no socket, next hop is this host: delivered */
+	XLB_DECAP_NO_ROUTE,	/* decap: GUE TCP, no socket, no route to the next hop: delivered */
+	XLB_DECAP_CHAIN_TX,	/* decap: chained to the next hop, FIB route on the same link */
+	XLB_DECAP_CHAIN_REDIRECT, /* decap: chained to the next hop, FIB route on another link */
+	XLB_DECAP_CHAIN_BOUNCE,	/* decap: chained, forwarding off: back to the L2 neighbour */
+	XLB_DECAP_CHAIN_KERNEL,	/* decap: chained, next hop unresolved: the kernel routes it */
 	XLB_REASON_MAX,
 };
 
@@ -365,6 +376,17 @@ enum xlb_reason {
 	[XLB_DECAP_OK]		 = "decap_ok",			\
 	[XLB_DECAP_PASS]	 = "decap_pass",		\
 	[XLB_DECAP_MALFORMED]	 = "decap_malformed",		\
+	[XLB_DECAP_FOREIGN_SRC]	 = "decap_foreign_src",		\
+	[XLB_DECAP_FOREIGN_DST]	 = "decap_foreign_dst",		\
+	[XLB_DECAP_BAD_GUE]	 = "decap_bad_gue",		\
+	[XLB_DECAP_OWNED]	 = "decap_owned",		\
+	[XLB_DECAP_LAST_HOP]	 = "decap_last_hop",		\
+	[XLB_DECAP_SELF_HOP]	 = "decap_self_hop",		\
+	[XLB_DECAP_NO_ROUTE]	 = "decap_no_route",		\
+	[XLB_DECAP_CHAIN_TX]	 = "decap_chain_tx",		\
+	[XLB_DECAP_CHAIN_REDIRECT] = "decap_chain_redirect",	\
+	[XLB_DECAP_CHAIN_BOUNCE] = "decap_chain_bounce",	\
+	[XLB_DECAP_CHAIN_KERNEL] = "decap_chain_kernel",	\
 }
 
 /*
@@ -428,6 +450,29 @@ struct xlb_decap_key {
 	__u8 pad[3];
 };
 
+/*
+ * Keys of the decap program's LPM tries decap_from4 / decap_from6: the
+ * prefixes a tunnel packet's outer source must be in (decap attach --from).
+ */
+#define XLB_MAX_DECAP_FROM	256	/* prefixes per family */
+#define XLB_MAX_LOCAL_ADDRS	1024	/* decap_local: every address of the host */
+
+struct xlb_lpm4_key {
+	__u32 prefixlen;
+	__u32 addr;
+};
+
+struct xlb_lpm6_key {
+	__u32 prefixlen;
+	__u32 addr[4];
+};
+
+/* The one entry of the decap program's ctl array: the CLI's state, never read by BPF. */
+struct xlb_decap_ctl {
+	__u32 gue_port;		/* decap attach --gue-port (host order) */
+	__u32 xdp_mode;		/* enum xdp_attach_mode it was attached with */
+};
+
 _Static_assert(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key layout");
 _Static_assert(sizeof(struct xlb_vip) == 16, "xlb_vip layout");
 _Static_assert(sizeof(struct xlb_backend) == 32, "xlb_backend layout");
@@ -447,5 +492,8 @@ _Static_assert(sizeof(struct xlb_counters) == 32, "xlb_counters layout");
 _Static_assert(sizeof(struct xlb_vip_config) == 408, "xlb_vip_config layout");
 _Static_assert(sizeof(struct xlb_decap_key) == 20, "xlb_decap_key layout");
 _Static_assert(sizeof(struct xlb_icmp_bucket) == 16, "xlb_icmp_bucket layout");
+_Static_assert(sizeof(struct xlb_lpm4_key) == 8, "xlb_lpm4_key layout");
+_Static_assert(sizeof(struct xlb_lpm6_key) == 20, "xlb_lpm6_key layout");
+_Static_assert(sizeof(struct xlb_decap_ctl) == 8, "xlb_decap_ctl layout");
 
 #endif /* XLB_ABI_H */
