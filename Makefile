@@ -17,6 +17,9 @@ CFLAGS     += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializer
 	      -std=gnu11 -D_GNU_SOURCE
 CPPFLAGS   += -I$(BUILD) -Ibpf -Iuser -Iuser/lib
 LDLIBS     += $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxdp -lbpf) -lelf -lz -lm
+# The agent's HTTP server, health probes and netlink: libmicrohttpd, libcurl, libmnl.
+CPPFLAGS   += $(shell pkg-config --cflags libmicrohttpd libcurl libmnl 2>/dev/null)
+LDLIBS     += $(shell pkg-config --libs libmicrohttpd libcurl libmnl 2>/dev/null || echo -lmicrohttpd -lcurl -lmnl)
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/%.bpf.o)

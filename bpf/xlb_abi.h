@@ -433,10 +433,20 @@ enum xlb_check {
 	XLB_CHECK_TCP = 0,
 	XLB_CHECK_HTTP,
 	XLB_CHECK_NONE,
+	XLB_CHECK_HTTPS,
 };
 
-#define XLB_CHECK_PATH_LEN 64
+#define XLB_CHECK_PATH_LEN	64
+#define XLB_CHECK_HOST_LEN	128
+#define XLB_CHECK_BODY_LEN	64
+#define XLB_CHECK_CA_LEN	128
+#define XLB_CHECK_STATUS_LO	200	/* accepted status range when status_lo/hi are 0 */
+#define XLB_CHECK_STATUS_HI	399
 
+/* struct xlb_vip_config.check_flags */
+#define XLB_CHECK_F_INSECURE	(1u << 0) /* HTTPS: no certificate verification */
+
+/* Strings are NUL terminated; "" is the default. */
 struct xlb_vip_config {
 	__u8 check;		/* enum xlb_check */
 	__u8 rise;
@@ -445,7 +455,15 @@ struct xlb_vip_config {
 	__u32 interval_ms;
 	__u32 timeout_ms;
 	__u32 pad2;
-	char path[XLB_CHECK_PATH_LEN];	/* HTTP check path, NUL terminated */
+	char path[XLB_CHECK_PATH_LEN];	/* HTTP(S) check path */
+	/* HTTP(S) only, from here on. */
+	__u16 status_lo;	/* accepted status range (both 0: STATUS_LO..STATUS_HI) */
+	__u16 status_hi;
+	__u8 check_flags;	/* XLB_CHECK_F_* */
+	__u8 pad3[3];
+	char host[XLB_CHECK_HOST_LEN];	/* Host header, TLS name (SNI, verified); "": address */
+	char body[XLB_CHECK_BODY_LEN];	/* a string the body must contain; "": status only */
+	char ca[XLB_CHECK_CA_LEN];	/* HTTPS: trust only this PEM CA file; "": the system's */
 };
 
 /* Key of the decap program's local-address hash. */
@@ -522,7 +540,7 @@ _Static_assert(XLB_CT_EV_MAX <= XLB_CT_EV_SLOTS, "xlb_ct_events slots");
 _Static_assert(sizeof(struct xlb_health) == 16, "xlb_health layout");
 _Static_assert(sizeof(struct xlb_nexthop) == 48, "xlb_nexthop layout");
 _Static_assert(sizeof(struct xlb_counters) == 32, "xlb_counters layout");
-_Static_assert(sizeof(struct xlb_vip_config) == 80, "xlb_vip_config layout");
+_Static_assert(sizeof(struct xlb_vip_config) == 408, "xlb_vip_config layout");
 _Static_assert(sizeof(struct xlb_decap_key) == 20, "xlb_decap_key layout");
 _Static_assert(sizeof(struct xlb_icmp_bucket) == 16, "xlb_icmp_bucket layout");
 _Static_assert(sizeof(struct xlb_lpm4_key) == 8, "xlb_lpm4_key layout");

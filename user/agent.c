@@ -174,13 +174,13 @@ static bool still_attached(const struct agent *a)
 	return same;
 }
 
-/* The main loop: signals, metrics clients, the conntrack period. */
-static int agent_loop(struct agent *a, struct httpd *h, int sig_fd, int tick_fd)
+/* The main loop: signals and the conntrack period (/metrics has its own thread). */
+static int agent_loop(struct agent *a, int sig_fd, int tick_fd)
 {
 	struct epoll_event evs[8];
 	int ep = epoll_create1(EPOLL_CLOEXEC), ret = XLB_EXIT_OK;
 
-	if (ep < 0 || ep_add(ep, sig_fd) || ep_add(ep, tick_fd) || ep_add(ep, httpd_fd(h))) {
+	if (ep < 0 || ep_add(ep, sig_fd) || ep_add(ep, tick_fd)) {
 		xlb_err("epoll: %s", strerror(errno));
 		return XLB_EXIT_FAIL;
 	}
@@ -214,8 +214,6 @@ static int agent_loop(struct agent *a, struct httpd *h, int sig_fd, int tick_fd)
 				}
 				agent_ct_walk(a);
 				agent_bgp_tick(a);
-			} else {
-				httpd_service(h, agent_metrics_render, a);
 			}
 		}
 	}
@@ -244,12 +242,7 @@ int do_agent(int argc, char **argv)
 	pid_fd = pidfile_take(a.iface);
 	if (pid_fd < 0)
 		goto out;
-	h = httpd_open(listen, NULL, errbuf, sizeof(errbuf));
-	if (!h) {
-		xlb_err("metrics: %s", errbuf);
-		goto out;
-	}
-	/* Signals arrive on a descriptor, in the loop; the probe thread inherits the mask. */
+	/* Signals arrive on a descriptor, in the loop; the other threads inherit the mask. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
@@ -263,6 +256,12 @@ int do_agent(int argc, char **argv)
 		xlb_err("agent setup: %s", strerror(errno));
 		goto out;
 	}
+	/* Its own thread from here on: one renders each scrape as it comes. */
+	h = httpd_open(listen, NULL, agent_metrics_render, &a, errbuf, sizeof(errbuf));
+	if (!h) {
+		xlb_err("metrics: %s", errbuf);
+		goto out;
+	}
 	agent_log("started on %s, pid %d, metrics on http://%s%s", a.iface, getpid(), listen,
 		  HTTPD_METRICS_PATH);
 	agent_ct_walk(&a);
@@ -271,7 +270,7 @@ int do_agent(int argc, char **argv)
 		xlb_err("cannot start the health thread: %s", strerror(errno));
 		goto out;
 	}
-	ret = agent_loop(&a, h, sig_fd, tick_fd);
+	ret = agent_loop(&a, sig_fd, tick_fd);
 	agent_bgp_stop(&a, sig_fd, ret == XLB_EXIT_OK);
 	atomic_store(&a.stop, true);
 	if (write(a.wake_fd, &one, sizeof(one)) < 0)

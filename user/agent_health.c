@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * xlb agent: the health thread. Each backend is probed every interval of its
- * VIP (TCP connect, or HTTP GET PATH with 2xx/3xx, on the backend's address
- * and the VIP's port); all probes that are due run together in one round
- * (lib/probe.h). After every probe the backend's entry in the pinned health
+ * VIP (TCP connect, or HTTP or HTTPS GET PATH with the status in the
+ * expected range and, if asked, a string in the body, on the backend's
+ * address and the VIP's port); all probes that are due run together in one
+ * round (lib/probe.h). After every probe the backend's entry in the pinned health
  * map is rewritten, so a restarted agent continues every streak where the
  * last one stopped and never flaps a backend. `fall` failures in a row mark
  * the backend DOWN, `rise` passes clear it; the response time of passing
@@ -120,6 +121,38 @@ static void log_config_changes(const struct model *m, bool first)
 		agent_log("%s: removed", name);
 		seen[id].used = false;
 	}
+}
+
+/* A string setting of vip_config, or NULL if empty (or, from a damaged map, unterminated). */
+static const char *cfg_str(const char *field, size_t size)
+{
+	return field[0] && memchr(field, '\0', size) ? field : NULL;
+}
+
+/* The probe of backend @b as its VIP's check settings say (the strings stay in @v). */
+static void probe_target_of(const struct m_vip *v, const struct m_backend *b,
+			    struct probe_target *t)
+{
+	const struct xlb_vip_config *c = &v->cfg;
+	bool http = c->check == XLB_CHECK_HTTP || c->check == XLB_CHECK_HTTPS;
+
+	memcpy(t->addr, b->be.addr, sizeof(t->addr));
+	t->family = b->be.family;
+	t->port = ntohs(v->key.port);
+	t->kind = c->check == XLB_CHECK_HTTPS ? PROBE_HTTPS :
+		  c->check == XLB_CHECK_HTTP ? PROBE_HTTP : PROBE_TCP;
+	t->timeout_ms = c->timeout_ms;
+	if (!http)
+		return;
+	t->path = cfg_str(c->path, sizeof(c->path));
+	t->host = cfg_str(c->host, sizeof(c->host));
+	t->expect_body = cfg_str(c->body, sizeof(c->body));
+	t->status_lo = c->status_lo;
+	t->status_hi = c->status_hi;
+	if (c->check != XLB_CHECK_HTTPS)
+		return;
+	t->ca_file = cfg_str(c->ca, sizeof(c->ca));
+	t->insecure = c->check_flags & XLB_CHECK_F_INSECURE;
 }
 
 static bool checked(const struct m_vip *v)
@@ -332,12 +365,7 @@ static __u64 health_pass(struct agent *a, bool first)
 				next = s->next_due_ms;
 			continue;
 		}
-		memcpy(t[nt].addr, b->be.addr, sizeof(t[nt].addr));
-		t[nt].family = b->be.family;
-		t[nt].port = ntohs(v->key.port);
-		t[nt].kind = v->cfg.check == XLB_CHECK_HTTP ? PROBE_HTTP : PROBE_TCP;
-		t[nt].path = v->cfg.check == XLB_CHECK_HTTP && v->cfg.path[0] ? v->cfg.path : NULL;
-		t[nt].timeout_ms = v->cfg.timeout_ms;
+		probe_target_of(v, b, &t[nt]);
 		tb[nt++] = b;
 	}
 	if (nt) {

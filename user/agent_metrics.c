@@ -4,7 +4,9 @@
  * reads the pinned maps afresh (configuration, per-CPU counters, active
  * flows, health), so the values are the data plane's own, whoever changed
  * what since the last scrape. Names follow the Prometheus conventions:
- * xlb_ prefix, _total for counters, base units (seconds, bytes).
+ * xlb_ prefix, _total for counters, base units (seconds, bytes). It runs in
+ * the HTTP server's thread: the maps are safe to read from any thread, and
+ * the conntrack walk's results are atomics (agent.h).
  */
 #include <stdlib.h>
 #include <string.h>

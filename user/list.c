@@ -54,6 +54,47 @@ static void list_backend(const struct xlb_inst *in, const struct m_backend *b)
 	out_obj_close();
 }
 
+/* The HTTP(S) settings in effect (status range with its default), then the rest. */
+static void list_http_check(const struct xlb_vip_config *c)
+{
+	bool set = c->status_hi;
+
+	out_u64("status_lo", " status %llu", set ? c->status_lo : XLB_CHECK_STATUS_LO);
+	out_u64("status_hi", "-%llu", set ? c->status_hi : XLB_CHECK_STATUS_HI);
+	if (c->host[0])
+		out_str("host", " host %s", c->host);
+	else
+		out_null("host", NULL);
+	if (c->body[0])
+		out_str("expect_body", " body %s", c->body);
+	else
+		out_null("expect_body", NULL);
+	if (c->check != XLB_CHECK_HTTPS)
+		return;
+	if (c->ca[0])
+		out_str("ca", " ca %s", c->ca);
+	else
+		out_null("ca", NULL);
+	out_bool("insecure", NULL, c->check_flags & XLB_CHECK_F_INSECURE);
+	out_text("%s", c->check_flags & XLB_CHECK_F_INSECURE ? " insecure" : "");
+}
+
+static void list_check(const struct xlb_vip_config *c)
+{
+	bool http = c->check == XLB_CHECK_HTTP || c->check == XLB_CHECK_HTTPS;
+
+	out_obj_open("check");
+	out_str("type", "  check %s", check_name(c->check));
+	out_str("path", http ? ":%s" : NULL, c->path);
+	out_u64("interval_ms", " every %llums", c->interval_ms);
+	out_u64("timeout_ms", " timeout %llums", c->timeout_ms);
+	out_u64("rise", " rise %llu", c->rise);
+	out_u64("fall", " fall %llu", c->fall);
+	if (http)
+		list_http_check(c);
+	out_obj_close();
+}
+
 static void list_vip(const struct xlb_inst *in, const struct model *m, const struct m_vip *v)
 {
 	char vip[XLB_VIP_STRLEN];
@@ -68,14 +109,7 @@ static void list_vip(const struct xlb_inst *in, const struct model *m, const str
 	out_text("%s", v->v.flags & XLB_VIP_F_NO_CT ? "  conntrack off" : "");
 	out_u64("chain_window_s", "  chain %llus", v->v.chain_window_s);
 	out_str("state", "  state %s", vip_state(m, v));
-	out_obj_open("check");
-	out_str("type", "  check %s", check_name(v->cfg.check));
-	out_str("path", v->cfg.check == XLB_CHECK_HTTP ? ":%s" : NULL, v->cfg.path);
-	out_u64("interval_ms", " every %llums", v->cfg.interval_ms);
-	out_u64("timeout_ms", " timeout %llums", v->cfg.timeout_ms);
-	out_u64("rise", " rise %llu", v->cfg.rise);
-	out_u64("fall", " fall %llu", v->cfg.fall);
-	out_obj_close();
+	list_check(&v->cfg);
 	out_text("\n");
 	out_arr_open("backends");
 	for (size_t i = 0; i < m->nbes; i++)

@@ -24,7 +24,7 @@
 
 int do_save(int argc, char **argv)
 {
-	char line[512], vip[XLB_VIP_STRLEN], addr[XLB_ADDR_STRLEN];
+	char line[1024], vip[XLB_VIP_STRLEN], addr[XLB_ADDR_STRLEN];
 	struct xlb_inst in;
 	struct model m;
 

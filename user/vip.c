@@ -10,8 +10,11 @@
  * --chain-window is how long a slot's previous owner stays a hop; it only
  * matters to maglev and sh (wrr, lc and lrt picks are not the flow's slot).
  */
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "xlb.h"
 #include "maglev.h"
@@ -22,8 +25,10 @@ const char vip_usage[] =
 	"                       [--chain-window DURATION] [CHECK...]\n"
 	"       xlb vip set VIP [--sched ...] [--conntrack on|off] [--chain-window 240s] [CHECK...]\n"
 	"       xlb vip del VIP\n"
-	"CHECK: --check tcp|http:PATH|none --interval 2s --timeout 1s --rise 2 --fall 3\n"
+	"CHECK: --check tcp|http:PATH|https:PATH|none --interval 2s --timeout 1s --rise 2 --fall 3\n"
 	"       (defaults; a UDP VIP's default check is none: a UDP service need not listen on TCP)\n"
+	"       http(s): --expect-status 200-399 [--expect-body STRING] [--check-host NAME]\n"
+	"       https:   [--check-ca FILE] [--check-insecure]; --check resets these to the defaults\n"
 	"--table-size: a prime up to 65537 (default 65537); fixed once the VIP exists\n"
 	"--conntrack off: stateless (maglev or sh, attach --encap gue); default on\n"
 	"--chain-window: 0s to 3600s, whole seconds (default 240s; 0 = no second hop)\n";
@@ -45,7 +50,8 @@ const char *sched_name(__u8 s)
 
 const char *check_name(__u8 c)
 {
-	return c == XLB_CHECK_HTTP ? "http" : c == XLB_CHECK_NONE ? "none" : "tcp";
+	return c == XLB_CHECK_HTTP ? "http" : c == XLB_CHECK_HTTPS ? "https" :
+	       c == XLB_CHECK_NONE ? "none" : "tcp";
 }
 
 struct m_vip *vip_arg(struct model *m, const char *s)
@@ -67,29 +73,166 @@ struct m_vip *vip_arg(struct model *m, const char *s)
 	return v;
 }
 
+static bool is_http(__u8 check)
+{
+	return check == XLB_CHECK_HTTP || check == XLB_CHECK_HTTPS;
+}
+
+/* A new check type starts from the defaults of everything that depends on it. */
+static void check_reset(struct xlb_vip_config *cfg, __u8 check)
+{
+	cfg->check = check;
+	memset(cfg->path, 0, sizeof(cfg->path));
+	cfg->status_lo = cfg->status_hi = 0;
+	cfg->check_flags = 0;
+	memset(cfg->host, 0, sizeof(cfg->host));
+	memset(cfg->body, 0, sizeof(cfg->body));
+	memset(cfg->ca, 0, sizeof(cfg->ca));
+}
+
+/* Printable, no spaces: what save writes must read back as one word. */
+static bool word_ok(const char *s)
+{
+	for (; *s; s++)
+		if (*s <= ' ' || *s > '~')
+			return false;
+	return true;
+}
+
 static bool parse_check(const char *s, struct xlb_vip_config *cfg)
 {
-	if (!strcmp(s, "tcp")) {
-		cfg->check = XLB_CHECK_TCP;
-	} else if (!strcmp(s, "none")) {
-		cfg->check = XLB_CHECK_NONE;
-	} else if (!strncmp(s, "http:", 5)) {
-		const char *path = s + 5;
+	const char *path = NULL;
+	__u8 check;
 
-		if (path[0] != '/' || strlen(path) >= XLB_CHECK_PATH_LEN)
+	if (!strcmp(s, "tcp")) {
+		check = XLB_CHECK_TCP;
+	} else if (!strcmp(s, "none")) {
+		check = XLB_CHECK_NONE;
+	} else if (!strncmp(s, "http:", 5) || !strncmp(s, "https:", 6)) {
+		check = s[4] == ':' ? XLB_CHECK_HTTP : XLB_CHECK_HTTPS;
+		path = strchr(s, ':') + 1;
+		if (path[0] != '/' || strlen(path) >= XLB_CHECK_PATH_LEN || !word_ok(path))
 			return false;
-		for (const char *c = path; *c; c++)
-			if (*c <= ' ' || *c > '~')
-				return false;
-		cfg->check = XLB_CHECK_HTTP;
-		memset(cfg->path, 0, sizeof(cfg->path));
-		strcpy(cfg->path, path);
-		return true;
 	} else {
 		return false;
 	}
-	memset(cfg->path, 0, sizeof(cfg->path));
+	check_reset(cfg, check);
+	if (path)
+		strcpy(cfg->path, path);
 	return true;
+}
+
+/* The HTTP(S) options of one command, applied after --check whatever their order. */
+struct http_opts {
+	const char *status, *body, *host, *ca;
+	bool insecure;
+};
+
+static const char **http_opt(struct http_opts *o, const char *flag)
+{
+	return !strcmp(flag, "--expect-status") ? &o->status :
+	       !strcmp(flag, "--expect-body") ? &o->body :
+	       !strcmp(flag, "--check-host") ? &o->host :
+	       !strcmp(flag, "--check-ca") ? &o->ca : NULL;
+}
+
+#define HTTP_STATUS_MIN	100
+#define HTTP_STATUS_MAX	599
+
+static bool parse_status(const char *s, struct xlb_vip_config *cfg)
+{
+	char lo[sizeof("599")], *dash = strchr(s, '-');
+	__u32 l, h;
+
+	if (!dash || (size_t)(dash - s) >= sizeof(lo))
+		return false;
+	memcpy(lo, s, dash - s);
+	lo[dash - s] = '\0';
+	if (!parse_u32(lo, HTTP_STATUS_MIN, HTTP_STATUS_MAX, &l) ||
+	    !parse_u32(dash + 1, HTTP_STATUS_MIN, HTTP_STATUS_MAX, &h) || l > h)
+		return false;
+	cfg->status_lo = l;
+	cfg->status_hi = h;
+	return true;
+}
+
+static bool host_ok(const char *h)
+{
+	if (!h[0] || strlen(h) >= XLB_CHECK_HOST_LEN || h[0] == '-' || h[0] == '.')
+		return false;
+	for (; *h; h++)
+		if (!((*h >= 'a' && *h <= 'z') || (*h >= 'A' && *h <= 'Z') ||
+		      (*h >= '0' && *h <= '9') || *h == '-' || *h == '.' || *h == '_'))
+			return false;
+	return true;
+}
+
+/* Copies @s into a field of @size: "" clears it. */
+static void set_str(char *field, size_t size, const char *s)
+{
+	memset(field, 0, size);
+	snprintf(field, size, "%s", s);
+}
+
+static int bad_opt(const char *flag, const char *arg, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int bad_opt(const char *flag, const char *arg, const char *fmt, ...)
+{
+	char why[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (arg)
+		xlb_err("invalid %s \"%s\": %s", flag, arg, why);
+	else
+		xlb_err("invalid %s: %s", flag, why);
+	return XLB_EXIT_USAGE;
+}
+
+static int http_opts_apply(const struct http_opts *o, struct xlb_vip_config *cfg)
+{
+	bool http = is_http(cfg->check), https = cfg->check == XLB_CHECK_HTTPS;
+	const char *only = "only for http: and https: checks", *only_tls = "only for https: checks";
+
+	if (o->status && !http)
+		return bad_opt("--expect-status", o->status, "%s", only);
+	if (o->status && !parse_status(o->status, cfg))
+		return bad_opt("--expect-status", o->status, "must be LO-HI with %d <= LO <= HI <= %d",
+			       HTTP_STATUS_MIN, HTTP_STATUS_MAX);
+	if (o->body && !http)
+		return bad_opt("--expect-body", o->body, "%s", only);
+	if (o->body && strlen(o->body) >= XLB_CHECK_BODY_LEN)
+		return bad_opt("--expect-body", o->body, "longer than %d characters",
+			       XLB_CHECK_BODY_LEN - 1);
+	if (o->body && !word_ok(o->body))
+		return bad_opt("--expect-body", o->body, "must be printable characters without spaces");
+	if (o->host && !http)
+		return bad_opt("--check-host", o->host, "%s", only);
+	if (o->host && o->host[0] && !host_ok(o->host))
+		return bad_opt("--check-host", o->host, "must be a DNS name of up to %d characters",
+			       XLB_CHECK_HOST_LEN - 1);
+	if (o->ca && !https)
+		return bad_opt("--check-ca", o->ca, "%s", only_tls);
+	if (o->ca && o->ca[0] && (o->ca[0] != '/' || strlen(o->ca) >= XLB_CHECK_CA_LEN ||
+				  !word_ok(o->ca)))
+		return bad_opt("--check-ca", o->ca, "must be an absolute path of up to %d characters, without spaces",
+			       XLB_CHECK_CA_LEN - 1);
+	if (o->ca && o->ca[0] && access(o->ca, R_OK))
+		return bad_opt("--check-ca", o->ca, "%s", strerror(errno));
+	if (o->insecure && !https)
+		return bad_opt("--check-insecure", NULL, "%s", only_tls);
+	if (o->body)
+		set_str(cfg->body, sizeof(cfg->body), o->body);
+	if (o->host)
+		set_str(cfg->host, sizeof(cfg->host), o->host);
+	if (o->ca)
+		set_str(cfg->ca, sizeof(cfg->ca), o->ca);
+	if (o->insecure)
+		cfg->check_flags |= XLB_CHECK_F_INSECURE;
+	return XLB_EXIT_OK;
 }
 
 static bool parse_chain_window(const char *s, __u32 *out)
@@ -135,17 +278,27 @@ static int vip_options(const struct model *m, struct m_vip *v, bool creating, in
 		       char **argv)
 {
 	struct xlb_vip_config cfg = v->cfg;
+	struct http_opts ho = {};
+	const char **hslot;
 	struct xlb_vip nv = v->v;
 	__u32 val;
 	int ret;
 
 	for (int i = 2; i < argc; i++) {
-		const char *flag = argv[i], *arg = next_arg(&i, argc, argv, flag);
+		const char *flag = argv[i], *arg;
 		bool ok = true;
 
+		if (!strcmp(flag, "--check-insecure")) {	/* the one option without a value */
+			ho.insecure = true;
+			continue;
+		}
+		arg = next_arg(&i, argc, argv, flag);
 		if (!arg)
 			return XLB_EXIT_USAGE;
-		if (!strcmp(flag, "--sched")) {
+		hslot = http_opt(&ho, flag);
+		if (hslot) {
+			*hslot = arg;
+		} else if (!strcmp(flag, "--sched")) {
 			ok = false;
 			for (__u8 s = 0; s < XLB_SCHED_MAX; s++) {
 				if (!strcmp(arg, sched_names[s])) {
@@ -181,7 +334,7 @@ static int vip_options(const struct model *m, struct m_vip *v, bool creating, in
 			xlb_err("invalid %s \"%s\"%s", flag, arg,
 				!strcmp(flag, "--table-size") ? ": must be a prime from 2 to 65537" :
 				!strcmp(flag, "--sched") ? ": must be maglev, sh, wrr, lc or lrt" :
-				!strcmp(flag, "--check") ? ": must be tcp, none or http:/PATH" :
+				!strcmp(flag, "--check") ? ": must be tcp, none, http:/PATH or https:/PATH" :
 				!strcmp(flag, "--conntrack") ? ": must be on or off" :
 				!strcmp(flag, "--chain-window") ?
 					": must be 0s to 3600s in whole seconds" :
@@ -190,6 +343,8 @@ static int vip_options(const struct model *m, struct m_vip *v, bool creating, in
 			return XLB_EXIT_USAGE;
 		}
 	}
+	if (http_opts_apply(&ho, &cfg))
+		return XLB_EXIT_USAGE;
 	if (cfg.timeout_ms > cfg.interval_ms) {
 		xlb_err("invalid --timeout %ums: longer than the interval (%ums)", cfg.timeout_ms,
 			cfg.interval_ms);
@@ -283,13 +438,33 @@ static int vip_del(struct model *m, int argc, char **argv)
 	return XLB_EXIT_OK;
 }
 
+/* The HTTP(S) options of a save line, appended to @buf. */
+static void http_save_opts(const struct xlb_vip_config *cfg, char *buf, size_t len)
+{
+	size_t n = strlen(buf);
+
+	if (!is_http(cfg->check))
+		return;
+	n += snprintf(buf + n, n < len ? len - n : 0, " --expect-status %u-%u",
+		      cfg->status_hi ? cfg->status_lo : XLB_CHECK_STATUS_LO,
+		      cfg->status_hi ? cfg->status_hi : XLB_CHECK_STATUS_HI);
+	if (cfg->host[0])
+		n += snprintf(buf + n, n < len ? len - n : 0, " --check-host %s", cfg->host);
+	if (cfg->body[0])
+		n += snprintf(buf + n, n < len ? len - n : 0, " --expect-body %s", cfg->body);
+	if (cfg->ca[0])
+		n += snprintf(buf + n, n < len ? len - n : 0, " --check-ca %s", cfg->ca);
+	if (cfg->check_flags & XLB_CHECK_F_INSECURE)
+		snprintf(buf + n, n < len ? len - n : 0, " --check-insecure");
+}
+
 void vip_save_line(const struct m_vip *v, char *buf, size_t len)
 {
 	char vip[XLB_VIP_STRLEN], check[XLB_CHECK_PATH_LEN + 8];
 
 	vip_fmt(&v->key, vip, sizeof(vip));
-	if (v->cfg.check == XLB_CHECK_HTTP)
-		snprintf(check, sizeof(check), "http:%s", v->cfg.path);
+	if (is_http(v->cfg.check))
+		snprintf(check, sizeof(check), "%s:%s", check_name(v->cfg.check), v->cfg.path);
 	else
 		snprintf(check, sizeof(check), "%s", check_name(v->cfg.check));
 	snprintf(buf, len,
@@ -298,6 +473,7 @@ void vip_save_line(const struct m_vip *v, char *buf, size_t len)
 		 vip, sched_name(v->v.sched), v->v.table_size,
 		 v->v.flags & XLB_VIP_F_NO_CT ? "off" : "on", v->v.chain_window_s, check,
 		 v->cfg.interval_ms, v->cfg.timeout_ms, v->cfg.rise, v->cfg.fall);
+	http_save_opts(&v->cfg, buf, len);
 }
 
 const struct verb vip_verbs[] = {

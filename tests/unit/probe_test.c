@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Tests of user/lib/probe.c against real servers on 127.0.0.1 and ::1 (the
- * runner's private namespace): TCP and HTTP verdicts, reasons, timeouts, and
- * that many probes with one hanging target take one timeout, not the sum.
- * Each server is a thread answering connections in one fixed way.
+ * runner's private namespace): TCP, HTTP and HTTPS verdicts, reasons,
+ * timeouts, and that many probes with one hanging target take one timeout,
+ * not the sum. Each plain server is a thread answering connections in one
+ * fixed way; each TLS server is `openssl s_server -WWW` with a certificate
+ * made by `openssl` in a temporary directory (a test CA's, an expired one,
+ * a self-signed one), so verification is tested against real chains.
  */
 #include <arpa/inet.h>
-#include <arpa/inet.h>
+#include <signal.h>
 #include <netinet/in.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +21,7 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "xlb_abi.h"
@@ -44,6 +50,7 @@ struct server {
 	enum srv_mode mode;
 	const char *reply;
 	pthread_t th;
+	pid_t pid;		/* server_fork: the child serving, else 0 */
 	int held[MAX_HELD];
 	int nheld;
 	int served;
@@ -169,6 +176,25 @@ static struct server *server_start(__u8 family, enum srv_mode mode, const char *
 	return s;
 }
 
+/* As server_start, the server in a child process: it has descriptors of its own. */
+static struct server *server_fork(__u8 family, enum srv_mode mode, const char *reply)
+{
+	struct server *s = calloc(1, sizeof(*s));
+
+	s->family = family;
+	s->mode = mode;
+	s->reply = reply;
+	s->lfd = listen_loopback(family, 1024, &s->port);
+	s->stopfd = eventfd(0, EFD_CLOEXEC);
+	s->pid = fork();
+	if (s->pid == 0) {
+		server_main(s);
+		_exit(0);
+	}
+	close(s->lfd);
+	return s;
+}
+
 static void server_stop(struct server *s)
 {
 	__u64 one = 1;
@@ -176,6 +202,12 @@ static void server_stop(struct server *s)
 
 	if (write(s->stopfd, &one, sizeof(one)) != sizeof(one))
 		perror("eventfd");
+	if (s->pid > 0) {
+		waitpid(s->pid, NULL, 0);
+		close(s->stopfd);
+		free(s);
+		return;
+	}
 	pthread_join(s->th, NULL);
 	for (i = 0; i < s->nheld; i++)
 		close(s->held[i]);
@@ -277,7 +309,7 @@ static void probe_tcp_closed_refused_ipv6(void)
  * A listener whose accept queue is full drops SYNs, so a connect hangs:
  * backlog 0 admits one connection, a second filler overflows it.
  */
-static void probe_tcp_syn_dropped_timeout(void)
+static void syn_dropped(enum probe_kind kind)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -291,10 +323,25 @@ static void probe_tcp_syn_dropped_timeout(void)
 		connect(fillers[i], (struct sockaddr *)&ss, len);
 	}
 	usleep(50000);
-	expect_timeout(target(XLB_AF_INET, port, PROBE_TCP, NULL), "connect timeout");
+	expect_timeout(target(XLB_AF_INET, port, kind, NULL), "connect timeout");
 	for (i = 0; i < 3; i++)
 		close(fillers[i]);
 	close(lfd);
+}
+
+static void probe_tcp_syn_dropped_timeout(void)
+{
+	syn_dropped(PROBE_TCP);
+}
+
+static void probe_http_syn_dropped_connect_timeout(void)
+{
+	syn_dropped(PROBE_HTTP);
+}
+
+static void probe_https_syn_dropped_connect_timeout(void)
+{
+	syn_dropped(PROBE_HTTPS);
 }
 
 /* One HTTP probe of "/healthz" against a server answering in @mode with @reply. */
@@ -418,11 +465,309 @@ static void probe_http_request_host_header(void)
 	http_request(XLB_AF_INET, "www.example.test");
 }
 
+static void probe_http_request_host_header_ipv6(void)
+{
+	http_request(XLB_AF_INET6, "www.example.test");
+}
+
 static void probe_http_path_injection_refused(void)
 {
 	struct server *s = server_start(XLB_AF_INET, SRV_REPLY, "HTTP/1.0 200 OK\r\n\r\n");
 	struct probe_target t = target(XLB_AF_INET, s->port, PROBE_HTTP, "/x HTTP/1.0\r\nEvil: 1");
 
+	if (expect_one(t, false, "bad target") >= 0) {
+		usleep(20000);
+		if (s->served)
+			t_fail("expected no connection to the server, got %d", s->served);
+	}
+	server_stop(s);
+}
+
+/* ---- status range and body ---- */
+
+static void http_expect(const char *reply, __u16 lo, __u16 hi, const char *body, enum srv_mode mode,
+			bool ok, const char *why)
+{
+	struct server *s = server_start(XLB_AF_INET, mode, reply);
+	struct probe_target t = target(XLB_AF_INET, s->port, PROBE_HTTP, "/");
+
+	t.status_lo = lo;
+	t.status_hi = hi;
+	t.expect_body = body;
+	expect_one(t, ok, why);
+	server_stop(s);
+}
+
+static void probe_http_status_out_of_range_not_ok(void)
+{
+	http_expect("HTTP/1.0 200 OK\r\n\r\n", 300, 399, NULL, SRV_REPLY, false, "http 200");
+}
+
+static void probe_http_status_in_range_ok(void)
+{
+	http_expect("HTTP/1.0 503 Busy\r\n\r\n", 500, 503, NULL, SRV_REPLY, true, "");
+}
+
+/* An interim 100 response, then the real one: the final status counts. */
+static void probe_http_interim_100_then_500_not_ok(void)
+{
+	http_expect("HTTP/1.1 100 Continue\r\nX-A: b\r\n\r\nHTTP/1.1 500 Oops\r\n\r\n", 0, 0, NULL,
+		    SRV_REPLY, false, "http 500");
+}
+
+static void probe_http_interim_100_then_200_ok(void)
+{
+	http_expect("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n\r\n", 0, 0, NULL, SRV_REPLY,
+		    true, "");
+}
+
+static void probe_http_body_found_ok(void)
+{
+	http_expect("HTTP/1.0 200 OK\r\n\r\nstatus=green\n", 0, 0, "green", SRV_REPLY, true, "");
+}
+
+static void probe_http_body_missing_not_ok(void)
+{
+	http_expect("HTTP/1.0 200 OK\r\n\r\nstatus=red\n", 0, 0, "green", SRV_REPLY, false,
+		    "body mismatch");
+}
+
+/* The reply comes in two writes 50 ms apart, split in the middle of the string. */
+static void probe_http_body_split_ok(void)
+{
+	static const char reply[] = "HTTP/1.0 200 OK\r\n\r\naaaaaaaaagreenbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+	if (strstr(reply, "green") - reply >= (long)strlen(reply) / 2 ||
+	    strstr(reply, "green") - reply + 5 <= (long)strlen(reply) / 2) {
+		t_fail("expected the string across the split");
+		return;
+	}
+	http_expect(reply, 0, 0, "green", SRV_SPLIT, true, "");
+}
+
+/* The status decides the body check: a 500 with the string in it is not ok. */
+static void probe_http_body_bad_status_not_ok(void)
+{
+	http_expect("HTTP/1.0 500 Oops\r\n\r\ngreen\n", 0, 0, "green", SRV_REPLY, false, "http 500");
+}
+
+/* ---- HTTPS against openssl s_server ---- */
+
+#define TLS_NAME	"b.xlb.test"
+#define TLS_BODY	"ok-tls"
+#define TLS_READY_MS	5000
+#define TLS_KEY		"-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+
+static char tls_dir[64];
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+/*
+ * Once per run: a CA, a server key with a certificate from it for TLS_NAME
+ * and the loopback addresses (good.pem), the same expired (expired.pem), a
+ * self-signed one (self.pem), and the file s_server -WWW serves.
+ */
+static bool tls_files(void)
+{
+	static int made;	/* 0: not yet, 1: ok, -1: failed */
+
+	if (made)
+		return made > 0;
+	made = -1;
+	snprintf(tls_dir, sizeof(tls_dir), "/tmp/xlb-probe-test.XXXXXX");
+	if (!mkdtemp(tls_dir))
+		return false;
+	if (sh("(cd %s && printf 'subjectAltName=DNS:%s,IP:127.0.0.1,IP:::1\\n' >ext && "
+	       "printf '%s\\n' >health && "
+	       "openssl req -x509 " TLS_KEY " -keyout ca.key -out ca.pem -days 2 -subj /CN=xlb-test-ca && "
+	       "openssl req " TLS_KEY " -keyout srv.key -out srv.csr -subj /CN=%s && "
+	       "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+	       "-out good.pem -days 2 -extfile ext && "
+	       "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+	       "-out expired.pem -days -1 -extfile ext && "
+	       "openssl req -x509 " TLS_KEY " -keyout self.key -out self.pem -days 2 -subj /CN=%s "
+	       "-addext subjectAltName=DNS:%s,IP:127.0.0.1) >/dev/null 2>&1",
+	       tls_dir, TLS_NAME, TLS_BODY, TLS_NAME, TLS_NAME, TLS_NAME))
+		fprintf(stderr, "probe_test: openssl could not make the test certificates\n");
+	else
+		made = 1;
+	return made > 0;
+}
+
+static void tls_files_remove(void)
+{
+	if (tls_dir[0])
+		sh("rm -rf %s", tls_dir);
+}
+
+struct tls_server {
+	pid_t pid;
+	__u16 port;
+};
+
+/* Connects until the server accepts (bounded): it is ready. */
+static bool port_ready(__u16 port)
+{
+	struct sockaddr_storage ss;
+	long long end = t_now_ms() + TLS_READY_MS;
+	socklen_t len;
+
+	loopback(XLB_AF_INET, &ss, &len, port);
+	while (t_now_ms() < end) {
+		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		int ok = connect(fd, (struct sockaddr *)&ss, len) == 0;
+
+		close(fd);
+		if (ok)
+			return true;
+		usleep(20000);
+	}
+	return false;
+}
+
+/* `openssl s_server -WWW` on 127.0.0.1 with @cert (and its key), serving tls_dir. */
+static bool tls_start(struct tls_server *ts, const char *cert, const char *key)
+{
+	char accept[32], certp[128], keyp[128];
+
+	if (!tls_files()) {
+		t_fail("expected the test certificates (openssl), got a failure");
+		return false;
+	}
+	ts->port = closed_port(XLB_AF_INET);
+	snprintf(accept, sizeof(accept), "127.0.0.1:%u", ts->port);
+	snprintf(certp, sizeof(certp), "%s/%s", tls_dir, cert);
+	snprintf(keyp, sizeof(keyp), "%s/%s", tls_dir, key);
+	ts->pid = fork();
+	if (ts->pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		if (chdir(tls_dir) == 0)
+			execlp("openssl", "openssl", "s_server", "-quiet", "-accept", accept,
+			       "-cert", certp, "-key", keyp, "-WWW", (char *)NULL);
+		_exit(127);
+	}
+	if (ts->pid < 0 || !port_ready(ts->port)) {
+		t_fail("expected openssl s_server on %s, got none", accept);
+		return false;
+	}
+	return true;
+}
+
+static void tls_stop(struct tls_server *ts)
+{
+	if (ts->pid > 0) {
+		kill(ts->pid, SIGTERM);
+		waitpid(ts->pid, NULL, 0);
+	}
+}
+
+/* One HTTPS probe of /health on a server with @cert; @host NULL: the address. */
+static void https(const char *cert, const char *key, const char *host, bool with_ca, bool insecure,
+		  const char *body, bool ok, const char *why)
+{
+	struct tls_server ts = { 0 };
+	struct probe_target t;
+	char ca[128];
+
+	if (!tls_start(&ts, cert, key)) {
+		tls_stop(&ts);
+		return;
+	}
+	snprintf(ca, sizeof(ca), "%s/ca.pem", tls_dir);
+	t = target(XLB_AF_INET, ts.port, PROBE_HTTPS, "/health");
+	t.host = host;
+	t.ca_file = with_ca ? ca : NULL;
+	t.insecure = insecure;
+	t.expect_body = body;
+	expect_one(t, ok, why);
+	tls_stop(&ts);
+}
+
+static void probe_https_trusted_ok(void)
+{
+	https("good.pem", "srv.key", TLS_NAME, true, false, NULL, true, "");
+}
+
+static void probe_https_address_name_ok(void)
+{
+	https("good.pem", "srv.key", NULL, true, false, NULL, true, "");
+}
+
+static void probe_https_body_ok(void)
+{
+	https("good.pem", "srv.key", TLS_NAME, true, false, TLS_BODY, true, "");
+}
+
+static void probe_https_body_mismatch(void)
+{
+	https("good.pem", "srv.key", TLS_NAME, true, false, "not-there", false, "body mismatch");
+}
+
+static void probe_https_name_mismatch_refused(void)
+{
+	https("good.pem", "srv.key", "other.xlb.test", true, false, NULL, false, "tls: name mismatch");
+}
+
+/* The system's trust store does not know the test CA: its certificate is refused too. */
+static void probe_https_unknown_ca_refused(void)
+{
+	https("good.pem", "srv.key", TLS_NAME, false, false, NULL, false,
+	      "tls: unable to get local issuer certificate");
+}
+
+static void probe_https_self_signed_refused(void)
+{
+	https("self.pem", "self.key", TLS_NAME, false, false, NULL, false,
+	      "tls: self-signed certificate");
+}
+
+static void probe_https_self_signed_insecure_ok(void)
+{
+	https("self.pem", "self.key", TLS_NAME, false, true, NULL, true, "");
+}
+
+static void probe_https_expired_refused(void)
+{
+	https("expired.pem", "srv.key", TLS_NAME, true, false, NULL, false,
+	      "tls: certificate has expired");
+}
+
+static void probe_https_expired_insecure_ok(void)
+{
+	https("expired.pem", "srv.key", TLS_NAME, true, true, NULL, true, "");
+}
+
+/* A server that accepts and never says a word: the handshake times out. */
+static void probe_https_hang_timeout(void)
+{
+	struct server *s = server_start(XLB_AF_INET, SRV_HANG, NULL);
+
+	expect_timeout(target(XLB_AF_INET, s->port, PROBE_HTTPS, "/"), "timeout");
+	server_stop(s);
+}
+
+/* A host that would end the URL early is refused before any connection. */
+static void probe_https_bad_host_refused(void)
+{
+	struct server *s = server_start(XLB_AF_INET, SRV_REPLY, "HTTP/1.0 200 OK\r\n\r\n");
+	struct probe_target t = target(XLB_AF_INET, s->port, PROBE_HTTP, "/");
+
+	t.host = "evil.test/x?";
 	if (expect_one(t, false, "bad target") >= 0) {
 		usleep(20000);
 		if (s->served)
@@ -517,7 +862,7 @@ static void probe_200_concurrent_one_hangs(void)
 #define FDLIM_SPARE	24
 
 /* With too few descriptors for all probes at once, the rest wait their turn and pass. */
-static void probe_fd_limit_defers(void)
+static void fd_limit(enum probe_kind kind)
 {
 	struct probe_target t[FDLIM_PROBES];
 	struct probe_result r[FDLIM_PROBES];
@@ -525,9 +870,10 @@ static void probe_fd_limit_defers(void)
 	struct server *s;
 	int i, nok = 0, err, probe_fd;
 
-	s = server_start(XLB_AF_INET, SRV_LISTEN, NULL);
+	s = kind == PROBE_TCP ? server_start(XLB_AF_INET, SRV_LISTEN, NULL) :
+				server_fork(XLB_AF_INET, SRV_REPLY, "HTTP/1.0 200 OK\r\n\r\n");
 	for (i = 0; i < FDLIM_PROBES; i++)
-		t[i] = target(XLB_AF_INET, s->port, PROBE_TCP, NULL);
+		t[i] = target(XLB_AF_INET, s->port, kind, "/");
 	getrlimit(RLIMIT_NOFILE, &old);
 	probe_fd = dup(0);	/* the lowest free descriptor: how many are open */
 	close(probe_fd);
@@ -546,12 +892,24 @@ static void probe_fd_limit_defers(void)
 	server_stop(s);
 }
 
+static void probe_fd_limit_defers(void)
+{
+	fd_limit(PROBE_TCP);
+}
+
+static void probe_fd_limit_defers_http(void)
+{
+	fd_limit(PROBE_HTTP);
+}
+
 static const struct t_case cases[] = {
 	T_CASE(probe_tcp_listening_ok),
 	T_CASE(probe_tcp_listening_ok_ipv6),
 	T_CASE(probe_tcp_closed_refused),
 	T_CASE(probe_tcp_closed_refused_ipv6),
 	T_CASE(probe_tcp_syn_dropped_timeout),
+	T_CASE(probe_http_syn_dropped_connect_timeout),
+	T_CASE(probe_https_syn_dropped_connect_timeout),
 	T_CASE(probe_http_200_ok),
 	T_CASE(probe_http_200_ok_ipv6),
 	T_CASE(probe_http_302_ok),
@@ -567,12 +925,37 @@ static const struct t_case cases[] = {
 	T_CASE(probe_http_request_format),
 	T_CASE(probe_http_request_format_ipv6),
 	T_CASE(probe_http_request_host_header),
+	T_CASE(probe_http_request_host_header_ipv6),
 	T_CASE(probe_http_path_injection_refused),
+	T_CASE(probe_http_status_out_of_range_not_ok),
+	T_CASE(probe_http_status_in_range_ok),
+	T_CASE(probe_http_interim_100_then_500_not_ok),
+	T_CASE(probe_http_interim_100_then_200_ok),
+	T_CASE(probe_http_body_found_ok),
+	T_CASE(probe_http_body_missing_not_ok),
+	T_CASE(probe_http_body_split_ok),
+	T_CASE(probe_http_body_bad_status_not_ok),
+	T_CASE(probe_https_trusted_ok),
+	T_CASE(probe_https_address_name_ok),
+	T_CASE(probe_https_body_ok),
+	T_CASE(probe_https_body_mismatch),
+	T_CASE(probe_https_name_mismatch_refused),
+	T_CASE(probe_https_unknown_ca_refused),
+	T_CASE(probe_https_self_signed_refused),
+	T_CASE(probe_https_self_signed_insecure_ok),
+	T_CASE(probe_https_expired_refused),
+	T_CASE(probe_https_expired_insecure_ok),
+	T_CASE(probe_https_hang_timeout),
+	T_CASE(probe_https_bad_host_refused),
 	T_CASE(probe_200_concurrent_one_hangs),
 	T_CASE(probe_fd_limit_defers),
+	T_CASE(probe_fd_limit_defers_http),
 };
 
 int main(int argc, char **argv)
 {
-	return t_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
+	int ret = t_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
+
+	tls_files_remove();
+	return ret;
 }

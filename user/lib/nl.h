@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Raw rtnetlink helpers for the control plane: an interface's addresses, and
- * kernel-managed neighbour entries for the next hops the data plane forwards
- * to. bpf_fib_lookup() answers NO_NEIGH until the next hop's neighbour entry
- * is resolved, and XDP cannot trigger resolution itself, so the control plane
- * asks the kernel to keep those entries resolved (NTF_EXT_MANAGED, >= 5.16).
+ * rtnetlink helpers (on libmnl) for the control plane: an interface's
+ * addresses, and kernel-managed neighbour entries for the next hops the data
+ * plane forwards to. bpf_fib_lookup() answers NO_NEIGH until the next hop's
+ * neighbour entry is resolved, and XDP cannot trigger resolution itself, so
+ * the control plane asks the kernel to keep those entries resolved
+ * (NTF_EXT_MANAGED, >= 5.16).
  *
- * Plain AF_NETLINK sockets and ioctl only: no /sys, so everything works in a
- * namespace entered with setns()/nsenter, whose /sys may belong to another.
+ * Netlink sockets only (links, addresses, routes, neighbours): no /sys, so
+ * everything works in a namespace entered with setns()/nsenter, whose /sys
+ * may belong to another.
  * Addresses are four words in network byte order (IPv4 in word 0, words 1..3
  * zero); family is XLB_AF_INET or XLB_AF_INET6. Every function returns 0 (or
  * a count) on success, -errno on failure, and prints nothing.
