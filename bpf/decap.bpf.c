@@ -30,6 +30,7 @@ int xlb_decap(struct xdp_md *ctx)
 	long extra;
 	int ret;
 
+	xlb_trace_begin(ctx);
 	if ((void *)(eth + 1) > data_end)
 		return xlb_decap_verdict(XLB_DECAP_PASS);
 	l3_off = sizeof(*eth);

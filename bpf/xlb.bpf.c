@@ -59,8 +59,10 @@ static __always_inline struct xlb_backend *xlb_backend_for(struct xlb_pkt *pkt,
 
 	if (!stateless) {
 		be = xlb_ct_lookup(pkt, vip_id, be_id);
-		if (be)
+		if (be) {
+			xlb_trace_backend(*be_id, XLB_TRACE_F_TRACKED);
 			return be;
+		}
 	}
 
 	id = xlb_pick(pkt, vip, vcnt, gue, &slot);
@@ -84,6 +86,7 @@ static __always_inline struct xlb_backend *xlb_backend_for(struct xlb_pkt *pkt,
 		/* Untracked, a stateless VIP's new flows are its SYNs. */
 		xlb_count_new_flow(vcnt, id, vip->sched);
 	}
+	xlb_trace_backend(id, XLB_TRACE_F_NEW);
 	*be_id = id;
 	return be;
 }
@@ -157,6 +160,7 @@ static __always_inline int xlb_balance_as(struct xdp_md *ctx, const int gue)
 	if (vip->flags & XLB_VIP_F_ALL_DOWN)
 		return xlb_verdict(XLB_DROP_NO_BACKEND);
 	vcnt = bpf_map_lookup_elem(&vip_stats, &vip->id);
+	xlb_trace_vip(vip->id);
 
 	be = xlb_backend_for(&pkt, vip, vcnt, &be_id, gue, &second);
 	if (!be)
@@ -197,12 +201,14 @@ static __always_inline int xlb_balance_as(struct xdp_md *ctx, const int gue)
 	if (fib.ifindex == ifindex)
 		return xlb_verdict(XLB_FWD_TX);
 	xlb_count_reason(XLB_FWD_REDIRECT);
+	xlb_trace_end(XLB_FWD_REDIRECT);
 	return bpf_redirect(fib.ifindex, 0);
 }
 
 SEC("xdp")
 int xlb_balance(struct xdp_md *ctx)
 {
+	xlb_trace_begin(ctx);
 	if (xlb_encap == XLB_ENCAP_GUE)
 		return xlb_balance_as(ctx, 1);
 	return xlb_balance_as(ctx, 0);

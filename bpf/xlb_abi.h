@@ -428,6 +428,40 @@ struct xlb_icmp_bucket {
 	__u32 pad;
 };
 
+/*
+ * xlb trace / xlb decap trace: one event per packet while a trace runs
+ * (trace_ctl[0] > 0), through the ring buffer trace_events. The packet's
+ * first XLB_TRACE_SNAP bytes are taken before anything rewrites it.
+ */
+#define XLB_TRACE_SNAP		128
+#define XLB_TRACE_RING		(1 << 22)	/* bytes of trace_events */
+#define XLB_VIP_NONE		0xffffffffu
+
+/* struct xlb_trace_event.flags */
+#define XLB_TRACE_F_TRACKED	(1u << 0)	/* the flow's backend came from conntrack */
+#define XLB_TRACE_F_NEW		(1u << 1)	/* a new pick (tracked from now on, or stateless) */
+
+struct xlb_trace_event {
+	__u64 ts_ns;		/* CLOCK_MONOTONIC */
+	__u32 reason;		/* enum xlb_reason of the exit */
+	__u32 vip_id;		/* XLB_VIP_NONE before a VIP matched */
+	__u32 backend_id;	/* XLB_BACKEND_NONE before a backend was chosen */
+	__u32 ifindex;		/* where it arrived */
+	__u16 frame_len;	/* bytes of the frame as received */
+	__u8 snap_len;		/* bytes of data[] that are the frame's */
+	__u8 flags;		/* XLB_TRACE_F_* */
+	__u32 pad;
+	__u8 data[XLB_TRACE_SNAP];
+};
+
+/* Per-CPU state of a packet being traced: the event it will become. */
+struct xlb_trace_cpu {
+	struct xlb_trace_event ev;
+	__u64 lost;		/* events the ring buffer had no room for */
+	__u32 armed;		/* 1 between the packet's start and its exit */
+	__u32 pad;
+};
+
 /* Health checks (agent): kept per VIP in the vip_config array, never read by BPF. */
 enum xlb_check {
 	XLB_CHECK_TCP = 0,
@@ -543,6 +577,9 @@ _Static_assert(sizeof(struct xlb_counters) == 32, "xlb_counters layout");
 _Static_assert(sizeof(struct xlb_vip_config) == 408, "xlb_vip_config layout");
 _Static_assert(sizeof(struct xlb_decap_key) == 20, "xlb_decap_key layout");
 _Static_assert(sizeof(struct xlb_icmp_bucket) == 16, "xlb_icmp_bucket layout");
+_Static_assert(sizeof(struct xlb_trace_event) == 32 + XLB_TRACE_SNAP, "xlb_trace_event layout");
+_Static_assert(sizeof(struct xlb_trace_cpu) == sizeof(struct xlb_trace_event) + 16,
+	       "xlb_trace_cpu layout");
 _Static_assert(sizeof(struct xlb_lpm4_key) == 8, "xlb_lpm4_key layout");
 _Static_assert(sizeof(struct xlb_lpm6_key) == 20, "xlb_lpm6_key layout");
 _Static_assert(sizeof(struct xlb_decap_ctl) == 16, "xlb_decap_ctl layout");

@@ -23,6 +23,7 @@
 #include <bpf/bpf.h>
 
 #include "xlb.h"
+#include "trace.h"
 #include "decap.skel.h"
 #include "xdp_load.h"
 #include "addr.h"
@@ -41,6 +42,7 @@ const char decap_usage[] =
 	"       xlb decap detach IFACE\n"
 	"       xlb decap show [IFACE] [--json]\n"
 	"       xlb decap stats [IFACE] [--json]\n"
+	"       xlb decap trace IFACE [--reason REASON] [--count N] [--duration D] [--pcap FILE]\n"
 	"PREFIX: ADDR or ADDR/LEN, IPv4 or IPv6 (the balancers' source addresses)\n";
 
 static const char *const reason_names[XLB_REASON_MAX] = XLB_REASON_NAMES;
@@ -591,10 +593,38 @@ static int decap_stats(int argc, char **argv)
 	return show_all(argc, argv, false);
 }
 
+/* xlb decap trace IFACE ...: what the decap program did, packet by packet (trace.c). */
+static int decap_trace(int argc, char **argv)
+{
+	struct trace_args a;
+	char dir[128];
+	int ret;
+
+	if (argc < 2 || argv[1][0] == '-') {
+		xlb_err("usage: xlb decap trace IFACE [--reason REASON] [--count N] [--duration D] "
+			"[--pcap FILE]");
+		return XLB_EXIT_USAGE;
+	}
+	ret = trace_parse(argc - 2, argv + 2, true, &a);
+	if (ret != XLB_EXIT_OK)
+		return ret;
+	if (need_root() || bpffs_ensure(false))
+		return XLB_EXIT_FAIL;
+	pin_dir(XLB_DECAP_PIN_ROOT, argv[1], dir, sizeof(dir));
+	if (access(dir, F_OK)) {
+		xlb_err("decap is not attached to \"%s\"", argv[1]);
+		return XLB_EXIT_FAIL;
+	}
+	if (decap_foreign(dir, argv[1], false))
+		return XLB_EXIT_FAIL;
+	return trace_main(dir, NULL, XLB_VIP_NONE, &a);
+}
+
 const struct verb decap_verbs[] = {
 	{ "attach", NULL, decap_attach },
 	{ "detach", NULL, decap_detach },
 	{ "show", NULL, decap_show },
 	{ "stats", NULL, decap_stats },
+	{ "trace", NULL, decap_trace },
 	{ NULL },
 };

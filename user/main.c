@@ -25,6 +25,7 @@ static const char usage[] =
 	"  xlb save\n"
 	"  xlb restore [--check] FILE|-\n"
 	"  xlb conntrack list|count|flush|set ...  (xlb conntrack --help)\n"
+	"  xlb trace [VIP] [--backend ADDR] [--reason R] [--count N] [--pcap FILE]  (xlb trace --help)\n"
 	"  xlb decap attach|detach|show|stats ...  (on a backend host: xlb decap --help)\n"
 	"  xlb bgp set|del|show ...               (xlb bgp --help)\n"
 	"  xlb agent [-i IFACE] [--metrics ADDR:PORT] [--drain-time 5s]\n"
@@ -55,6 +56,7 @@ static const struct object objects[] = {
 	{ "decap", NULL, decap_verbs, decap_usage },
 	{ "bgp", NULL, bgp_verbs, bgp_usage },
 	{ "agent", do_agent },
+	{ "trace", do_trace },
 };
 
 int verb_select(const struct verb *verbs, const char *object, const char *obj_usage,

@@ -51,6 +51,7 @@ int do_stats(int argc, char **argv);
 int do_save(int argc, char **argv);
 int do_restore(int argc, char **argv);
 int do_agent(int argc, char **argv);
+int do_trace(int argc, char **argv);
 
 /* Shared by vip and backend: parse a VIP argument and find it. */
 struct m_vip *vip_arg(struct model *m, const char *s);

@@ -90,6 +90,7 @@ struct xlb_outer {
 static __always_inline int xlb_decap_verdict(int reason)
 {
 	xlb_count_reason(reason);
+	xlb_trace_end(reason);
 	switch (reason) {
 	case XLB_DECAP_FOREIGN_SRC:
 	case XLB_DECAP_FOREIGN_DST:

@@ -9,6 +9,7 @@
 #define XLB_REASONS_H
 
 #include "consts.h"
+#include "trace.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -51,6 +52,7 @@ static __always_inline int xlb_reason_action(int reason)
 static __always_inline int xlb_verdict(int reason)
 {
 	xlb_count_reason(reason);
+	xlb_trace_end(reason);
 	return xlb_reason_action(reason);
 }
 
