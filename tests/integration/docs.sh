@@ -40,7 +40,7 @@ help_grammar() {
 help_parse() {
 	awk '
 	function opts(s, o, v,    m) {
-		while (match(s, /--[a-z][a-z-]*/)) {
+		while (match(s, /--[a-z][a-z0-9-]*/)) {
 			m = substr(s, RSTART, RLENGTH)
 			sub(/-+$/, "", m)
 			n = split(v, vs, "|")
@@ -114,7 +114,7 @@ where() {
 }
 
 has_word() {
-	grep -qE -- "(^|[^a-z-])$2([^a-z-]|\$)" <<<"$1"
+	grep -qE -- "(^|[^a-z0-9-])$2([^a-z0-9-]|\$)" <<<"$1"
 }
 
 # Prints one "man page: ..." line per object, verb or option of GRAMMAR that
