@@ -34,7 +34,18 @@ USER_HDRS := $(wildcard user/*.h user/lib/*.h) bpf/xlb_abi.h
 
 XLB       := $(BUILD)/xlb
 
-.PHONY: all deps test demo demo-cluster bench clean
+# The version: VERSION is its one source, baked into xlb --version; debian/changelog's
+# top entry carries the same (tests/integration/docs.sh checks).
+VERSION   := $(shell cat VERSION)
+# Where `make install` puts things (DESTDIR for staging, as in a package build).
+PREFIX      ?= /usr/local
+SBINDIR     ?= $(PREFIX)/sbin
+MANDIR      ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+UNITS       := xlb-agent@.service xlb-restore@.service
+
+.PHONY: all deps test demo demo-cluster bench clean install uninstall
 # Skeletons and BPF objects are inputs of several targets: never delete them as intermediates.
 .SECONDARY:
 all: $(XLB)
@@ -53,8 +64,27 @@ $(BUILD)/user/%.o: user/%.c $(USER_HDRS) $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
+$(BUILD)/user/main.o: CPPFLAGS += -DXLB_VERSION='"$(VERSION)"'
+$(BUILD)/user/main.o: VERSION
+
 $(XLB): $(CLI_OBJS) $(LIB_OBJS)
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ -o $@ $(LDLIBS)
+
+# The BPF objects are inside xlb (skeletons): the binary, its man page, its bash
+# completion and the systemd units (scripts/*.service.in, xlb's path filled in) are all.
+install: $(XLB)
+	install -D -m 0755 $(XLB) $(DESTDIR)$(SBINDIR)/xlb
+	install -D -m 0644 docs/xlb.8 $(DESTDIR)$(MANDIR)/man8/xlb.8
+	install -D -m 0644 scripts/xlb.bash-completion $(DESTDIR)$(BASHCOMPDIR)/xlb
+	install -d $(DESTDIR)$(UNITDIR)
+	for u in $(UNITS); do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' scripts/$$u.in >$(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/xlb $(DESTDIR)$(MANDIR)/man8/xlb.8 $(DESTDIR)$(BASHCOMPDIR)/xlb
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS))
 
 demo:
 	@scripts/deps.sh

@@ -7,6 +7,7 @@ set -euo pipefail
 build_pkgs=(clang llvm gcc make pkg-config libbpf-dev libxdp-dev libelf-dev zlib1g-dev bpftool
 	    libmicrohttpd-dev libcurl4-openssl-dev libmnl-dev)
 test_pkgs=(xdp-tools iproute2 ethtool socat curl procps util-linux jq openssl bird2 tcpdump)
+test_pkgs+=(debhelper dpkg-dev fakeroot build-essential) # tests/integration/package.sh
 bench_pkgs=(iperf3 wrk haproxy nftables gnuplot-nox)
 
 pkgs=("${build_pkgs[@]}" "${test_pkgs[@]}")

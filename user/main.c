@@ -13,8 +13,14 @@
 
 struct xlb_opts opts;
 
+/* Baked in by the Makefile from the file VERSION. */
+#ifndef XLB_VERSION
+#error "XLB_VERSION is not set: build with make"
+#endif
+
 static const char usage[] =
 	"usage: xlb [-i IFACE] [--json] OBJECT VERB ...\n"
+	"       xlb --version | --help\n"
 	"  xlb attach IFACE [--mode native|generic] [--source ADDR ...] [--conntrack-size N]\n"
 	"              [--encap ipip|gue] [--gue-port N]\n"
 	"  xlb detach IFACE\n"
@@ -125,6 +131,9 @@ int main(int argc, char **argv)
 			opts.json = true;
 		} else if (is_help(argv[i])) {
 			fputs(usage, stdout);
+			return XLB_EXIT_OK;
+		} else if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-V")) {
+			puts("xlb " XLB_VERSION);
 			return XLB_EXIT_OK;
 		} else {
 			xlb_err("unknown option \"%s\"", argv[i]);
