@@ -10,7 +10,9 @@
 
 HH_PORT=8443
 HH_NAME=b.xlb.test
-HH_CHECK=(--interval 500ms --timeout 300ms --fall 2 --rise 2)
+# A TLS handshake with openssl s_server can take a few hundred ms on a busy
+# machine: the timeout leaves room, so a refusal is never taken for a timeout.
+HH_CHECK=(--interval 1s --timeout 900ms --fall 2 --rise 2)
 HH_METRICS=127.0.0.1:9810
 
 # The certificates in $TMP: ca.pem, good.pem/expired.pem (srv.key), self.pem (self.key).
