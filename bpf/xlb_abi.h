@@ -346,12 +346,10 @@ enum xlb_reason {
 	XLB_FWD_TX = 0,		/* forwarded with XDP_TX */
 	XLB_FWD_REDIRECT,	/* forwarded with bpf_redirect */
 	XLB_PASS_NOT_IP,	/* not IPv4/IPv6 (ARP, LLDP, ...) */
-	XLB_PASS_NOT_VIP,	/* IP, but no VIP matches */
-	XLB_PASS_PROTO,		/* IP protocol or IPv6 extension header we do not balance */
-	XLB_PASS_FRAGMENT,	/* IPv4 fragment: the kernel reassembles */
-	XLB_PASS_NO_NEIGH,	/* next hop not resolved yet: the kernel resolves it */
-	XLB_PASS_FIB,		/* FIB lookup found no forwarding route (local, unreachable, ...) */
-	XLB_PASS_ICMP_NOT_VIP,	/* ICMP error whose embedded flow is not a VIP's */
+	XLB_PASS_NOT_VIP,	/* IP, no VIP matches and not a VIP address */
+	XLB_PASS_PROTO,		/* not a VIP address: IP protocol or IPv6 extension header we do not balance */
+	XLB_PASS_FRAGMENT,	/* not a VIP address: a later fragment whose first one was not balanced */
+	XLB_PASS_ICMP_NOT_VIP,	/* not a VIP address: ICMP that is not an error about a VIP flow */
 	XLB_DROP_MALFORMED,	/* truncated or inconsistent headers */
 	XLB_DROP_NO_BACKEND,	/* VIP with an empty table, or every backend down */
 	XLB_DROP_NO_SOURCE,	/* no outer source address for the backend's family */
@@ -359,6 +357,24 @@ enum xlb_reason {
 	XLB_TX_TOO_BIG,		/* answered the client with frag-needed / packet-too-big */
 	XLB_DROP_TOO_BIG,	/* too big for the route and no reply allowed (no DF, an ICMP error) */
 	XLB_DROP_ICMP_LIMIT,	/* too big, and this CPU's ICMP reply budget is spent */
+	/*
+	 * VIP packets xlb cannot balance. The balancer's kernel does not own
+	 * the VIP addresses (vip_addrs): it would route them straight back to
+	 * the router, so they are dropped, never passed.
+	 */
+	XLB_DROP_VIP_PORT,	/* TCP/UDP to a VIP address, no VIP on that port and protocol */
+	XLB_DROP_VIP_PROTO,	/* other protocol, IPv6 AH/ESP/no-next/unknown/long header chain, to a VIP address */
+	XLB_DROP_VIP_ICMP,	/* ICMP to a VIP address that is not an error about a VIP flow (echo, ...) */
+	XLB_DROP_FRAGMENT,	/* later fragment to a VIP address whose first one was not seen (or expired) */
+	XLB_DROP_NO_NEIGH,	/* FIB: backend's neighbour unresolved (managed entries keep it resolved) */
+	XLB_DROP_FIB_BLACKHOLE,	/* FIB: blackhole route to the backend */
+	XLB_DROP_FIB_UNREACHABLE, /* FIB: unreachable route to the backend */
+	XLB_DROP_FIB_PROHIBIT,	/* FIB: prohibit route to the backend */
+	XLB_DROP_FIB_NOT_FWDED,	/* FIB: route is not a forwarding one (backend address local, broadcast, ...) */
+	XLB_DROP_FIB_FWD_DISABLED, /* FIB: forwarding is off on the ingress interface */
+	XLB_DROP_FIB_UNSUPP_LWT, /* FIB: route with a lightweight tunnel encap XDP cannot do */
+	XLB_DROP_FIB_OTHER,	/* FIB: any other failure (no source address, outer length > 64 KiB) */
+	XLB_DROP_REDIRECT,	/* bpf_redirect refused the egress (not XDP_REDIRECT) */
 	XLB_DECAP_OK,		/* decap program: stripped an outer header */
 	XLB_DECAP_PASS,		/* decap program: not for us, passed untouched */
 	XLB_DECAP_MALFORMED,	/* decap program: truncated outer/inner header, dropped */
@@ -386,8 +402,6 @@ enum xlb_reason {
 	[XLB_PASS_NOT_VIP]	 = "pass_not_vip",		\
 	[XLB_PASS_PROTO]	 = "pass_proto",		\
 	[XLB_PASS_FRAGMENT]	 = "pass_fragment",		\
-	[XLB_PASS_NO_NEIGH]	 = "pass_no_neigh",		\
-	[XLB_PASS_FIB]		 = "pass_fib",			\
 	[XLB_PASS_ICMP_NOT_VIP]	 = "pass_icmp_not_vip",		\
 	[XLB_DROP_MALFORMED]	 = "drop_malformed",		\
 	[XLB_DROP_NO_BACKEND]	 = "drop_no_backend",		\
@@ -396,6 +410,19 @@ enum xlb_reason {
 	[XLB_TX_TOO_BIG]	 = "tx_too_big",		\
 	[XLB_DROP_TOO_BIG]	 = "drop_too_big",		\
 	[XLB_DROP_ICMP_LIMIT]	 = "drop_icmp_limit",	\
+	[XLB_DROP_VIP_PORT]	 = "drop_vip_port",		\
+	[XLB_DROP_VIP_PROTO]	 = "drop_vip_proto",		\
+	[XLB_DROP_VIP_ICMP]	 = "drop_vip_icmp",		\
+	[XLB_DROP_FRAGMENT]	 = "drop_fragment",		\
+	[XLB_DROP_NO_NEIGH]	 = "drop_no_neigh",		\
+	[XLB_DROP_FIB_BLACKHOLE] = "drop_fib_blackhole",	\
+	[XLB_DROP_FIB_UNREACHABLE] = "drop_fib_unreachable",	\
+	[XLB_DROP_FIB_PROHIBIT]	 = "drop_fib_prohibit",		\
+	[XLB_DROP_FIB_NOT_FWDED] = "drop_fib_not_fwded",	\
+	[XLB_DROP_FIB_FWD_DISABLED] = "drop_fib_fwd_disabled",	\
+	[XLB_DROP_FIB_UNSUPP_LWT] = "drop_fib_unsupp_lwt",	\
+	[XLB_DROP_FIB_OTHER]	 = "drop_fib_other",		\
+	[XLB_DROP_REDIRECT]	 = "drop_redirect",		\
 	[XLB_DECAP_OK]		 = "decap_ok",			\
 	[XLB_DECAP_PASS]	 = "decap_pass",		\
 	[XLB_DECAP_MALFORMED]	 = "decap_malformed",		\
@@ -448,6 +475,18 @@ struct xlb_vip_config {
 	char path[XLB_CHECK_PATH_LEN];	/* HTTP check path, NUL terminated */
 };
 
+/*
+ * Key of vip_addrs: every address some VIP uses (any port, protocol), the
+ * value the number of VIPs on it. Derived by the control plane
+ * (user/lib/vipaddrs.c); read by BPF only for packets it would otherwise
+ * pass, to tell a VIP packet it cannot balance (dropped) from the host's.
+ */
+struct xlb_vip_addr {
+	__u32 addr[4];
+	__u8 family;		/* enum xlb_family */
+	__u8 pad[3];
+};
+
 /* Key of the decap program's local-address hash. */
 struct xlb_decap_key {
 	__u32 addr[4];
@@ -496,6 +535,7 @@ _Static_assert(sizeof(struct xlb_health) == 16, "xlb_health layout");
 _Static_assert(sizeof(struct xlb_nexthop) == 48, "xlb_nexthop layout");
 _Static_assert(sizeof(struct xlb_counters) == 32, "xlb_counters layout");
 _Static_assert(sizeof(struct xlb_vip_config) == 80, "xlb_vip_config layout");
+_Static_assert(sizeof(struct xlb_vip_addr) == 20, "xlb_vip_addr layout");
 _Static_assert(sizeof(struct xlb_decap_key) == 20, "xlb_decap_key layout");
 _Static_assert(sizeof(struct xlb_icmp_bucket) == 16, "xlb_icmp_bucket layout");
 _Static_assert(sizeof(struct xlb_lpm4_key) == 8, "xlb_lpm4_key layout");

@@ -6,6 +6,12 @@
  * and ECN from the inner one (RFC 6040 normal mode), has TTL/hop limit
  * XLB_OUTER_TTL, and for IPv4 sets DF: fragmenting the outer packet would
  * make every backend reassemble, and the FIB already checked the MTU.
+ *
+ * Before that, xlb_egress_frame() makes the frame exactly what is sent on:
+ * bytes after the IP packet (Ethernet padding, or junk a sender appended)
+ * are cut, or they would ride inside the tunnel after the inner packet,
+ * and an ingress 802.1Q tag is removed: the outer frame's L2 is the egress
+ * device's (l2.h), not the ingress packet's.
  */
 #ifndef XLB_ENCAP_H
 #define XLB_ENCAP_H
@@ -15,6 +21,32 @@
 #include "l2.h"
 #include "csum.h"
 #include "fib.h"
+
+/*
+ * Drop the 802.1Q tag: the frame then starts 4 bytes later, where the
+ * encapsulation writes a whole new untagged Ethernet header.
+ */
+static __always_inline int xlb_vlan_pop(struct xdp_md *ctx, struct xlb_pkt *pkt)
+{
+	if (bpf_xdp_adjust_head(ctx, (int)sizeof(struct xlb_vlan_hdr)))
+		return -1;
+	pkt->vlan = 0;
+	pkt->vlan_tci = 0;
+	pkt->l3_off -= sizeof(struct xlb_vlan_hdr);
+	return 0;
+}
+
+/* Trim trailing bytes and the ingress tag. 0, or -1 if the packet may be modified. */
+static __always_inline int xlb_egress_frame(struct xdp_md *ctx, struct xlb_pkt *pkt)
+{
+	int extra = (int)pkt->frame_len - (int)pkt->l3_off - (int)pkt->ip_len;
+
+	if (extra > 0 && bpf_xdp_adjust_tail(ctx, -extra))
+		return -1;
+	if (pkt->vlan && xlb_vlan_pop(ctx, pkt))
+		return -1;
+	return 0;
+}
 
 static __always_inline int xlb_encap4(struct xdp_md *ctx, const struct xlb_pkt *pkt,
 				      __be32 saddr, __be32 daddr,

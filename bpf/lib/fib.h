@@ -3,8 +3,14 @@
  * Step 4: route the outer packet before touching anything. The kernel's FIB
  * gives the egress interface and both MACs, and, because tot_len is the
  * outer length, checks it against the route MTU (FRAG_NEEDED, with the MTU
- * in mtu_result). NO_NEIGH and every other failure leave the packet intact,
- * so it can still be passed to the kernel.
+ * in mtu_result). Every other failure is a drop with the FIB's answer as
+ * its reason (xlb_fib_drop_reason()): the packet is a VIP's, and the
+ * kernel, which does not own the VIP, could only route it back where it
+ * came from. NO_NEIGH too: passing the packet would not make the kernel
+ * resolve the backend (it routes the VIP, not the backend); the managed
+ * neighbour entries the control plane keeps for every backend do that,
+ * so NO_NEIGH only lasts from a backend's addition to its first
+ * resolution, or while the backend does not answer ARP/ND at all.
  *
  * The lookup is half of a tracked packet's cost (IPv6 more), and its answer
  * for one backend rarely changes: the answer is kept per backend in
@@ -97,6 +103,29 @@ static __always_inline int xlb_nexthop(struct xdp_md *ctx, __u32 ifindex, struct
 	__builtin_memcpy(nh->smac, fib->smac, ETH_ALEN);
 	nh->stamp_ns = now;
 	return ret;
+}
+
+/* The drop reason of a failed lookup (FRAG_NEEDED aside: icmp.h answers it). */
+static __always_inline int xlb_fib_drop_reason(int ret)
+{
+	switch (ret) {
+	case BPF_FIB_LKUP_RET_NO_NEIGH:
+		return XLB_DROP_NO_NEIGH;
+	case BPF_FIB_LKUP_RET_BLACKHOLE:
+		return XLB_DROP_FIB_BLACKHOLE;
+	case BPF_FIB_LKUP_RET_UNREACHABLE:
+		return XLB_DROP_FIB_UNREACHABLE;
+	case BPF_FIB_LKUP_RET_PROHIBIT:
+		return XLB_DROP_FIB_PROHIBIT;
+	case BPF_FIB_LKUP_RET_NOT_FWDED:
+		return XLB_DROP_FIB_NOT_FWDED;
+	case BPF_FIB_LKUP_RET_FWD_DISABLED:
+		return XLB_DROP_FIB_FWD_DISABLED;
+	case BPF_FIB_LKUP_RET_UNSUPP_LWT:
+		return XLB_DROP_FIB_UNSUPP_LWT;
+	default:	/* NO_SRC_ADDR (never asked for), -1 (outer > 64 KiB), new codes */
+		return XLB_DROP_FIB_OTHER;
+	}
 }
 
 #endif /* XLB_FIB_H */

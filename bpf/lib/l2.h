@@ -1,9 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The link-layer header we put in front of a packet whose head moved
- * (encapsulation, ICMP replies, decapsulation): Ethernet and, if the packet
- * arrived with one, its 802.1Q tag, so the reply or the forwarded packet
- * stays in the VLAN it came from.
+ * (encapsulation, ICMP replies, decapsulation): Ethernet and, if asked, an
+ * 802.1Q tag. A reply to the sender (ICMP) keeps the ingress tag: it goes
+ * back out where the packet came from. A balanced packet does not
+ * (encap.h): its egress is what the FIB chose, and the FIB, asked for the
+ * ingress device, answers with the device a backend's route uses, which is
+ * either that device itself (the backend is on its untagged network) or
+ * another one, a VLAN device included. XDP cannot transmit on a VLAN
+ * device nor tell that an ifindex is one, so the outer frame is always
+ * untagged, sent with XDP_TX when the egress is the ingress device and
+ * redirected otherwise (docs/DESIGN.md: a redirect to a VLAN device works
+ * in generic mode only).
  */
 #ifndef XLB_L2_H
 #define XLB_L2_H

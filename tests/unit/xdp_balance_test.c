@@ -480,18 +480,23 @@ static void xdp_sched_all_down_drops(void)
 	expect_verdict(&s, XDP_DROP, XLB_DROP_NO_BACKEND);
 }
 
-static void xdp_fib_no_neigh_ipv4_passed(void)
+/*
+ * Unresolved next hop: dropped, not passed. The kernel would route the VIP
+ * packet by its VIP (back to the router), never to the backend, so passing
+ * it resolved nothing; the managed neighbour entry does that.
+ */
+static void xdp_fib_no_neigh_ipv4_dropped(void)
 {
 	struct pkt_spec s = tcp4("192.0.2.60", 40001, 80, PKT_SYN);
 
-	expect_verdict(&s, XDP_PASS, XLB_PASS_NO_NEIGH);
+	expect_verdict(&s, XDP_DROP, XLB_DROP_NO_NEIGH);
 }
 
-static void xdp_fib_no_neigh_ipv6_passed(void)
+static void xdp_fib_no_neigh_ipv6_dropped(void)
 {
 	struct pkt_spec s = tcp6("2001:db8::60", 40001, 80, PKT_SYN);
 
-	expect_verdict(&s, XDP_PASS, XLB_PASS_NO_NEIGH);
+	expect_verdict(&s, XDP_DROP, XLB_DROP_NO_NEIGH);
 }
 
 /* A backend behind another interface: redirect, with that interface's MAC. */
@@ -615,8 +620,8 @@ static const struct t_case cases[] = {
 	T_CASE(xdp_sched_empty_table_drops),
 	T_CASE(xdp_sched_no_table_drops),
 	T_CASE(xdp_sched_all_down_drops),
-	T_CASE(xdp_fib_no_neigh_ipv4_passed),
-	T_CASE(xdp_fib_no_neigh_ipv6_passed),
+	T_CASE(xdp_fib_no_neigh_ipv4_dropped),
+	T_CASE(xdp_fib_no_neigh_ipv6_dropped),
 	T_CASE(xdp_fwd_redirect_other_interface),
 	T_CASE(xdp_sched_drained_backend_keeps_tracked_flows),
 	T_CASE(xdp_sched_down_backend_flows_rehash),
