@@ -150,6 +150,8 @@ static __always_inline int xlb_ipv6_skip_ext(struct ipv6hdr *ip6, void *data_end
 	for (i = 0; i < XLB_IPV6_EXT_MAX; i++) {
 		if (!xlb_ipv6_ext_hdr(nh))
 			break;
+		if (len > plen)
+			return XLB_DROP_MALFORMED;
 		if ((nh == XLB_NEXTHDR_HOP && i) || len > XLB_IPV6_EXT_LEN_MAX)
 			return XLB_PASS_PROTO;
 		eh = (void *)(ip6 + 1) + len;
@@ -167,10 +169,10 @@ static __always_inline int xlb_ipv6_skip_ext(struct ipv6hdr *ip6, void *data_end
 		}
 		nh = eh->nexthdr;
 	}
-	if (xlb_ipv6_ext_hdr(nh) || len > XLB_IPV6_EXT_LEN_MAX)
-		return XLB_PASS_PROTO;
 	if (len > plen)
 		return XLB_DROP_MALFORMED;
+	if (xlb_ipv6_ext_hdr(nh) || len > XLB_IPV6_EXT_LEN_MAX)
+		return XLB_PASS_PROTO;
 	pkt->key.proto = nh;
 	*ext_len = len;
 	return XLB_CONTINUE;
