@@ -487,6 +487,30 @@ struct xlb_vip_addr {
 	__u8 pad[3];
 };
 
+/*
+ * The frags LRU (bpf/lib/frag.h): a first fragment's protocol and ports,
+ * for the later fragments of its datagram, for XLB_FRAG_TTL_NS.
+ */
+#define XLB_FRAG_SIZE		8192
+#define XLB_FRAG_TTL_NS		(5ULL * 1000 * 1000 * 1000)
+
+struct xlb_frag_key {
+	__u32 src[4];
+	__u32 dst[4];
+	__u32 id;		/* IPv4 identification (16 bits), IPv6 fragment id */
+	__u8 proto;
+	__u8 family;
+	__u16 pad;
+};
+
+struct xlb_frag {
+	__u64 stamp_ns;		/* when the first fragment was seen (coarse monotonic) */
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;		/* the upper-layer protocol */
+	__u8 pad[3];
+};
+
 /* Key of the decap program's local-address hash. */
 struct xlb_decap_key {
 	__u32 addr[4];
@@ -536,6 +560,8 @@ _Static_assert(sizeof(struct xlb_nexthop) == 48, "xlb_nexthop layout");
 _Static_assert(sizeof(struct xlb_counters) == 32, "xlb_counters layout");
 _Static_assert(sizeof(struct xlb_vip_config) == 80, "xlb_vip_config layout");
 _Static_assert(sizeof(struct xlb_vip_addr) == 20, "xlb_vip_addr layout");
+_Static_assert(sizeof(struct xlb_frag_key) == 40, "xlb_frag_key layout");
+_Static_assert(sizeof(struct xlb_frag) == 16, "xlb_frag layout");
 _Static_assert(sizeof(struct xlb_decap_key) == 20, "xlb_decap_key layout");
 _Static_assert(sizeof(struct xlb_icmp_bucket) == 16, "xlb_icmp_bucket layout");
 _Static_assert(sizeof(struct xlb_lpm4_key) == 8, "xlb_lpm4_key layout");

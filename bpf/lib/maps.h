@@ -153,32 +153,9 @@ struct {
 /*
  * Fragments (bpf/lib/frag.h): the L4 protocol and ports of a datagram whose first
  * fragment was balanced, by (family, protocol, id, source, destination),
- * so its later fragments get the same flow key. BPF only, never read by
- * user space, hence not in xlb_abi.h.
+ * so its later fragments get the same flow key. Written and read by BPF
+ * only (the tests age an entry by hand).
  */
-#define XLB_FRAG_SIZE		8192
-#define XLB_FRAG_TTL_NS		(5ULL * 1000 * 1000 * 1000)
-
-struct xlb_frag_key {
-	__u32 src[4];
-	__u32 dst[4];
-	__u32 id;		/* IPv4 identification (16 bits), IPv6 fragment id */
-	__u8 proto;
-	__u8 family;
-	__u16 pad;
-};
-
-struct xlb_frag {
-	__u64 stamp_ns;		/* when the first fragment was seen (coarse monotonic) */
-	__be16 sport;
-	__be16 dport;
-	__u8 proto;		/* the upper-layer protocol */
-	__u8 pad[3];
-};
-
-_Static_assert(sizeof(struct xlb_frag_key) == 40, "xlb_frag_key layout");
-_Static_assert(sizeof(struct xlb_frag) == 16, "xlb_frag layout");
-
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, XLB_FRAG_SIZE);

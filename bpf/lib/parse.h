@@ -136,7 +136,8 @@ static __always_inline int xlb_ipv6_frag(const struct xlb_ipv6_ext *eh, struct x
  * Skip the extension headers after @ip6 (payload @plen bytes): at most
  * XLB_IPV6_EXT_MAX, hop-by-hop only first (RFC 8200 4.1). Leaves the
  * upper-layer protocol in pkt->key.proto and its offset from the end of
- * the fixed header in *@ext_len. Anything else (AH, ESP, no next header, an
+ * the fixed header in *@ext_len; a later fragment placed by frag.h stops
+ * there with XLB_CONTINUE and pkt->frag set. Anything else (AH, ESP, no next header, an
  * unknown one, a longer chain) is XLB_PASS_PROTO.
  */
 static __always_inline int xlb_ipv6_skip_ext(struct ipv6hdr *ip6, void *data_end, __u32 plen,
@@ -162,7 +163,8 @@ static __always_inline int xlb_ipv6_skip_ext(struct ipv6hdr *ip6, void *data_end
 		if (nh == XLB_NEXTHDR_FRAGMENT) {
 			len += sizeof(*eh);
 			ret = xlb_ipv6_frag(eh, pkt);
-			if (ret != XLB_CONTINUE)
+			/* A later fragment placed: nothing after this header is ours to read. */
+			if (ret != XLB_CONTINUE || pkt->frag == XLB_FRAG_LATER)
 				return ret;
 		} else {
 			len += (eh->hdrlen + 1) * XLB_IPV6_EXT_UNIT;
@@ -201,7 +203,7 @@ static __always_inline int xlb_parse_ipv6(void *data, void *data_end, struct xlb
 	__builtin_memcpy(pkt->key.dst, &ip6->daddr, sizeof(pkt->key.dst));
 
 	ret = xlb_ipv6_skip_ext(ip6, data_end, plen, pkt, &ext_len);
-	if (ret != XLB_CONTINUE)
+	if (ret != XLB_CONTINUE || pkt->frag == XLB_FRAG_LATER)
 		return ret;
 	l4 = (void *)(ip6 + 1) + ext_len;
 	if (pkt->key.proto == IPPROTO_ICMPV6)
