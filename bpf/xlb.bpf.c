@@ -192,7 +192,7 @@ static __always_inline int xlb_balance_as(struct xdp_md *ctx, const int gue)
 		return xlb_verdict(xlb_fib_drop_reason(ret));
 	}
 
-	if (xlb_egress_frame(ctx, &pkt))
+	if (xlb_egress_frame(ctx, &pkt, &fib))
 		return xlb_verdict(XLB_DROP_ENCAP);
 	ret = xlb_encap_pkt(ctx, &pkt, gue, saddr, be, second, label, &fib);
 	if (ret != XLB_CONTINUE)

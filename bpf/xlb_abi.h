@@ -323,7 +323,9 @@ struct xlb_nexthop {
 	__u16 max_len;		/* longest outer packet the route has accepted */
 	__u8 dmac[6];
 	__u8 smac[6];
-	__u8 pad[6];
+	__be16 vlan_tci;	/* with vlan: the 802.1Q tag of the egress VLAN */
+	__u8 vlan;		/* ifindex is a VLAN device's lower device: send tagged */
+	__u8 pad[3];
 };
 
 /* A cached next hop is asked of the FIB again after this long. */
@@ -511,6 +513,21 @@ struct xlb_frag {
 	__u8 pad[3];
 };
 
+/*
+ * Value of vlan_ifs, keyed by the ifindex of an 802.1Q VLAN device: its
+ * lower device and VLAN id. XDP cannot transmit on a VLAN device, and the
+ * FIB names the VLAN device when a backend's route uses one: the balancer
+ * then sends on the lower device with this tag (bpf/lib/fib.h). Derived
+ * by the control plane from the kernel's links (user/lib/vlanifs.c).
+ */
+#define XLB_MAX_VLAN_IFS	4096
+
+struct xlb_vlan_if {
+	__u32 lower_ifindex;
+	__u16 vid;		/* host order, 1..4094 */
+	__u16 pad;
+};
+
 /* Key of the decap program's local-address hash. */
 struct xlb_decap_key {
 	__u32 addr[4];
@@ -560,6 +577,7 @@ _Static_assert(sizeof(struct xlb_nexthop) == 48, "xlb_nexthop layout");
 _Static_assert(sizeof(struct xlb_counters) == 32, "xlb_counters layout");
 _Static_assert(sizeof(struct xlb_vip_config) == 80, "xlb_vip_config layout");
 _Static_assert(sizeof(struct xlb_vip_addr) == 20, "xlb_vip_addr layout");
+_Static_assert(sizeof(struct xlb_vlan_if) == 8, "xlb_vlan_if layout");
 _Static_assert(sizeof(struct xlb_frag_key) == 40, "xlb_frag_key layout");
 _Static_assert(sizeof(struct xlb_frag) == 16, "xlb_frag layout");
 _Static_assert(sizeof(struct xlb_decap_key) == 20, "xlb_decap_key layout");

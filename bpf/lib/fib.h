@@ -27,6 +27,7 @@
 #include "consts.h"
 #include "pkt.h"
 #include "maps.h"
+#include "l2.h"
 
 #define XLB_IP_LEN_MAX		0xffff
 
@@ -71,8 +72,30 @@ static __always_inline int xlb_nexthop_fresh(const struct xlb_nexthop *nh, const
 }
 
 /*
+ * Where the FIB's answer is sent from: a VLAN device (vlan_ifs) is its
+ * lower device with its tag, since XDP cannot transmit on a VLAN device;
+ * any other device as it is, untagged. The tag travels in the answer's
+ * h_vlan_proto / h_vlan_TCI (0: untagged), which the kernel does not fill.
+ * One lookup per FIB answer, none per packet: the result is cached.
+ */
+static __always_inline void xlb_fib_egress(struct bpf_fib_lookup *fib)
+{
+	__u32 ifindex = fib->ifindex;
+	struct xlb_vlan_if *v = bpf_map_lookup_elem(&vlan_ifs, &ifindex);
+
+	fib->h_vlan_proto = 0;
+	fib->h_vlan_TCI = 0;
+	if (!v)
+		return;
+	fib->ifindex = v->lower_ifindex;
+	fib->h_vlan_proto = bpf_htons(XLB_ETH_P_8021Q);
+	fib->h_vlan_TCI = bpf_htons(v->vid & XLB_VLAN_VID_MASK);
+}
+
+/*
  * xlb_fib_lookup() for backend @be_id, answered from `nexthops` when it
- * can be. On success fib->ifindex, dmac and smac are set either way.
+ * can be. On success fib->ifindex (the device to send on), the egress tag
+ * (xlb_fib_egress()), dmac and smac are set either way.
  */
 static __always_inline int xlb_nexthop(struct xdp_md *ctx, __u32 ifindex, struct xlb_pkt *pkt,
 				       __u32 be_id, __u8 family, const __u32 *saddr,
@@ -85,19 +108,27 @@ static __always_inline int xlb_nexthop(struct xdp_md *ctx, __u32 ifindex, struct
 
 	if (nh && xlb_nexthop_fresh(nh, daddr, outer_len, now)) {
 		fib->ifindex = nh->ifindex;
+		fib->h_vlan_proto = nh->vlan ? bpf_htons(XLB_ETH_P_8021Q) : 0;
+		fib->h_vlan_TCI = nh->vlan_tci;
 		__builtin_memcpy(fib->dmac, nh->dmac, ETH_ALEN);
 		__builtin_memcpy(fib->smac, nh->smac, ETH_ALEN);
 		return BPF_FIB_LKUP_RET_SUCCESS;
 	}
 	ret = xlb_fib_lookup(ctx, ifindex, pkt, family, saddr, daddr, label, outer_len, fib);
-	if (ret != BPF_FIB_LKUP_RET_SUCCESS || !nh)
+	if (ret != BPF_FIB_LKUP_RET_SUCCESS)
+		return ret;
+	xlb_fib_egress(fib);
+	if (!nh)
 		return ret;
 	/* A fresh entry for the same route keeps what it knew of the MTU. */
 	if (xlb_nexthop_fresh(nh, daddr, 0, now) && nh->ifindex == fib->ifindex &&
+	    nh->vlan == !!fib->h_vlan_proto && nh->vlan_tci == fib->h_vlan_TCI &&
 	    nh->max_len > outer_len)
 		outer_len = nh->max_len;
 	__builtin_memcpy(nh->addr, daddr, sizeof(nh->addr));
 	nh->ifindex = fib->ifindex;
+	nh->vlan = !!fib->h_vlan_proto;
+	nh->vlan_tci = fib->h_vlan_TCI;
 	nh->max_len = outer_len;
 	__builtin_memcpy(nh->dmac, fib->dmac, ETH_ALEN);
 	__builtin_memcpy(nh->smac, fib->smac, ETH_ALEN);

@@ -3,15 +3,10 @@
  * The link-layer header we put in front of a packet whose head moved
  * (encapsulation, ICMP replies, decapsulation): Ethernet and, if asked, an
  * 802.1Q tag. A reply to the sender (ICMP) keeps the ingress tag: it goes
- * back out where the packet came from. A balanced packet does not
- * (encap.h): its egress is what the FIB chose, and the FIB, asked for the
- * ingress device, answers with the device a backend's route uses, which is
- * either that device itself (the backend is on its untagged network) or
- * another one, a VLAN device included. XDP cannot transmit on a VLAN
- * device nor tell that an ifindex is one, so the outer frame is always
- * untagged, sent with XDP_TX when the egress is the ingress device and
- * redirected otherwise (docs/DESIGN.md: a redirect to a VLAN device works
- * in generic mode only).
+ * back out where the packet came from. A balanced packet does not: its
+ * tag is the egress's (encap.h), the one of the VLAN device the FIB routes
+ * the backend through (fib.h, vlan_ifs), or none when the route uses a
+ * device itself, whatever tag the packet arrived with.
  */
 #ifndef XLB_L2_H
 #define XLB_L2_H
@@ -19,6 +14,7 @@
 #include "consts.h"
 
 #define XLB_ETH_P_8021Q		0x8100
+#define XLB_VLAN_VID_MASK	0x0fff
 
 /* The uapi has no struct for the 802.1Q tag. */
 struct xlb_vlan_hdr {

@@ -163,4 +163,12 @@ struct {
 	__type(value, struct xlb_frag);
 } frags SEC(".maps");
 
+/* VLAN devices (ifindex → lower device, VID), kept by the control plane (user/lib/vlanifs.c). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XLB_MAX_VLAN_IFS);
+	__type(key, __u32);
+	__type(value, struct xlb_vlan_if);
+} vlan_ifs SEC(".maps");
+
 #endif /* XLB_MAPS_H */

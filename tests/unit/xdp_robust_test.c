@@ -21,6 +21,7 @@
 
 #include "balance.h"
 #include "robust.h"
+#include "vlanifs.h"
 #include "xlb.skel.h"
 
 #define CLIENT4		"198.51.100.60"
@@ -38,6 +39,15 @@
 /* VIPs and backends of the FIB cases, after balance.h's. */
 #define FIB_VIP_FIRST	40
 #define FIB_BE_FIRST	40
+
+/*
+ * This kernel has no 802.1Q module, so no VLAN device can be made: link B
+ * stands in for one, with vlan_ifs saying it is VLAN 100 on link A. The
+ * FIB answers for it exactly as for a VLAN device (its ifindex, its MAC).
+ */
+#define VLAN_VID	100
+#define VLAN_BE_ID	10		/* VIP_LINKB4's backend, 10.98.0.21 */
+#define VLAN_VIP	"192.0.2.70"
 
 static __u8 in[PKT_MAX];
 static struct fx_run run;
@@ -402,6 +412,97 @@ static void xdp_vlan_tagged_redirected_untagged(void)
 	fx_expect_reason(bal_reasons, before, XLB_FWD_REDIRECT);
 }
 
+/* Forget backend @id's cached FIB answer, so the next packet asks the FIB. */
+static void nexthop_forget(__u32 id)
+{
+	struct xlb_nexthop none = {};
+
+	if (bpf_map_update_elem(bpf_map__fd(bal->maps.nexthops), &id, &none, BPF_ANY))
+		t_fail("nexthops update");
+}
+
+/*
+ * What must leave for the VLAN backend: the packet with its outer header,
+ * tagged VLAN_VID, with the VLAN device's MAC and the backend's.
+ */
+static void check_vlan_out(const struct pkt_spec *s)
+{
+	__u8 ref[PKT_MAX], be_mac[6];
+	size_t ref_len = bal_frame(s, 1, VLAN_VID, ref);
+	const __u8 *o = run.out;
+	__u32 be[4];
+
+	fx_be_mac(21, be_mac);
+	pkt_addr(4, "10.98.0.21", be);
+	EXPECT_EQ("frame length", ref_len + PKT_IP4_LEN, run.out_len);
+	EXPECT_TRUE("dst MAC = backend's neighbour", !memcmp(o, be_mac, 6));
+	EXPECT_TRUE("src MAC = the VLAN device's", !memcmp(o + 6, fx_mac_b, 6));
+	EXPECT_EQ("ethertype 802.1Q", PKT_ETH_P_8021Q, get16(o + 12));
+	EXPECT_EQ("TCI = the egress VLAN", VLAN_VID, get16(o + 14));
+	EXPECT_EQ("outer ethertype IPv4", PKT_ETH_P_IP, get16(o + 16));
+	o += PKT_ETH_LEN + PKT_VLAN_LEN;
+	EXPECT_EQ("outer protocol IPIP", IPPROTO_IPIP, o[9]);
+	EXPECT_TRUE("outer daddr = backend", !memcmp(o + 16, be, 4));
+	EXPECT_TRUE("inner packet byte-identical",
+		    !memcmp(o + PKT_IP4_LEN, ref + PKT_ETH_LEN + PKT_VLAN_LEN,
+			    ref_len - PKT_ETH_LEN - PKT_VLAN_LEN));
+}
+
+/*
+ * A backend behind a VLAN device of the ingress device: sent with XDP_TX
+ * on the ingress device tagged with that VLAN, whether the packet came
+ * untagged, in another VLAN or in that one. The control: without the
+ * device in vlan_ifs, the program can only redirect, untagged, to the
+ * device the FIB named (xdp_vlan_tagged_redirected_untagged), which for a
+ * real VLAN device XDP cannot transmit on in native mode.
+ */
+static void xdp_vlan_egress_vlan_device_tagged(void)
+{
+	const __u16 tags[] = { 0, 7, VLAN_VID };
+	struct xlb_vlan_if v = { .lower_ifindex = fx_ifindex_a, .vid = VLAN_VID };
+	int fd = bpf_map__fd(bal->maps.vlan_ifs);
+	__u32 key = fx_ifindex_b;
+
+	EXPECT_EQ("vlan_ifs update", 0, bpf_map_update_elem(fd, &key, &v, BPF_ANY));
+	for (int i = 0; i < 3; i++) {
+		struct pkt_spec s = tcp4(VLAN_VIP, 47800 + i, PKT_DF);
+		size_t len = bal_frame(&s, !!tags[i], tags[i], in);
+
+		nexthop_forget(VLAN_BE_ID);
+		bal_send(fx_ifindex_a, in, len, &run, before);
+		RETURN_IF_FAILED();
+		EXPECT_EQ("XDP action", XDP_TX, run.ret);
+		check_vlan_out(&s);
+		RETURN_IF_FAILED();
+		fx_expect_reason(bal_reasons, before, XLB_FWD_TX);
+		RETURN_IF_FAILED();
+		/* and again from the cached answer */
+		bal_send(fx_ifindex_a, in, len, &run, before);
+		RETURN_IF_FAILED();
+		EXPECT_EQ("XDP action (cached)", XDP_TX, run.ret);
+		check_vlan_out(&s);
+		RETURN_IF_FAILED();
+	}
+	bpf_map_delete_elem(fd, &key);
+	nexthop_forget(VLAN_BE_ID);
+}
+
+/*
+ * The control plane's view: the namespace's VLAN devices, nothing else; a
+ * stale entry goes. (No VLAN device can be made on this kernel: the dump
+ * finds none.)
+ */
+static void xdp_vlan_ifs_reconcile_drops_stale(void)
+{
+	int fd = bpf_map__fd(bal->maps.vlan_ifs);
+	struct xlb_vlan_if v = { .lower_ifindex = 1, .vid = 9 };
+	__u32 key = 12345, next;
+
+	EXPECT_EQ("stale entry", 0, bpf_map_update_elem(fd, &key, &v, BPF_ANY));
+	EXPECT_EQ("vlan_ifs_reconcile", 0, vlan_ifs_reconcile(fd));
+	EXPECT_TRUE("no entry left", bpf_map_get_next_key(fd, NULL, &next) != 0);
+}
+
 static const struct t_case cases[] = {
 	T_CASE(xdp_frag4_later_fragments_follow_first),
 	T_CASE(xdp_frag4_expired_first_dropped),
@@ -411,6 +512,8 @@ static const struct t_case cases[] = {
 	T_CASE(xdp_fib_failures_dropped_by_reason),
 	T_CASE(xdp_trailing_bytes_trimmed),
 	T_CASE(xdp_vlan_tagged_redirected_untagged),
+	T_CASE(xdp_vlan_ifs_reconcile_drops_stale),
+	T_CASE(xdp_vlan_egress_vlan_device_tagged),
 };
 
 int main(int argc, char **argv)
