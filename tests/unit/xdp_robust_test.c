@@ -22,6 +22,7 @@
 #include "balance.h"
 #include "robust.h"
 #include "vlanifs.h"
+#include "vipaddrs.h"
 #include "xlb.skel.h"
 
 #define CLIENT4		"198.51.100.60"
@@ -503,6 +504,53 @@ static void xdp_vlan_ifs_reconcile_drops_stale(void)
 	EXPECT_TRUE("no entry left", bpf_map_get_next_key(fd, NULL, &next) != 0);
 }
 
+static __u32 addr_count(int fd, int family, const char *addr)
+{
+	struct xlb_vip_addr k = { .family = family };
+	__u32 n = 0;
+
+	pkt_addr(family, addr, k.addr);
+	bpf_map_lookup_elem(fd, &k, &n);
+	return n;
+}
+
+/*
+ * The control plane's derivation: one entry per address with the number of
+ * VIPs on it, whatever protocol or port; an address no VIP uses any more
+ * (or a stale entry) goes. The balancer's own set is put back after.
+ */
+static void xdp_vip_addrs_reconcile_counts(void)
+{
+	struct xlb_vip_key k[3] = {
+		{ .port = htons(80), .proto = IPPROTO_TCP, .family = 4 },
+		{ .port = htons(53), .proto = IPPROTO_UDP, .family = 4 },
+		{ .port = htons(80), .proto = IPPROTO_TCP, .family = 6 },
+	};
+	struct xlb_vip_addr stale = { .addr = { 1 }, .family = 4 }, next;
+	int fd = bpf_map__fd(bal->maps.vip_addrs);
+	__u32 one = 1;
+	int n = 0;
+
+	pkt_addr(4, "203.0.113.5", k[0].addr);
+	pkt_addr(4, "203.0.113.5", k[1].addr);
+	pkt_addr(6, "2001:db8::5", k[2].addr);
+	EXPECT_EQ("stale entry", 0, bpf_map_update_elem(fd, &stale, &one, BPF_ANY));
+	EXPECT_EQ("reconcile", 0, vip_addrs_reconcile(fd, k, 3));
+	EXPECT_EQ("two VIPs on the IPv4 address", 2, addr_count(fd, 4, "203.0.113.5"));
+	EXPECT_EQ("one on the IPv6 address", 1, addr_count(fd, 6, "2001:db8::5"));
+	for (void *prev = NULL; !bpf_map_get_next_key(fd, prev, &next); prev = &stale) {
+		stale = next;
+		n++;
+	}
+	EXPECT_EQ("entries", 2, n);
+	EXPECT_EQ("reconcile", 0, vip_addrs_reconcile(fd, k + 1, 1));
+	EXPECT_EQ("one VIP left on the IPv4 address", 1, addr_count(fd, 4, "203.0.113.5"));
+	EXPECT_EQ("IPv6 address gone", 0, addr_count(fd, 6, "2001:db8::5"));
+	EXPECT_EQ("old VIP address gone", 0, addr_count(fd, 4, VIP4));
+	bal_vip_addrs_sync();
+	EXPECT_EQ("restored", 2, addr_count(fd, 4, VIP4));	/* VIP_TCP4, VIP_UDP4 */
+}
+
 static const struct t_case cases[] = {
 	T_CASE(xdp_frag4_later_fragments_follow_first),
 	T_CASE(xdp_frag4_expired_first_dropped),
@@ -513,6 +561,7 @@ static const struct t_case cases[] = {
 	T_CASE(xdp_trailing_bytes_trimmed),
 	T_CASE(xdp_vlan_tagged_redirected_untagged),
 	T_CASE(xdp_vlan_ifs_reconcile_drops_stale),
+	T_CASE(xdp_vip_addrs_reconcile_counts),
 	T_CASE(xdp_vlan_egress_vlan_device_tagged),
 };
 
