@@ -202,9 +202,12 @@ static __always_inline int xlb_parse_ipv6(void *data, void *data_end, struct xlb
 	__builtin_memcpy(pkt->key.src, &ip6->saddr, sizeof(pkt->key.src));
 	__builtin_memcpy(pkt->key.dst, &ip6->daddr, sizeof(pkt->key.dst));
 
-	ret = xlb_ipv6_skip_ext(ip6, data_end, plen, pkt, &ext_len);
-	if (ret != XLB_CONTINUE || pkt->frag == XLB_FRAG_LATER)
-		return ret;
+	/* Most packets have no extension header: they skip the walk. */
+	if (xlb_ipv6_ext_hdr(ip6->nexthdr)) {
+		ret = xlb_ipv6_skip_ext(ip6, data_end, plen, pkt, &ext_len);
+		if (ret != XLB_CONTINUE || pkt->frag == XLB_FRAG_LATER)
+			return ret;
+	}
 	l4 = (void *)(ip6 + 1) + ext_len;
 	if (pkt->key.proto == IPPROTO_ICMPV6)
 		return xlb_parse_icmp6(l4, data_end, plen - ext_len, pkt);
