@@ -362,7 +362,8 @@ enum xlb_reason {
 	/*
 	 * VIP packets xlb cannot balance. The balancer's kernel does not own
 	 * the VIP addresses (vip_addrs): it would route them straight back to
-	 * the router, so they are dropped, never passed.
+	 * the router, so they are dropped, never passed. Keep them
+	 * contiguous: bpf/lib/reasons.h takes them as one range.
 	 */
 	XLB_DROP_VIP_PORT,	/* TCP/UDP to a VIP address, no VIP on that port and protocol */
 	XLB_DROP_VIP_PROTO,	/* other protocol, IPv6 AH/ESP/no-next/unknown/long header chain, to a VIP address */

@@ -32,6 +32,8 @@
 #define XLB_NEXTHDR_ROUTING	43
 #define XLB_NEXTHDR_FRAGMENT	44
 #define XLB_NEXTHDR_DEST	60
+#define XLB_ICMP6_ND_FIRST	133		/* router solicitation ... */
+#define XLB_ICMP6_ND_LAST	137		/* ... redirect (RFC 4861) */
 
 /* The first 8 bytes of every header we skip; the fragment header is exactly this. */
 struct xlb_ipv6_ext {
@@ -180,6 +182,20 @@ static __always_inline int xlb_ipv6_skip_ext(struct ipv6hdr *ip6, void *data_end
 	return XLB_CONTINUE;
 }
 
+/*
+ * Neighbour discovery is link-local (hop limit 255, never forwarded): the
+ * kernel's even for a VIP address, where it cannot loop, and where dropping
+ * it would break a setup that answers ND for its VIPs.
+ */
+static __always_inline __u8 xlb_icmp6_is_nd(void *l4, void *data_end)
+{
+	struct icmp6hdr *icmp = l4;
+
+	if ((void *)(icmp + 1) > data_end)
+		return 0;
+	return icmp->icmp6_type >= XLB_ICMP6_ND_FIRST && icmp->icmp6_type <= XLB_ICMP6_ND_LAST;
+}
+
 static __always_inline int xlb_parse_ipv6(void *data, void *data_end, struct xlb_pkt *pkt)
 {
 	struct ipv6hdr *ip6 = data + pkt->l3_off;
@@ -209,8 +225,10 @@ static __always_inline int xlb_parse_ipv6(void *data, void *data_end, struct xlb
 			return ret;
 	}
 	l4 = (void *)(ip6 + 1) + ext_len;
-	if (pkt->key.proto == IPPROTO_ICMPV6)
+	if (pkt->key.proto == IPPROTO_ICMPV6) {
+		pkt->nd = xlb_icmp6_is_nd(l4, data_end);
 		return xlb_parse_icmp6(l4, data_end, plen - ext_len, pkt);
+	}
 	return xlb_parse_l4(l4, data_end, plen - ext_len, pkt);
 }
 

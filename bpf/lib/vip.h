@@ -62,6 +62,8 @@ static __always_inline int xlb_unbalanced(const struct xlb_pkt *pkt, int reason)
 		drop = XLB_DROP_VIP_PROTO;
 		break;
 	case XLB_PASS_ICMP_NOT_VIP:
+		if (pkt->nd)
+			return reason;	/* link-local: never routed back (parse.h) */
 		drop = XLB_DROP_VIP_ICMP;
 		break;
 	case XLB_PASS_FRAGMENT:

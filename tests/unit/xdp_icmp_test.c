@@ -28,6 +28,7 @@
 #define ICMP_FRAG_NEEDED	4
 #define ICMP_ECHO		8
 #define ICMP6_ECHO		128
+#define ICMP6_NEIGH_SOLICIT	135
 #define ICMP6_PKT_TOO_BIG	2
 #define ICMP_REPLY_TOS		0xc0	/* Linux: IPTOS_PREC_INTERNETCONTROL */
 #define ICMP_REPLY_TTL		64
@@ -196,6 +197,22 @@ static void xdp_icmp_echo_to_vip_dropped(void)
 	RETURN_IF_FAILED();
 	len = frame4(l3, pkt_icmp4_err("198.51.100.23", "192.0.2.99", ICMP_ECHO, 0, 1,
 				       data, sizeof(data), l3), 0);
+	expect_untouched(len, XDP_PASS, XLB_PASS_ICMP_NOT_VIP);
+}
+
+/*
+ * Neighbour discovery to a VIP address is passed: it is link-local (never
+ * routed, so it cannot loop), and a host that answers ND for its VIPs needs
+ * it. The control is echo to the same address (above): dropped.
+ */
+static void xdp_icmp6_neighbour_solicitation_to_vip_passed(void)
+{
+	__u8 l3[PKT_MAX], target[16];
+	size_t len;
+
+	pkt_addr(6, VIP6, (__u32 *)target);
+	len = frame6(l3, pkt_icmp6_err("fe80::1", VIP6, ICMP6_NEIGH_SOLICIT, 0, 0,
+				       target, sizeof(target), l3));
 	expect_untouched(len, XDP_PASS, XLB_PASS_ICMP_NOT_VIP);
 }
 
@@ -480,6 +497,7 @@ static const struct t_case cases[] = {
 	T_CASE(xdp_icmp6_packet_too_big_tracked_flow),
 	T_CASE(xdp_icmp_error_not_vip_passed),
 	T_CASE(xdp_icmp_echo_to_vip_dropped),
+	T_CASE(xdp_icmp6_neighbour_solicitation_to_vip_passed),
 	T_CASE(xdp_icmp_error_vip_addr_other_port_dropped),
 	T_CASE(xdp_icmp_error_truncated_quote_dropped),
 	T_CASE(xdp_too_big_ipv4_df_frag_needed),

@@ -551,6 +551,61 @@ static void xdp_vip_addrs_reconcile_counts(void)
 	EXPECT_EQ("restored", 2, addr_count(fd, 4, VIP4));	/* VIP_TCP4, VIP_UDP4 */
 }
 
+/* A GUE instance of its own (the encapsulation is fixed at load): one IPv6 UDP VIP. */
+static struct xlb_bpf *gue;
+
+#define GUE_VIP_ID	1
+#define GUE_BE_ID	1
+#define GUE_UDP_CSUM	(PKT_ETH_LEN + PKT_IP6_LEN + 6)
+
+static void gue_setup(void)
+{
+	gue = fx_xlb_load_encap(XLB_ENCAP_GUE, XLB_GUE_PORT_DEFAULT);
+	fx_config(gue, FX_SRC4, FX_SRC6);
+	fx_vip(gue, 6, VIP6, 53, IPPROTO_UDP, GUE_VIP_ID, BAL_TABLE, 0, 0);
+	fx_backend(gue, GUE_BE_ID, 6, "fd00:99::15", 1, XLB_BE_F_USED, GUE_VIP_ID);
+	fx_table_fill(gue, GUE_VIP_ID, BAL_TABLE, GUE_BE_ID);
+}
+
+/* Run the GUE instance on in[0..len), expect XDP_TX; the outer UDP checksum field. */
+static __u16 gue_send(size_t len)
+{
+	int err = fx_run(bpf_program__fd(gue->progs.xlb_balance), fx_ifindex_a, in, len, &run);
+
+	if (err)
+		t_fail("bpf_prog_test_run: %s", strerror(-err));
+	else if (run.ret != XDP_TX)
+		t_fail("XDP action: expected XDP_TX, got %d", run.ret);
+	return get16(run.out + GUE_UDP_CSUM);
+}
+
+/*
+ * GUE over IPv6 derives the outer UDP checksum from the inner L4 checksum,
+ * which for a fragment, or behind extension headers, covers other bytes:
+ * such a packet gets 0 (no checksum, RFC 6935), never a wrong one. The
+ * control: the unfragmented datagram's outer checksum is there and right.
+ */
+static void xdp_gue6_fragment_outer_checksum_zero(void)
+{
+	const __u8 fh[] = { EXT_FRAGMENT }, hop[] = { EXT_HOP };
+	struct ext6_frag frag = { .offset = 0, .more = 1, .id = 0x5151 };
+	struct pkt_spec u = { .family = 6, .src = CLIENT6, .dst = VIP6, .proto = IPPROTO_UDP,
+			      .sport = 5500, .dport = 53, .payload = 40 };
+	size_t len = ext6_frame(&u, NULL, 0, NULL, in), udp_len;
+	const __u8 *o6 = run.out + PKT_ETH_LEN;
+	__u16 csum = gue_send(len);
+
+	RETURN_IF_FAILED();
+	udp_len = get16(o6 + 4);
+	EXPECT_TRUE("control: outer checksum present", csum != 0);
+	EXPECT_EQ("control: outer checksum verifies", 0,
+		  pkt_fold(pkt_sum(o6 + PKT_IP6_LEN, udp_len,
+				   pkt_pseudo6(o6 + 8, o6 + 24, udp_len, IPPROTO_UDP))));
+	EXPECT_EQ("first fragment: outer checksum", 0, gue_send(ext6_frame(&u, fh, 1, &frag, in)));
+	RETURN_IF_FAILED();
+	EXPECT_EQ("hop-by-hop: outer checksum", 0, gue_send(ext6_frame(&u, hop, 1, NULL, in)));
+}
+
 static const struct t_case cases[] = {
 	T_CASE(xdp_frag4_later_fragments_follow_first),
 	T_CASE(xdp_frag4_expired_first_dropped),
@@ -563,6 +618,7 @@ static const struct t_case cases[] = {
 	T_CASE(xdp_vlan_ifs_reconcile_drops_stale),
 	T_CASE(xdp_vip_addrs_reconcile_counts),
 	T_CASE(xdp_vlan_egress_vlan_device_tagged),
+	T_CASE(xdp_gue6_fragment_outer_checksum_zero),
 };
 
 int main(int argc, char **argv)
@@ -570,5 +626,6 @@ int main(int argc, char **argv)
 	bal_setup();
 	fib_setup();
 	bal_vip_addrs_sync();
+	gue_setup();
 	return t_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }
