@@ -5,7 +5,8 @@
  * with the kernel FIB and sent out encapsulated, without leaving the driver.
  * Everything else goes to the kernel untouched, unless it is for a VIP
  * address (the kernel does not own those: they are dropped), and every
- * exit counts its reason. Each step lives in bpf/lib/; docs/DESIGN.md describes the path.
+ * exit counts its reason. Each step lives in bpf/lib/; docs/DESIGN.md
+ * describes the path.
  */
 #include "lib/consts.h"
 #include "lib/reasons.h"
@@ -164,8 +165,6 @@ static __always_inline int xlb_balance_as(struct xdp_md *ctx, const int gue)
 	be = xlb_backend_for(&pkt, vip, vcnt, &be_id, gue, &second);
 	if (!be)
 		return xlb_verdict(XLB_DROP_NO_BACKEND);
-	if (pkt.frag == XLB_FRAG_FIRST)
-		xlb_frag_remember(&pkt);
 	saddr = xlb_outer_source(&pkt, cfg, be);
 	if (!saddr)
 		return xlb_verdict(XLB_DROP_NO_SOURCE);
@@ -197,6 +196,9 @@ static __always_inline int xlb_balance_as(struct xdp_md *ctx, const int gue)
 	ret = xlb_encap_pkt(ctx, &pkt, gue, saddr, be, second, label, &fib);
 	if (ret != XLB_CONTINUE)
 		return xlb_verdict(ret);
+	/* Only a first fragment that goes out places the rest: the backend reassembles. */
+	if (pkt.frag == XLB_FRAG_FIRST)
+		xlb_frag_remember(&pkt);
 
 	if (fib.ifindex == ifindex) {
 		xlb_count_fwd(vcnt, be_id, pkt.frame_len);

@@ -153,6 +153,44 @@ static void xdp_frag4_later_fragments_follow_first(void)
 	expect_untouched(len, XDP_DROP, XLB_DROP_FRAGMENT);
 }
 
+/*
+ * A first fragment that cannot go out (too big for link B once
+ * encapsulated, and fragments carry no DF: dropped) places nothing: its
+ * later fragments are dropped too, rather than sent to a backend that
+ * could never reassemble them. The control: a first fragment that fits,
+ * to the same VIP, places its later one.
+ */
+static void xdp_frag4_dropped_first_places_nothing(void)
+{
+	struct pkt_spec first = tcp4("192.0.2.70", 47050, PKT_MF), later;
+	size_t len;
+
+	first.payload = FX_MTU_B - PKT_IP4_LEN - PKT_TCP_LEN;	/* fits, but not encapsulated */
+	later = first;
+	later.frag = FRAG_LATER;
+	later.payload = 8;
+	len = bal_frame(&first, 0, 0, in);
+	set_id4(in, FRAG_ID + 2);
+	expect_untouched(len, XDP_DROP, XLB_DROP_TOO_BIG);
+	RETURN_IF_FAILED();
+	len = bal_frame(&later, 0, 0, in);
+	set_id4(in, FRAG_ID + 2);
+	expect_untouched(len, XDP_DROP, XLB_DROP_FRAGMENT);
+	RETURN_IF_FAILED();
+	first.payload = 64;
+	len = bal_frame(&first, 0, 0, in);
+	set_id4(in, FRAG_ID + 3);
+	bal_send(fx_ifindex_a, in, len, &run, before);
+	RETURN_IF_FAILED();
+	EXPECT_EQ("control: first fragment that fits", XDP_REDIRECT, run.ret);
+	len = bal_frame(&later, 0, 0, in);
+	set_id4(in, FRAG_ID + 3);
+	bal_send(fx_ifindex_a, in, len, &run, before);
+	RETURN_IF_FAILED();
+	EXPECT_EQ("control: its later fragment", XDP_REDIRECT, run.ret);
+	fx_expect_reason(bal_reasons, before, XLB_FWD_REDIRECT);
+}
+
 /* The coarse monotonic clock bpf_ktime_get_coarse_ns() reads. */
 static __u64 coarse_now_ns(void)
 {
@@ -609,6 +647,7 @@ static void xdp_gue6_fragment_outer_checksum_zero(void)
 static const struct t_case cases[] = {
 	T_CASE(xdp_frag4_later_fragments_follow_first),
 	T_CASE(xdp_frag4_expired_first_dropped),
+	T_CASE(xdp_frag4_dropped_first_places_nothing),
 	T_CASE(xdp_frag6_later_fragments_follow_first),
 	T_CASE(xdp_ipv6_ext_headers_balanced),
 	T_CASE(xdp_ipv6_ext_headers_not_skipped_dropped),
