@@ -349,9 +349,9 @@ enum xlb_reason {
 	XLB_FWD_REDIRECT,	/* forwarded with bpf_redirect */
 	XLB_PASS_NOT_IP,	/* not IPv4/IPv6 (ARP, LLDP, ...) */
 	XLB_PASS_NOT_VIP,	/* IP, no VIP matches and not a VIP address */
-	XLB_PASS_PROTO,		/* not a VIP address: IP protocol or IPv6 extension header we do not balance */
-	XLB_PASS_FRAGMENT,	/* not a VIP address: a later fragment whose first one was not balanced */
-	XLB_PASS_ICMP_NOT_VIP,	/* not a VIP address: ICMP that is not an error about a VIP flow */
+	XLB_PASS_PROTO,		/* no VIP address: protocol or IPv6 header not balanced */
+	XLB_PASS_FRAGMENT,	/* no VIP address: later fragment, first not balanced */
+	XLB_PASS_ICMP_NOT_VIP,	/* no VIP address: ICMP, no error about a VIP flow */
 	XLB_DROP_MALFORMED,	/* truncated or inconsistent headers */
 	XLB_DROP_NO_BACKEND,	/* VIP with an empty table, or every backend down */
 	XLB_DROP_NO_SOURCE,	/* no outer source address for the backend's family */
@@ -365,18 +365,18 @@ enum xlb_reason {
 	 * the router, so they are dropped, never passed. Keep them
 	 * contiguous: bpf/lib/reasons.h takes them as one range.
 	 */
-	XLB_DROP_VIP_PORT,	/* TCP/UDP to a VIP address, no VIP on that port and protocol */
-	XLB_DROP_VIP_PROTO,	/* other protocol, IPv6 AH/ESP/no-next/unknown/long header chain, to a VIP address */
-	XLB_DROP_VIP_ICMP,	/* ICMP to a VIP address that is not an error about a VIP flow (echo, ...) */
-	XLB_DROP_FRAGMENT,	/* later fragment to a VIP address whose first one was not seen (or expired) */
-	XLB_DROP_NO_NEIGH,	/* FIB: backend's neighbour unresolved (managed entries keep it resolved) */
+	XLB_DROP_VIP_PORT,	/* TCP/UDP to a VIP address, no VIP on that port */
+	XLB_DROP_VIP_PROTO,	/* other protocol (AH, ESP, ...) to a VIP address */
+	XLB_DROP_VIP_ICMP,	/* ICMP to a VIP address, no error about a VIP flow (echo...) */
+	XLB_DROP_FRAGMENT,	/* later fragment to a VIP address, no first seen */
+	XLB_DROP_NO_NEIGH,	/* FIB: backend's neighbour unresolved (no ARP/ND answer yet) */
 	XLB_DROP_FIB_BLACKHOLE,	/* FIB: blackhole route to the backend */
 	XLB_DROP_FIB_UNREACHABLE, /* FIB: unreachable route to the backend */
 	XLB_DROP_FIB_PROHIBIT,	/* FIB: prohibit route to the backend */
-	XLB_DROP_FIB_NOT_FWDED,	/* FIB: route is not a forwarding one (backend address local, broadcast, ...) */
+	XLB_DROP_FIB_NOT_FWDED,	/* FIB: no forwarding route (backend address local, ...) */
 	XLB_DROP_FIB_FWD_DISABLED, /* FIB: forwarding is off on the ingress interface */
 	XLB_DROP_FIB_UNSUPP_LWT, /* FIB: route with a lightweight tunnel encap XDP cannot do */
-	XLB_DROP_FIB_OTHER,	/* FIB: any other failure (no source address, outer length > 64 KiB) */
+	XLB_DROP_FIB_OTHER,	/* FIB: any other failure (outer length > 64 KiB, ...) */
 	XLB_DROP_REDIRECT,	/* bpf_redirect refused the egress (not XDP_REDIRECT) */
 	XLB_DECAP_OK,		/* decap program: stripped an outer header */
 	XLB_DECAP_PASS,		/* decap program: not for us, passed untouched */

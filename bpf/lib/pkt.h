@@ -36,7 +36,7 @@ struct xlb_pkt {
 	 * (a fragment, IPv6 extension headers): gue.h cannot derive a sum from it.
 	 */
 	__u8 l4_opaque;
-	__u8 nd;			/* IPv6 neighbour discovery: link-local, never routed */
+	__u8 nd;			/* IPv6 neighbour discovery (link-local) */
 	__u32 frag_id;			/* a fragment's IPv4/IPv6 identification */
 };
 

@@ -165,7 +165,8 @@ static void xdp_frag4_dropped_first_places_nothing(void)
 	struct pkt_spec first = tcp4("192.0.2.70", 47050, PKT_MF), later;
 	size_t len;
 
-	first.payload = FX_MTU_B - PKT_IP4_LEN - PKT_TCP_LEN;	/* fits, but not encapsulated */
+	/* fits link B, but not once encapsulated */
+	first.payload = FX_MTU_B - PKT_IP4_LEN - PKT_TCP_LEN;
 	later = first;
 	later.frag = FRAG_LATER;
 	later.payload = 8;
