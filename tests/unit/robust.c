@@ -12,6 +12,7 @@
 #define MAX_KEYS	256
 #define OPT_PADN	1	/* the PadN option: fills an options header */
 #define OPT_PADN_LEN	4	/* 8 - next header - length - PadN type - PadN length */
+#define RT_SEGMENT	4	/* routing type: segment routing (RFC 8754) */
 
 void bal_vip_addrs_sync(void)
 {
@@ -41,7 +42,7 @@ static void ext_hdr(__u8 type, __u8 next, const struct ext6_frag *frag, __u8 *h)
 		h[3] = OPT_PADN_LEN;
 		break;
 	case EXT_ROUTING:
-		h[2] = 4;	/* segment routing; segments left 0: we are the end */
+		h[2] = RT_SEGMENT;	/* segments left 0: we are the end */
 		break;
 	case EXT_FRAGMENT:
 		put16(h + 2, (__u16)(frag->offset << 3 | (frag->more ? 1 : 0)));
