@@ -3,14 +3,17 @@
  * xlb: the balancer's XDP program. A VIP packet is parsed, matched to its
  * VIP, given a backend (the tracked one, or the scheduler's pick), routed
  * with the kernel FIB and sent out encapsulated, without leaving the driver.
- * Everything else goes to the kernel untouched, and every exit counts its
- * reason. Each step lives in bpf/lib/; docs/DESIGN.md describes the path.
+ * Everything else goes to the kernel untouched, unless it is for a VIP
+ * address (the kernel does not own those: they are dropped), and every
+ * exit counts its reason. Each step lives in bpf/lib/; docs/DESIGN.md
+ * describes the path.
  */
 #include "lib/consts.h"
 #include "lib/reasons.h"
 #include "lib/maps.h"
 #include "lib/pkt.h"
 #include "lib/parse.h"
+#include "lib/frag.h"
 #include "lib/vip.h"
 #include "lib/conntrack.h"
 #include "lib/sched.h"
@@ -149,14 +152,15 @@ static __always_inline int xlb_balance_as(struct xdp_md *ctx, const int gue)
 
 	ret = xlb_parse(ctx, &pkt);
 	if (ret != XLB_CONTINUE)
-		return xlb_verdict(ret);
+		return xlb_verdict(xlb_unbalanced(&pkt, ret));
 
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg)
 		return xlb_verdict(XLB_PASS_NOT_VIP);	/* cannot happen: an array has entry 0 */
 	vip = xlb_vip_lookup(&pkt, cfg->all_ports_addrs);
 	if (!vip)
-		return xlb_verdict(pkt.icmp_err ? XLB_PASS_ICMP_NOT_VIP : XLB_PASS_NOT_VIP);
+		return xlb_verdict(xlb_unbalanced(&pkt, pkt.icmp_err ? XLB_PASS_ICMP_NOT_VIP :
+								       XLB_PASS_NOT_VIP));
 	if (vip->flags & XLB_VIP_F_ALL_DOWN)
 		return xlb_verdict(XLB_DROP_NO_BACKEND);
 	vcnt = bpf_map_lookup_elem(&vip_stats, &vip->id);
@@ -181,8 +185,6 @@ static __always_inline int xlb_balance_as(struct xdp_md *ctx, const int gue)
 	switch (ret) {
 	case BPF_FIB_LKUP_RET_SUCCESS:
 		break;
-	case BPF_FIB_LKUP_RET_NO_NEIGH:
-		return xlb_verdict(XLB_PASS_NO_NEIGH);
 	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
 		if (pkt.key.family == XLB_AF_INET)
 			ret = xlb_icmp4_too_big(ctx, &pkt, fib.mtu_result - overhead);
@@ -190,19 +192,35 @@ static __always_inline int xlb_balance_as(struct xdp_md *ctx, const int gue)
 			ret = xlb_icmp6_too_big(ctx, &pkt, fib.mtu_result - overhead);
 		return xlb_verdict(ret);
 	default:
-		return xlb_verdict(XLB_PASS_FIB);
+		return xlb_verdict(xlb_fib_drop_reason(ret));
 	}
 
+	if (xlb_egress_frame(ctx, &pkt, &fib))
+		return xlb_verdict(XLB_DROP_ENCAP);
 	ret = xlb_encap_pkt(ctx, &pkt, gue, saddr, be, second, label, &fib);
 	if (ret != XLB_CONTINUE)
 		return xlb_verdict(ret);
+	/* Only a first fragment that goes out places the rest: the backend reassembles. */
+	if (pkt.frag == XLB_FRAG_FIRST)
+		xlb_frag_remember(&pkt);
 
-	xlb_count_fwd(vcnt, be_id, pkt.frame_len);
-	if (fib.ifindex == ifindex)
+	if (fib.ifindex == ifindex) {
+		xlb_count_fwd(vcnt, be_id, pkt.frame_len);
 		return xlb_verdict(XLB_FWD_TX);
+	}
+	/*
+	 * bpf_redirect() only records the target: XDP_REDIRECT, or XDP_ABORTED
+	 * for bad flags. Whether the device then transmits (ndo_xdp_xmit) is
+	 * known to the kernel alone, which reports a failure in its
+	 * xdp:xdp_redirect_err tracepoint, not to the program.
+	 */
+	ret = bpf_redirect(fib.ifindex, 0);
+	if (ret != XDP_REDIRECT)
+		return xlb_verdict(XLB_DROP_REDIRECT);
+	xlb_count_fwd(vcnt, be_id, pkt.frame_len);
 	xlb_count_reason(XLB_FWD_REDIRECT);
 	xlb_trace_end(XLB_FWD_REDIRECT);
-	return bpf_redirect(fib.ifindex, 0);
+	return ret;
 }
 
 SEC("xdp")

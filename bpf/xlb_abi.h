@@ -323,7 +323,9 @@ struct xlb_nexthop {
 	__u16 max_len;		/* longest outer packet the route has accepted */
 	__u8 dmac[6];
 	__u8 smac[6];
-	__u8 pad[6];
+	__be16 vlan_tci;	/* with vlan: the 802.1Q tag of the egress VLAN */
+	__u8 vlan;		/* ifindex is a VLAN device's lower device: send tagged */
+	__u8 pad[3];
 };
 
 /* A cached next hop is asked of the FIB again after this long. */
@@ -346,12 +348,10 @@ enum xlb_reason {
 	XLB_FWD_TX = 0,		/* forwarded with XDP_TX */
 	XLB_FWD_REDIRECT,	/* forwarded with bpf_redirect */
 	XLB_PASS_NOT_IP,	/* not IPv4/IPv6 (ARP, LLDP, ...) */
-	XLB_PASS_NOT_VIP,	/* IP, but no VIP matches */
-	XLB_PASS_PROTO,		/* IP protocol or IPv6 extension header we do not balance */
-	XLB_PASS_FRAGMENT,	/* IPv4 fragment: the kernel reassembles */
-	XLB_PASS_NO_NEIGH,	/* next hop not resolved yet: the kernel resolves it */
-	XLB_PASS_FIB,		/* FIB lookup found no forwarding route (local, unreachable, ...) */
-	XLB_PASS_ICMP_NOT_VIP,	/* ICMP error whose embedded flow is not a VIP's */
+	XLB_PASS_NOT_VIP,	/* IP, no VIP matches and not a VIP address */
+	XLB_PASS_PROTO,		/* no VIP address: protocol or IPv6 header not balanced */
+	XLB_PASS_FRAGMENT,	/* no VIP address: later fragment, first not balanced */
+	XLB_PASS_ICMP_NOT_VIP,	/* no VIP address: ICMP, no error about a VIP flow */
 	XLB_DROP_MALFORMED,	/* truncated or inconsistent headers */
 	XLB_DROP_NO_BACKEND,	/* VIP with an empty table, or every backend down */
 	XLB_DROP_NO_SOURCE,	/* no outer source address for the backend's family */
@@ -359,6 +359,25 @@ enum xlb_reason {
 	XLB_TX_TOO_BIG,		/* answered the client with frag-needed / packet-too-big */
 	XLB_DROP_TOO_BIG,	/* too big for the route and no reply allowed (no DF, an ICMP error) */
 	XLB_DROP_ICMP_LIMIT,	/* too big, and this CPU's ICMP reply budget is spent */
+	/*
+	 * VIP packets xlb cannot balance. The balancer's kernel does not own
+	 * the VIP addresses (vip_addrs): it would route them straight back to
+	 * the router, so they are dropped, never passed. Keep them
+	 * contiguous: bpf/lib/reasons.h takes them as one range.
+	 */
+	XLB_DROP_VIP_PORT,	/* TCP/UDP to a VIP address, no VIP on that port */
+	XLB_DROP_VIP_PROTO,	/* other protocol (AH, ESP, ...) to a VIP address */
+	XLB_DROP_VIP_ICMP,	/* ICMP to a VIP address, no error about a VIP flow (echo...) */
+	XLB_DROP_FRAGMENT,	/* later fragment to a VIP address, no first seen */
+	XLB_DROP_NO_NEIGH,	/* FIB: backend's neighbour unresolved (no ARP/ND answer yet) */
+	XLB_DROP_FIB_BLACKHOLE,	/* FIB: blackhole route to the backend */
+	XLB_DROP_FIB_UNREACHABLE, /* FIB: unreachable route to the backend */
+	XLB_DROP_FIB_PROHIBIT,	/* FIB: prohibit route to the backend */
+	XLB_DROP_FIB_NOT_FWDED,	/* FIB: no forwarding route (backend address local, ...) */
+	XLB_DROP_FIB_FWD_DISABLED, /* FIB: forwarding is off on the ingress interface */
+	XLB_DROP_FIB_UNSUPP_LWT, /* FIB: route with a lightweight tunnel encap XDP cannot do */
+	XLB_DROP_FIB_OTHER,	/* FIB: any other failure (outer length > 64 KiB, ...) */
+	XLB_DROP_REDIRECT,	/* bpf_redirect refused the egress (not XDP_REDIRECT) */
 	XLB_DECAP_OK,		/* decap program: stripped an outer header */
 	XLB_DECAP_PASS,		/* decap program: not for us, passed untouched */
 	XLB_DECAP_MALFORMED,	/* decap program: truncated outer/inner header, dropped */
@@ -386,8 +405,6 @@ enum xlb_reason {
 	[XLB_PASS_NOT_VIP]	 = "pass_not_vip",		\
 	[XLB_PASS_PROTO]	 = "pass_proto",		\
 	[XLB_PASS_FRAGMENT]	 = "pass_fragment",		\
-	[XLB_PASS_NO_NEIGH]	 = "pass_no_neigh",		\
-	[XLB_PASS_FIB]		 = "pass_fib",			\
 	[XLB_PASS_ICMP_NOT_VIP]	 = "pass_icmp_not_vip",		\
 	[XLB_DROP_MALFORMED]	 = "drop_malformed",		\
 	[XLB_DROP_NO_BACKEND]	 = "drop_no_backend",		\
@@ -396,6 +413,19 @@ enum xlb_reason {
 	[XLB_TX_TOO_BIG]	 = "tx_too_big",		\
 	[XLB_DROP_TOO_BIG]	 = "drop_too_big",		\
 	[XLB_DROP_ICMP_LIMIT]	 = "drop_icmp_limit",	\
+	[XLB_DROP_VIP_PORT]	 = "drop_vip_port",		\
+	[XLB_DROP_VIP_PROTO]	 = "drop_vip_proto",		\
+	[XLB_DROP_VIP_ICMP]	 = "drop_vip_icmp",		\
+	[XLB_DROP_FRAGMENT]	 = "drop_fragment",		\
+	[XLB_DROP_NO_NEIGH]	 = "drop_no_neigh",		\
+	[XLB_DROP_FIB_BLACKHOLE] = "drop_fib_blackhole",	\
+	[XLB_DROP_FIB_UNREACHABLE] = "drop_fib_unreachable",	\
+	[XLB_DROP_FIB_PROHIBIT]	 = "drop_fib_prohibit",		\
+	[XLB_DROP_FIB_NOT_FWDED] = "drop_fib_not_fwded",	\
+	[XLB_DROP_FIB_FWD_DISABLED] = "drop_fib_fwd_disabled",	\
+	[XLB_DROP_FIB_UNSUPP_LWT] = "drop_fib_unsupp_lwt",	\
+	[XLB_DROP_FIB_OTHER]	 = "drop_fib_other",		\
+	[XLB_DROP_REDIRECT]	 = "drop_redirect",		\
 	[XLB_DECAP_OK]		 = "decap_ok",			\
 	[XLB_DECAP_PASS]	 = "decap_pass",		\
 	[XLB_DECAP_MALFORMED]	 = "decap_malformed",		\
@@ -500,6 +530,57 @@ struct xlb_vip_config {
 	char ca[XLB_CHECK_CA_LEN];	/* HTTPS: trust only this PEM CA file; "": the system's */
 };
 
+/*
+ * Key of vip_addrs: every address some VIP uses (any port, protocol), the
+ * value the number of VIPs on it. Derived by the control plane
+ * (user/lib/vipaddrs.c); read by BPF only for packets it would otherwise
+ * pass, to tell a VIP packet it cannot balance (dropped) from the host's.
+ */
+struct xlb_vip_addr {
+	__u32 addr[4];
+	__u8 family;		/* enum xlb_family */
+	__u8 pad[3];
+};
+
+/*
+ * The frags LRU (bpf/lib/frag.h): a first fragment's protocol and ports,
+ * for the later fragments of its datagram, for XLB_FRAG_TTL_NS.
+ */
+#define XLB_FRAG_SIZE		8192
+#define XLB_FRAG_TTL_NS		(5ULL * 1000 * 1000 * 1000)
+
+struct xlb_frag_key {
+	__u32 src[4];
+	__u32 dst[4];
+	__u32 id;		/* IPv4 identification (16 bits), IPv6 fragment id */
+	__u8 proto;
+	__u8 family;
+	__u16 pad;
+};
+
+struct xlb_frag {
+	__u64 stamp_ns;		/* when the first fragment was seen (coarse monotonic) */
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;		/* the upper-layer protocol */
+	__u8 pad[3];
+};
+
+/*
+ * Value of vlan_ifs, keyed by the ifindex of an 802.1Q VLAN device: its
+ * lower device and VLAN id. XDP cannot transmit on a VLAN device, and the
+ * FIB names the VLAN device when a backend's route uses one: the balancer
+ * then sends on the lower device with this tag (bpf/lib/fib.h). Derived
+ * by the control plane from the kernel's links (user/lib/vlanifs.c).
+ */
+#define XLB_MAX_VLAN_IFS	4096
+
+struct xlb_vlan_if {
+	__u32 lower_ifindex;
+	__u16 vid;		/* host order, 1..4094 */
+	__u16 pad;
+};
+
 /* Key of the decap program's local-address hash. */
 struct xlb_decap_key {
 	__u32 addr[4];
@@ -575,6 +656,10 @@ _Static_assert(sizeof(struct xlb_health) == 16, "xlb_health layout");
 _Static_assert(sizeof(struct xlb_nexthop) == 48, "xlb_nexthop layout");
 _Static_assert(sizeof(struct xlb_counters) == 32, "xlb_counters layout");
 _Static_assert(sizeof(struct xlb_vip_config) == 408, "xlb_vip_config layout");
+_Static_assert(sizeof(struct xlb_vip_addr) == 20, "xlb_vip_addr layout");
+_Static_assert(sizeof(struct xlb_vlan_if) == 8, "xlb_vlan_if layout");
+_Static_assert(sizeof(struct xlb_frag_key) == 40, "xlb_frag_key layout");
+_Static_assert(sizeof(struct xlb_frag) == 16, "xlb_frag layout");
 _Static_assert(sizeof(struct xlb_decap_key) == 20, "xlb_decap_key layout");
 _Static_assert(sizeof(struct xlb_icmp_bucket) == 16, "xlb_icmp_bucket layout");
 _Static_assert(sizeof(struct xlb_trace_event) == 32 + XLB_TRACE_SNAP, "xlb_trace_event layout");

@@ -47,7 +47,7 @@ static void print_list(const char *const *names, const __u64 *v, const __u64 *pr
 		__u64 x = prev ? (v[i] - prev[i]) / secs : v[i];
 
 		if (!out_is_json())
-			printf("  %-20s %llu\n", names[i], (unsigned long long)x);
+			printf("  %-24s %llu\n", names[i], (unsigned long long)x);
 		else
 			out_u64(names[i], NULL, x);
 	}

@@ -6,6 +6,12 @@
  * and ECN from the inner one (RFC 6040 normal mode), has TTL/hop limit
  * XLB_OUTER_TTL, and for IPv4 sets DF: fragmenting the outer packet would
  * make every backend reassemble, and the FIB already checked the MTU.
+ *
+ * Before that, xlb_egress_frame() makes the frame exactly what is sent on:
+ * bytes after the IP packet (Ethernet padding, or junk a sender appended)
+ * are cut, or they would ride inside the tunnel after the inner packet,
+ * and the 802.1Q tag becomes the egress's (l2.h, fib.h), whatever tag
+ * the packet arrived with.
  */
 #ifndef XLB_ENCAP_H
 #define XLB_ENCAP_H
@@ -15,6 +21,38 @@
 #include "l2.h"
 #include "csum.h"
 #include "fib.h"
+
+/*
+ * Give the frame the egress's tag (@vlan, @tci) in place of the ingress
+ * one: the same size, only the TCI changes; a tag to add or remove moves
+ * the frame's start by 4 bytes, where the encapsulation then writes a
+ * whole new Ethernet header.
+ */
+static __always_inline int xlb_vlan_retag(struct xdp_md *ctx, struct xlb_pkt *pkt, __u8 vlan,
+					  __be16 tci)
+{
+	int delta = (int)sizeof(struct xlb_vlan_hdr);
+
+	if (pkt->vlan != vlan) {
+		if (bpf_xdp_adjust_head(ctx, vlan ? -delta : delta))
+			return -1;
+		pkt->l3_off += vlan ? delta : -delta;
+		pkt->vlan = vlan;
+	}
+	pkt->vlan_tci = tci;
+	return 0;
+}
+
+/* Trim trailing bytes, and tag the frame for its egress (@fib). 0, or -1 if it may be modified. */
+static __always_inline int xlb_egress_frame(struct xdp_md *ctx, struct xlb_pkt *pkt,
+					    const struct bpf_fib_lookup *fib)
+{
+	int extra = (int)pkt->frame_len - (int)pkt->l3_off - (int)pkt->ip_len;
+
+	if (extra > 0 && bpf_xdp_adjust_tail(ctx, -extra))
+		return -1;
+	return xlb_vlan_retag(ctx, pkt, !!fib->h_vlan_proto, fib->h_vlan_TCI);
+}
 
 static __always_inline int xlb_encap4(struct xdp_md *ctx, const struct xlb_pkt *pkt,
 				      __be32 saddr, __be32 daddr,

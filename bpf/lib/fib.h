@@ -3,8 +3,14 @@
  * Step 4: route the outer packet before touching anything. The kernel's FIB
  * gives the egress interface and both MACs, and, because tot_len is the
  * outer length, checks it against the route MTU (FRAG_NEEDED, with the MTU
- * in mtu_result). NO_NEIGH and every other failure leave the packet intact,
- * so it can still be passed to the kernel.
+ * in mtu_result). Every other failure is a drop with the FIB's answer as
+ * its reason (xlb_fib_drop_reason()): the packet is a VIP's, and the
+ * kernel, which does not own the VIP, could only route it back where it
+ * came from. NO_NEIGH too: passing the packet would not make the kernel
+ * resolve the backend (it routes the VIP, not the backend); the managed
+ * neighbour entries the control plane keeps for every backend do that,
+ * so NO_NEIGH only lasts from a backend's addition to its first
+ * resolution, or while the backend does not answer ARP/ND at all.
  *
  * The lookup is half of a tracked packet's cost (IPv6 more), and its answer
  * for one backend rarely changes: the answer is kept per backend in
@@ -21,6 +27,7 @@
 #include "consts.h"
 #include "pkt.h"
 #include "maps.h"
+#include "l2.h"
 
 #define XLB_IP_LEN_MAX		0xffff
 
@@ -65,8 +72,30 @@ static __always_inline int xlb_nexthop_fresh(const struct xlb_nexthop *nh, const
 }
 
 /*
+ * Where the FIB's answer is sent from: a VLAN device (vlan_ifs) is its
+ * lower device with its tag, since XDP cannot transmit on a VLAN device;
+ * any other device as it is, untagged. The tag travels in the answer's
+ * h_vlan_proto / h_vlan_TCI (0: untagged), which the kernel does not fill.
+ * One lookup per FIB answer, none per packet: the result is cached.
+ */
+static __always_inline void xlb_fib_egress(struct bpf_fib_lookup *fib)
+{
+	__u32 ifindex = fib->ifindex;
+	struct xlb_vlan_if *v = bpf_map_lookup_elem(&vlan_ifs, &ifindex);
+
+	fib->h_vlan_proto = 0;
+	fib->h_vlan_TCI = 0;
+	if (!v)
+		return;
+	fib->ifindex = v->lower_ifindex;
+	fib->h_vlan_proto = bpf_htons(XLB_ETH_P_8021Q);
+	fib->h_vlan_TCI = bpf_htons(v->vid & XLB_VLAN_VID_MASK);
+}
+
+/*
  * xlb_fib_lookup() for backend @be_id, answered from `nexthops` when it
- * can be. On success fib->ifindex, dmac and smac are set either way.
+ * can be. On success fib->ifindex (the device to send on), the egress tag
+ * (xlb_fib_egress()), dmac and smac are set either way.
  */
 static __always_inline int xlb_nexthop(struct xdp_md *ctx, __u32 ifindex, struct xlb_pkt *pkt,
 				       __u32 be_id, __u8 family, const __u32 *saddr,
@@ -79,24 +108,55 @@ static __always_inline int xlb_nexthop(struct xdp_md *ctx, __u32 ifindex, struct
 
 	if (nh && xlb_nexthop_fresh(nh, daddr, outer_len, now)) {
 		fib->ifindex = nh->ifindex;
+		fib->h_vlan_proto = nh->vlan ? bpf_htons(XLB_ETH_P_8021Q) : 0;
+		fib->h_vlan_TCI = nh->vlan_tci;
 		__builtin_memcpy(fib->dmac, nh->dmac, ETH_ALEN);
 		__builtin_memcpy(fib->smac, nh->smac, ETH_ALEN);
 		return BPF_FIB_LKUP_RET_SUCCESS;
 	}
 	ret = xlb_fib_lookup(ctx, ifindex, pkt, family, saddr, daddr, label, outer_len, fib);
-	if (ret != BPF_FIB_LKUP_RET_SUCCESS || !nh)
+	if (ret != BPF_FIB_LKUP_RET_SUCCESS)
+		return ret;
+	xlb_fib_egress(fib);
+	if (!nh)
 		return ret;
 	/* A fresh entry for the same route keeps what it knew of the MTU. */
 	if (xlb_nexthop_fresh(nh, daddr, 0, now) && nh->ifindex == fib->ifindex &&
+	    nh->vlan == !!fib->h_vlan_proto && nh->vlan_tci == fib->h_vlan_TCI &&
 	    nh->max_len > outer_len)
 		outer_len = nh->max_len;
 	__builtin_memcpy(nh->addr, daddr, sizeof(nh->addr));
 	nh->ifindex = fib->ifindex;
+	nh->vlan = !!fib->h_vlan_proto;
+	nh->vlan_tci = fib->h_vlan_TCI;
 	nh->max_len = outer_len;
 	__builtin_memcpy(nh->dmac, fib->dmac, ETH_ALEN);
 	__builtin_memcpy(nh->smac, fib->smac, ETH_ALEN);
 	nh->stamp_ns = now;
 	return ret;
+}
+
+/* The drop reason of a failed lookup (FRAG_NEEDED aside: icmp.h answers it). */
+static __always_inline int xlb_fib_drop_reason(int ret)
+{
+	switch (ret) {
+	case BPF_FIB_LKUP_RET_NO_NEIGH:
+		return XLB_DROP_NO_NEIGH;
+	case BPF_FIB_LKUP_RET_BLACKHOLE:
+		return XLB_DROP_FIB_BLACKHOLE;
+	case BPF_FIB_LKUP_RET_UNREACHABLE:
+		return XLB_DROP_FIB_UNREACHABLE;
+	case BPF_FIB_LKUP_RET_PROHIBIT:
+		return XLB_DROP_FIB_PROHIBIT;
+	case BPF_FIB_LKUP_RET_NOT_FWDED:
+		return XLB_DROP_FIB_NOT_FWDED;
+	case BPF_FIB_LKUP_RET_FWD_DISABLED:
+		return XLB_DROP_FIB_FWD_DISABLED;
+	case BPF_FIB_LKUP_RET_UNSUPP_LWT:
+		return XLB_DROP_FIB_UNSUPP_LWT;
+	default:	/* NO_SRC_ADDR (never asked for), -1 (outer > 64 KiB), new codes */
+		return XLB_DROP_FIB_OTHER;
+	}
 }
 
 #endif /* XLB_FIB_H */

@@ -114,6 +114,9 @@ static __always_inline int xlb_gue_inner_sum(void *data, void *data_end,
 	__u64 acc = 0;
 	__u8 proto;
 
+	/* A fragment, or L4 behind IPv6 extension headers: its checksum covers other bytes. */
+	if (pkt->l4_opaque)
+		return -1;
 	if (pkt->key.family == XLB_AF_INET) {
 		if ((void *)(ip + 1) > data_end)
 			return -1;

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The link-layer header we put in front of a packet whose head moved
- * (encapsulation, ICMP replies, decapsulation): Ethernet and, if the packet
- * arrived with one, its 802.1Q tag, so the reply or the forwarded packet
- * stays in the VLAN it came from.
+ * (encapsulation, ICMP replies, decapsulation): Ethernet and, if asked, an
+ * 802.1Q tag. A reply to the sender (ICMP) keeps the ingress tag: it goes
+ * back out where the packet came from. A balanced packet does not: its
+ * tag is the egress's (encap.h), the one of the VLAN device the FIB routes
+ * the backend through (fib.h, vlan_ifs), or none when the route uses a
+ * device itself, whatever tag the packet arrived with.
  */
 #ifndef XLB_L2_H
 #define XLB_L2_H
@@ -11,6 +14,7 @@
 #include "consts.h"
 
 #define XLB_ETH_P_8021Q		0x8100
+#define XLB_VLAN_VID_MASK	0x0fff
 
 /* The uapi has no struct for the 802.1Q tag. */
 struct xlb_vlan_hdr {

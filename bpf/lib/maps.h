@@ -137,4 +137,38 @@ struct {
 	__type(value, struct xlb_ct_events);
 } ct_events SEC(".maps");
 
+/*
+ * Every VIP address (struct xlb_vip_addr → number of VIPs on it), kept by
+ * the control plane (user/lib/vipaddrs.c). Looked up only by packets that
+ * would otherwise be passed (vip.h, xlb_unbalanced()): the kernel does not
+ * own these addresses, so such a packet is dropped instead.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XLB_MAX_VIPS);
+	__type(key, struct xlb_vip_addr);
+	__type(value, __u32);
+} vip_addrs SEC(".maps");
+
+/*
+ * Fragments (bpf/lib/frag.h): the L4 protocol and ports of a datagram whose first
+ * fragment was balanced, by (family, protocol, id, source, destination),
+ * so its later fragments get the same flow key. Written and read by BPF
+ * only (the tests age an entry by hand).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XLB_FRAG_SIZE);
+	__type(key, struct xlb_frag_key);
+	__type(value, struct xlb_frag);
+} frags SEC(".maps");
+
+/* VLAN devices (ifindex → lower device, VID), kept by the control plane (user/lib/vlanifs.c). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XLB_MAX_VLAN_IFS);
+	__type(key, __u32);
+	__type(value, struct xlb_vlan_if);
+} vlan_ifs SEC(".maps");
+
 #endif /* XLB_MAPS_H */

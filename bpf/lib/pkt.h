@@ -30,6 +30,14 @@ struct xlb_pkt {
 	__u8 df;			/* IPv4: don't-fragment set */
 	__u8 has_hash;
 	__u8 ihl;			/* IPv4: header length in 32-bit words */
+	__u8 frag;			/* enum xlb_frag_kind (frag.h) */
+	/*
+	 * The L4 checksum does not cover what follows the fixed IP header
+	 * (a fragment, IPv6 extension headers): gue.h cannot derive a sum from it.
+	 */
+	__u8 l4_opaque;
+	__u8 nd;			/* IPv6 neighbour discovery (link-local) */
+	__u32 frag_id;			/* a fragment's IPv4/IPv6 identification */
 };
 
 /* TCP flag bits in the 14th byte of the header. */

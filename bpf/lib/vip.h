@@ -5,6 +5,13 @@
  * only when the address may have one (struct xlb_config.all_ports_addrs):
  * most traffic a balancer sees is not for a VIP, and a second hash lookup
  * is a third of its cost.
+ *
+ * A packet xlb does not balance (another protocol, a fragment it cannot
+ * place, ICMP that is no error about a VIP flow, a port with no VIP) is
+ * the kernel's only if its destination is not a VIP address: the
+ * balancer's kernel does not own VIP addresses and would route such a
+ * packet straight back to the router, until its TTL runs out. Only these
+ * packets look up `vip_addrs`, so the balanced path never pays for it.
  */
 #ifndef XLB_VIP_H
 #define XLB_VIP_H
@@ -27,6 +34,45 @@ static __always_inline struct xlb_vip *xlb_vip_lookup(const struct xlb_pkt *pkt,
 		return vip;
 	vk.port = 0;
 	return bpf_map_lookup_elem(&vips, &vk);
+}
+
+static __always_inline int xlb_is_vip_addr(const struct xlb_pkt *pkt)
+{
+	struct xlb_vip_addr k = {};
+
+	__builtin_memcpy(k.addr, pkt->key.dst, sizeof(k.addr));
+	k.family = pkt->key.family;
+	return bpf_map_lookup_elem(&vip_addrs, &k) != NULL;
+}
+
+/*
+ * The verdict of a packet that will not be balanced for pass reason
+ * @reason: that reason, or its drop counterpart if the packet is for a VIP
+ * address (for an ICMP error, the address of the packet it quotes).
+ */
+static __always_inline int xlb_unbalanced(const struct xlb_pkt *pkt, int reason)
+{
+	int drop;
+
+	switch (reason) {
+	case XLB_PASS_NOT_VIP:
+		drop = XLB_DROP_VIP_PORT;
+		break;
+	case XLB_PASS_PROTO:
+		drop = XLB_DROP_VIP_PROTO;
+		break;
+	case XLB_PASS_ICMP_NOT_VIP:
+		if (pkt->nd)
+			return reason;	/* link-local: never routed back (parse.h) */
+		drop = XLB_DROP_VIP_ICMP;
+		break;
+	case XLB_PASS_FRAGMENT:
+		drop = XLB_DROP_FRAGMENT;
+		break;
+	default:
+		return reason;
+	}
+	return xlb_is_vip_addr(pkt) ? drop : reason;
 }
 
 #endif /* XLB_VIP_H */

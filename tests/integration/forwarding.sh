@@ -21,12 +21,12 @@ test_attach_turns_forwarding_on_and_says_so() {
 	# The control: with forwarding off, the FIB refuses and nothing is answered.
 	fwd_off
 	sleep 0.2	# the next-hop cache asks the FIB again after 100 ms
-	before=$(xlb_lb stats --json | jq '.reasons.pass_fib')
+	before=$(xlb_lb stats --json | jq '.reasons.drop_fib_fwd_disabled')
 	out=$(names c1 -n 5 -w 200 -T 2 "$VIP4" 80 || true)
-	after=$(xlb_lb stats --json | jq '.reasons.pass_fib')
-	echo "forwarding off: answers: ${out:-none}; pass_fib $before -> $after"
+	after=$(xlb_lb stats --json | jq '.reasons.drop_fib_fwd_disabled')
+	echo "forwarding off: answers: ${out:-none}; drop_fib_fwd_disabled $before -> $after"
 	assert_eq "flows answered with forwarding off" 0 "$(count_of "$out" b1)"
-	[ "$after" -gt "$before" ] || fail "pass_fib did not count the refused packets"
+	[ "$after" -gt "$before" ] || fail "drop_fib_fwd_disabled did not count the refused packets"
 
 	err=$(xlb_lb attach "$P-lb" 2>&1 >/dev/null) || fail "attach failed: $err"
 	echo "attach said: $err"

@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 
 #include "balance.h"
+#include "robust.h"
 #include "xlb.skel.h"
 
 #define ROUTER4		"203.0.113.1"
@@ -26,6 +27,8 @@
 #define ICMP_DEST_UNREACH	3
 #define ICMP_FRAG_NEEDED	4
 #define ICMP_ECHO		8
+#define ICMP6_ECHO		128
+#define ICMP6_NEIGH_SOLICIT	135
 #define ICMP6_PKT_TOO_BIG	2
 #define ICMP_REPLY_TOS		0xc0	/* Linux: IPTOS_PREC_INTERNETCONTROL */
 #define ICMP_REPLY_TTL		64
@@ -193,14 +196,57 @@ static void xdp_icmp_error_quoting_vip_to_other_address_passed(void)
 	expect_untouched(len, XDP_PASS, XLB_PASS_ICMP_NOT_VIP);
 }
 
-static void xdp_icmp_echo_to_vip_passed(void)
+/*
+ * Echo to a VIP: the balancer's kernel does not own the VIP and would route
+ * the request back to the router, so it is dropped. The control: echo to
+ * an address no VIP uses is the kernel's, passed as ever.
+ */
+static void xdp_icmp_echo_to_vip_dropped(void)
 {
 	__u8 l3[PKT_MAX], data[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 	size_t len;
 
 	len = frame4(l3, pkt_icmp4_err("198.51.100.23", VIP4, ICMP_ECHO, 0, 1,
 				       data, sizeof(data), l3), 0);
+	expect_untouched(len, XDP_DROP, XLB_DROP_VIP_ICMP);
+	RETURN_IF_FAILED();
+	len = frame6(l3, pkt_icmp6_err("2001:db8:c::23", VIP6, ICMP6_ECHO, 0, 1,
+				       data, sizeof(data), l3));
+	expect_untouched(len, XDP_DROP, XLB_DROP_VIP_ICMP);
+	RETURN_IF_FAILED();
+	len = frame4(l3, pkt_icmp4_err("198.51.100.23", "192.0.2.99", ICMP_ECHO, 0, 1,
+				       data, sizeof(data), l3), 0);
 	expect_untouched(len, XDP_PASS, XLB_PASS_ICMP_NOT_VIP);
+}
+
+/*
+ * Neighbour discovery to a VIP address is passed: it is link-local (never
+ * routed, so it cannot loop), and a host that answers ND for its VIPs needs
+ * it. The control is echo to the same address (above): dropped.
+ */
+static void xdp_icmp6_neighbour_solicitation_to_vip_passed(void)
+{
+	__u8 l3[PKT_MAX], target[16];
+	size_t len;
+
+	pkt_addr(6, VIP6, (__u32 *)target);
+	len = frame6(l3, pkt_icmp6_err("fe80::1", VIP6, ICMP6_NEIGH_SOLICIT, 0, 0,
+				       target, sizeof(target), l3));
+	expect_untouched(len, XDP_PASS, XLB_PASS_ICMP_NOT_VIP);
+}
+
+/* An error to a VIP address about a port no VIP has: no backend owns it. */
+static void xdp_icmp_error_vip_addr_other_port_dropped(void)
+{
+	struct pkt_spec other = { .family = 4, .src = VIP4, .dst = "198.51.100.22",
+				  .proto = IPPROTO_TCP, .sport = 8081, .dport = 46003 };
+	__u8 l3[PKT_MAX], q[PKT_MAX];
+	size_t len;
+
+	pkt_ip(&other, q);
+	len = frame4(l3, pkt_icmp4_err(ROUTER4, VIP4, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED,
+				       PATH_MTU, q, PKT_IP4_LEN + 8, l3), 0);
+	expect_untouched(len, XDP_DROP, XLB_DROP_VIP_ICMP);
 }
 
 static void xdp_icmp_error_truncated_quote_dropped(void)
@@ -470,7 +516,9 @@ static const struct t_case cases[] = {
 	T_CASE(xdp_icmp6_packet_too_big_tracked_flow),
 	T_CASE(xdp_icmp_error_not_vip_passed),
 	T_CASE(xdp_icmp_error_quoting_vip_to_other_address_passed),
-	T_CASE(xdp_icmp_echo_to_vip_passed),
+	T_CASE(xdp_icmp_echo_to_vip_dropped),
+	T_CASE(xdp_icmp6_neighbour_solicitation_to_vip_passed),
+	T_CASE(xdp_icmp_error_vip_addr_other_port_dropped),
 	T_CASE(xdp_icmp_error_truncated_quote_dropped),
 	T_CASE(xdp_too_big_ipv4_df_frag_needed),
 	T_CASE(xdp_too_big_ipv4_options_vlan_frag_needed),
@@ -485,5 +533,6 @@ static const struct t_case cases[] = {
 int main(int argc, char **argv)
 {
 	bal_setup();
+	bal_vip_addrs_sync();
 	return t_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

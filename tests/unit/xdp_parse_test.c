@@ -3,17 +3,23 @@
  * Bad input to the balancer: truncated and inconsistent headers, fragments
  * and protocols it does not balance. Every one is addressed to a live VIP,
  * so only the parser stands between it and a backend; each must come back
- * untouched, passed or dropped, with exactly its reason counted.
+ * untouched, dropped (a VIP packet xlb cannot balance is never passed: the
+ * kernel would route it back), with exactly its reason counted. The same
+ * packet to an address no VIP uses is the control: passed, as before.
  */
 #include <netinet/in.h>
 #include <string.h>
 
 #include "balance.h"
+#include "robust.h"
 
 #define CLIENT4		"198.51.100.9"
 #define CLIENT6		"2001:db8:c::9"
 #define VIP4		"192.0.2.10"
 #define VIP6		"2001:db8::10"
+#define NOT_VIP4	"192.0.2.99"	/* no VIP uses it */
+#define NOT_VIP6	"2001:db8::99"
+#define LONE_CLIENT4	"198.51.100.77"	/* sends later fragments only */
 #define IPPROTO_SCTP_	132
 #define IPPROTO_HOPOPTS_ 0
 #define FRAG_OFFSET_8B	100	/* a fragment offset, in 8-byte units */
@@ -201,6 +207,7 @@ static void xdp_parse_bad_ipv6_payload_length(void)
 	expect(len, XDP_DROP, XLB_DROP_MALFORMED);
 }
 
+/* A first fragment carries the ports: balanced like any packet (xdp_robust_test: the rest). */
 static void xdp_parse_fragment_first(void)
 {
 	struct pkt_spec s = tcp4();
@@ -208,19 +215,28 @@ static void xdp_parse_fragment_first(void)
 
 	s.frag = PKT_MF;
 	len = bal_frame(&s, 0, 0, in);
-	expect(len, XDP_PASS, XLB_PASS_FRAGMENT);
+	bal_send(fx_ifindex_a, in, len, &run, before);
+	RETURN_IF_FAILED();
+	EXPECT_EQ("XDP action", XDP_TX, run.ret);
+	fx_expect_reason(bal_reasons, before, XLB_FWD_TX);
 }
 
+/* Later fragments whose first one was never seen: nothing says where they go. */
 static void xdp_parse_fragment_non_first(void)
 {
 	struct pkt_spec s = tcp4();
 	size_t len;
 
+	s.src = LONE_CLIENT4;
 	s.frag = FRAG_OFFSET_8B;		/* the last fragment: offset, no MF */
 	len = bal_frame(&s, 0, 0, in);
-	expect(len, XDP_PASS, XLB_PASS_FRAGMENT);
+	expect(len, XDP_DROP, XLB_DROP_FRAGMENT);
 	RETURN_IF_FAILED();
 	s.frag = PKT_MF | FRAG_OFFSET_8B;	/* a middle one */
+	len = bal_frame(&s, 0, 0, in);
+	expect(len, XDP_DROP, XLB_DROP_FRAGMENT);
+	RETURN_IF_FAILED();
+	s.dst = NOT_VIP4;			/* the control: the host's, passed */
 	len = bal_frame(&s, 0, 0, in);
 	expect(len, XDP_PASS, XLB_PASS_FRAGMENT);
 }
@@ -232,17 +248,37 @@ static void xdp_parse_other_protocol(void)
 
 	s.proto = IPPROTO_SCTP_;
 	len = bal_frame(&s, 0, 0, in);
+	expect(len, XDP_DROP, XLB_DROP_VIP_PROTO);
+	RETURN_IF_FAILED();
+	s.dst = NOT_VIP4;
+	len = bal_frame(&s, 0, 0, in);
 	expect(len, XDP_PASS, XLB_PASS_PROTO);
 }
 
+/* AH is not skipped (xdp_robust_test: the headers that are). */
 static void xdp_parse_ipv6_extension_header(void)
 {
 	struct pkt_spec s = tcp6();
+	const __u8 ah[] = { EXT_AH };
 	size_t len;
 
-	s.proto = IPPROTO_HOPOPTS_;
-	len = bal_frame(&s, 0, 0, in);
+	len = ext6_frame(&s, ah, 1, NULL, in);
+	expect(len, XDP_DROP, XLB_DROP_VIP_PROTO);
+	RETURN_IF_FAILED();
+	s.dst = NOT_VIP6;
+	len = ext6_frame(&s, ah, 1, NULL, in);
 	expect(len, XDP_PASS, XLB_PASS_PROTO);
+}
+
+/* A hop-by-hop header longer than the packet. */
+static void xdp_parse_ipv6_extension_header_truncated(void)
+{
+	struct pkt_spec s = tcp6();
+	const __u8 hop[] = { EXT_HOP };
+	size_t len = ext6_frame(&s, hop, 1, NULL, in);
+
+	in[PKT_ETH_LEN + PKT_IP6_LEN + 1] = 200;	/* 1608 bytes */
+	expect(len, XDP_DROP, XLB_DROP_MALFORMED);
 }
 
 static const struct t_case cases[] = {
@@ -263,10 +299,12 @@ static const struct t_case cases[] = {
 	T_CASE(xdp_parse_fragment_non_first),
 	T_CASE(xdp_parse_other_protocol),
 	T_CASE(xdp_parse_ipv6_extension_header),
+	T_CASE(xdp_parse_ipv6_extension_header_truncated),
 };
 
 int main(int argc, char **argv)
 {
 	bal_setup();
+	bal_vip_addrs_sync();
 	return t_main(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -14,6 +14,8 @@
 #include "ct.h"
 #include "nl.h"
 #include "util.h"
+#include "vipaddrs.h"
+#include "vlanifs.h"
 
 #define BITS_WORDS(n) (((n) + 63) / 64)
 
@@ -602,6 +604,8 @@ static int apply(const struct xlb_inst *in, const struct model *old, const struc
 		if (memcmp(&o->cfg, &v->cfg, sizeof(v->cfg)))
 			TRY(bpf_map_update_elem(in->fd[XLB_M_VIP_CONFIG], &v->v.id, &v->cfg, BPF_ANY));
 	}
+	TRY(vip_addrs_sync(in, new));
+	TRY(vlan_ifs_sync(in));
 	/* 4. Removed VIPs: stop matching first, then free the table. */
 	for (size_t i = 0; i < old->nvips; i++) {
 		const struct m_vip *o = &old->vips[i];

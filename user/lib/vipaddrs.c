@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Deriving vip_addrs from the VIPs (see vipaddrs.h). The map is rebuilt
+ * from the whole model at every commit rather than patched by a diff of
+ * the old and new models: a commit touches at most XLB_MAX_VIPS entries,
+ * and a map that was missing or stale (an upgrade from an xlb without it;
+ * the attach commit then fills it) is corrected by the same code path that
+ * keeps it right.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "vipaddrs.h"
+#include "model.h"
+
+struct addr_count {
+	struct xlb_vip_addr key;
+	__u32 count;
+};
+
+static int addr_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct xlb_vip_addr));
+}
+
+/* The distinct addresses of @keys with their counts, sorted; -1 (ENOMEM). */
+static int addr_counts(const struct xlb_vip_key *keys, size_t n, struct addr_count **out,
+		       size_t *nout)
+{
+	struct addr_count *a = calloc(n ? n : 1, sizeof(*a));
+	size_t u = 0;
+
+	if (!a)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(a[i].key.addr, keys[i].addr, sizeof(a[i].key.addr));
+		a[i].key.family = keys[i].family;
+		a[i].count = 1;
+	}
+	qsort(a, n, sizeof(*a), addr_cmp);
+	for (size_t i = 0; i < n; i++) {
+		if (u && !addr_cmp(&a[u - 1].key, &a[i].key))
+			a[u - 1].count++;
+		else
+			a[u++] = a[i];
+	}
+	*out = a;
+	*nout = u;
+	return 0;
+}
+
+/* Delete every entry of @fd that is not among the @n sorted @want. */
+static int delete_unwanted(int fd, const struct addr_count *want, size_t n)
+{
+	struct xlb_vip_addr cur, next, *gone = NULL;
+	size_t ngone = 0, cap = 0;
+	void *prev = NULL;
+	int err = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		cur = next;
+		prev = &cur;
+		if (bsearch(&cur, want, n, sizeof(*want), addr_cmp))
+			continue;
+		if (ngone == cap) {
+			void *g = realloc(gone, (cap = cap ? 2 * cap : 16) * sizeof(*gone));
+
+			if (!g) {
+				free(gone);
+				errno = ENOMEM;
+				return -1;
+			}
+			gone = g;
+		}
+		gone[ngone++] = cur;
+	}
+	/* After the walk: deleting during it could restart it from the top. */
+	for (size_t i = 0; i < ngone && !err; i++)
+		if (bpf_map_delete_elem(fd, &gone[i]) && errno != ENOENT)
+			err = -1;
+	free(gone);
+	return err;
+}
+
+int vip_addrs_reconcile(int fd, const struct xlb_vip_key *keys, size_t n)
+{
+	struct addr_count *want;
+	size_t nwant;
+	__u32 cur;
+	int err = 0;
+
+	if (addr_counts(keys, n, &want, &nwant)) {
+		errno = ENOMEM;
+		return -1;
+	}
+	/* Additions first: an address about to be added is never missing. */
+	for (size_t i = 0; i < nwant && !err; i++) {
+		if (!bpf_map_lookup_elem(fd, &want[i].key, &cur) && cur == want[i].count)
+			continue;
+		if (bpf_map_update_elem(fd, &want[i].key, &want[i].count, BPF_ANY))
+			err = -1;
+	}
+	if (!err)
+		err = delete_unwanted(fd, want, nwant);
+	free(want);
+	return err;
+}
+
+int vip_addrs_sync(const struct xlb_inst *in, const struct model *m)
+{
+	struct xlb_vip_key *keys = calloc(m->nvips ? m->nvips : 1, sizeof(*keys));
+	char path[256];
+	int fd, err;
+
+	if (!keys) {
+		errno = ENOMEM;
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/vip_addrs", in->dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		free(keys);
+		if (errno == ENOENT)
+			return 0;	/* pinned by an xlb whose program has no such map */
+		return -1;
+	}
+	for (size_t i = 0; i < m->nvips; i++)
+		keys[i] = m->vips[i].key;
+	err = vip_addrs_reconcile(fd, keys, m->nvips);
+	close(fd);
+	free(keys);
+	return err;
+}

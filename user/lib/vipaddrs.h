@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * vip_addrs, the set of every address some VIP uses, derived from the
+ * VIPs in one place. The balancer looks it up for packets it will not
+ * balance (a port with no VIP, another protocol, ICMP echo, a fragment it
+ * cannot place): for a VIP address those are dropped, since the host does
+ * not own the address and its kernel would route them straight back to
+ * the router; for any other address they go to the kernel.
+ */
+#ifndef XLB_VIPADDRS_H
+#define XLB_VIPADDRS_H
+
+#include <stddef.h>
+#include "xlb_abi.h"
+#include "inst.h"
+
+struct model;
+
+/*
+ * Make the vip_addrs map @fd hold exactly the addresses of @keys, each
+ * with the number of keys that have it: entries that differ are written,
+ * entries no key has are deleted, so whatever the map held before (an
+ * instance attached by an older xlb has an empty one) it ends up right.
+ * 0, or -1 with errno set.
+ */
+int vip_addrs_reconcile(int fd, const struct xlb_vip_key *keys, size_t n);
+
+/*
+ * The same for @m's VIPs on instance @in (its pinned vip_addrs; an
+ * instance without one, pinned by an older xlb that had no such map, is
+ * left alone). Called by the commit right after the VIPs are written.
+ */
+int vip_addrs_sync(const struct xlb_inst *in, const struct model *m);
+
+#endif
