@@ -64,6 +64,9 @@ static __always_inline int xlb_parse_l4(void *l4, void *data_end, __u32 l4_len,
 	case IPPROTO_UDP:
 		if ((void *)(udp + 1) > data_end || l4_len < sizeof(*udp))
 			return XLB_DROP_MALFORMED;
+		/* A length under its header, or past the IP payload, lies. */
+		if (bpf_ntohs(udp->len) < sizeof(*udp) || bpf_ntohs(udp->len) > l4_len)
+			return XLB_DROP_MALFORMED;
 		break;
 	default:
 		return XLB_PASS_PROTO;
