@@ -31,7 +31,8 @@ cp_file_one_vip() {
 	python3 -c 'import sys
 n = int(sys.argv[1]); print("xlb vip add 10.100.0.1:80/tcp")
 for i in range(n):
-	print("xlb backend add 10.100.0.1:80/tcp 10.128.%d.%d" % ((i + 1) >> 8, (i + 1) & 255))' "$1"
+	print("xlb backend add 10.100.0.1:80/tcp 10.128.%d.%d" % ((i + 1) >> 8, (i + 1) & 255))
+print("# end of xlb configuration")' "$1"
 }
 
 # V VIPs 10.100.x.y of B backends each, all backend addresses distinct.
@@ -43,7 +44,8 @@ for i in range(v):
 	print("xlb vip add " + vip)
 	for j in range(b):
 		n += 1
-		print("xlb backend add %s 10.%d.%d.%d" % (vip, 128 + (n >> 16), (n >> 8) & 255, n & 255))' "$1" "$2"
+		print("xlb backend add %s 10.%d.%d.%d" % (vip, 128 + (n >> 16), (n >> 8) & 255, n & 255))
+print("# end of xlb configuration")' "$1" "$2"
 }
 
 cp_memory() {

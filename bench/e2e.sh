@@ -128,6 +128,7 @@ e2e_off() {
 		topo_xlb "$E2E_P" detach "$E2E_P-lb" >/dev/null
 		topo_in "$E2E_P" br "$XLB" decap detach "$E2E_P-lbp" >/dev/null 2>&1
 		topo_in "$E2E_P" b1 "$XLB" decap detach "$E2E_P-b1" >/dev/null 2>&1
+		topo_in "$E2E_P" br "$XLB" decap detach "$E2E_P-b1p" >/dev/null 2>&1
 		;;
 	nft)
 		topo_in "$E2E_P" lb nft delete table ip xlbbench

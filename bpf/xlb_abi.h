@@ -166,7 +166,7 @@ struct xlb_flow {
 	__u32 vip_id;
 	__u64 last_seen_ns;	/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
 	__u32 flags;		/* XLB_FLOW_F_* */
-	__u32 pad;
+	__u32 young_pkts;	/* ct_new: packets seen while young; 0 in conntrack */
 };
 
 /* The one entry of the config array: this instance's outer source addresses. */
@@ -201,6 +201,48 @@ static inline __u32 xlb_all_ports_bit(const __u32 addr[4])
 }
 
 /*
+ * Conntrack admission (bpf/lib/conntrack.h, docs/DESIGN.md): a new flow is
+ * tracked in the young table ct_new and moves to conntrack after
+ * config.ct_promote_after packets, so only flows that lasted compete for
+ * the main table. ct_new has XLB_CT_NEW_SIZE(conntrack size) entries.
+ */
+#define XLB_CT_NEW_DIV			8
+#define XLB_CT_NEW_MIN			1024
+#define XLB_CT_NEW_SIZE(ct)		((ct) / XLB_CT_NEW_DIV > XLB_CT_NEW_MIN ? \
+					 (ct) / XLB_CT_NEW_DIV : XLB_CT_NEW_MIN)
+#define XLB_CT_PROMOTE_AFTER_DEFAULT	4	/* a SYN, ACK, ACK flood stays young */
+#define XLB_CT_PROMOTE_AFTER_MAX	1000
+#define XLB_CT_INSERT_RATE_MAX		100000000	/* per CPU per second */
+
+/* What conntrack admission did, counted per CPU in ct_events. */
+enum xlb_ct_event {
+	XLB_CT_EV_ADMITTED = 0,	/* new flow tracked in ct_new */
+	XLB_CT_EV_PROMOTED,	/* young flow moved to conntrack after ct_promote_after packets */
+	XLB_CT_EV_DIRECT,	/* new flow tracked in conntrack at once (ct_promote_after 0 or 1) */
+	XLB_CT_EV_OVER_BUDGET,	/* new flow not tracked: ct_insert_rate reached on this CPU */
+	XLB_CT_EV_INSERT_FAILED,/* a conntrack or ct_new update failed (flow not tracked there) */
+	XLB_CT_EV_MAX,
+};
+
+#define XLB_CT_EVENT_NAMES {					\
+	[XLB_CT_EV_ADMITTED]	  = "admitted",			\
+	[XLB_CT_EV_PROMOTED]	  = "promoted",			\
+	[XLB_CT_EV_DIRECT]	  = "direct",			\
+	[XLB_CT_EV_OVER_BUDGET]	  = "over_budget",		\
+	[XLB_CT_EV_INSERT_FAILED] = "insert_failed",		\
+}
+
+/* Room for events appended later without changing the pinned map's layout. */
+#define XLB_CT_EV_SLOTS		8
+
+/* The one entry of the per-CPU ct_events array: counters and the insert budget. */
+struct xlb_ct_events {
+	__u64 count[XLB_CT_EV_SLOTS];	/* by enum xlb_ct_event */
+	__u64 budget_sec;	/* coarse monotonic second budget_used counts in */
+	__u64 budget_used;	/* new flows tracked in that second on this CPU */
+};
+
+/*
  * The one entry of the ctl array: the control plane's own state of an
  * instance, kept with the maps so that no process holds it. Never read by BPF.
  */
@@ -213,6 +255,13 @@ struct xlb_ctl {
 	__u32 encap;		/* enum xlb_encap (attach --encap), kept across upgrade-attach */
 	__u32 gue_port;		/* attach --gue-port (host order), XLB_GUE_PORT_DEFAULT */
 	__u32 pad;
+	/*
+	 * The network namespace (SO_NETNS_COOKIE) whose interface this
+	 * instance is attached to: pins are machine-wide, interface names are
+	 * not, so a command in another namespace must not use or remove them.
+	 * 0: not recorded yet (an older xlb attached it).
+	 */
+	__u64 netns_cookie;
 };
 
 /* Defaults of struct xlb_ctl's timeouts (those of Linux IPVS). */
@@ -290,6 +339,17 @@ enum xlb_reason {
 	XLB_DECAP_OK,		/* decap program: stripped an outer header */
 	XLB_DECAP_PASS,		/* decap program: not for us, passed untouched */
 	XLB_DECAP_MALFORMED,	/* decap program: truncated outer/inner header, dropped */
+	XLB_DECAP_FOREIGN_SRC,	/* decap: tunnel packet from outside --from, dropped */
+	XLB_DECAP_FOREIGN_DST,	/* decap: inner destination not local to this host, dropped */
+	XLB_DECAP_BAD_GUE,	/* decap: GUE header, hop list or UDP length lies, dropped */
+	XLB_DECAP_OWNED,	/* decap: GUE TCP with a local socket, delivered */
+	XLB_DECAP_LAST_HOP,	/* decap: GUE TCP, no socket, last hop: delivered */
+	XLB_DECAP_SELF_HOP,	/* decap: GUE TCP, no socket, next hop is this host: delivered */
+	XLB_DECAP_NO_ROUTE,	/* decap: GUE TCP, no socket, no route to the next hop: delivered */
+	XLB_DECAP_CHAIN_TX,	/* decap: chained to the next hop, FIB route on the same link */
+	XLB_DECAP_CHAIN_REDIRECT, /* decap: chained to the next hop, FIB route on another link */
+	XLB_DECAP_CHAIN_BOUNCE,	/* decap: chained, forwarding off: back to the L2 neighbour */
+	XLB_DECAP_CHAIN_KERNEL,	/* decap: chained, next hop unresolved: the kernel routes it */
 	XLB_REASON_MAX,
 };
 
@@ -316,6 +376,17 @@ enum xlb_reason {
 	[XLB_DECAP_OK]		 = "decap_ok",			\
 	[XLB_DECAP_PASS]	 = "decap_pass",		\
 	[XLB_DECAP_MALFORMED]	 = "decap_malformed",		\
+	[XLB_DECAP_FOREIGN_SRC]	 = "decap_foreign_src",		\
+	[XLB_DECAP_FOREIGN_DST]	 = "decap_foreign_dst",		\
+	[XLB_DECAP_BAD_GUE]	 = "decap_bad_gue",		\
+	[XLB_DECAP_OWNED]	 = "decap_owned",		\
+	[XLB_DECAP_LAST_HOP]	 = "decap_last_hop",		\
+	[XLB_DECAP_SELF_HOP]	 = "decap_self_hop",		\
+	[XLB_DECAP_NO_ROUTE]	 = "decap_no_route",		\
+	[XLB_DECAP_CHAIN_TX]	 = "decap_chain_tx",		\
+	[XLB_DECAP_CHAIN_REDIRECT] = "decap_chain_redirect",	\
+	[XLB_DECAP_CHAIN_BOUNCE] = "decap_chain_bounce",	\
+	[XLB_DECAP_CHAIN_KERNEL] = "decap_chain_kernel",	\
 }
 
 /*
@@ -361,6 +432,29 @@ struct xlb_decap_key {
 	__u8 pad[3];
 };
 
+/*
+ * Keys of the decap program's LPM tries decap_from4 / decap_from6: the
+ * prefixes a tunnel packet's outer source must be in (decap attach --from).
+ */
+#define XLB_MAX_DECAP_FROM	256	/* prefixes per family */
+#define XLB_MAX_LOCAL_ADDRS	1024	/* decap_local: every address of the host */
+
+struct xlb_lpm4_key {
+	__u32 prefixlen;
+	__u32 addr;
+};
+
+struct xlb_lpm6_key {
+	__u32 prefixlen;
+	__u32 addr[4];
+};
+
+/* The one entry of the decap program's ctl array: the CLI's state, never read by BPF. */
+struct xlb_decap_ctl {
+	__u32 gue_port;		/* decap attach --gue-port (host order) */
+	__u32 xdp_mode;		/* enum xdp_attach_mode it was attached with */
+};
+
 _Static_assert(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key layout");
 _Static_assert(sizeof(struct xlb_vip) == 16, "xlb_vip layout");
 _Static_assert(sizeof(struct xlb_backend) == 32, "xlb_backend layout");
@@ -371,12 +465,17 @@ _Static_assert(sizeof(struct xlb_gue_hdr) == 4, "xlb_gue_hdr layout");
 _Static_assert(sizeof(struct xlb_gue_hops4) == 12, "xlb_gue_hops4 layout");
 _Static_assert(sizeof(struct xlb_gue_hops6) == 36, "xlb_gue_hops6 layout");
 _Static_assert(XLB_GUE4_LEN == 44 && XLB_GUE6_LEN == 88, "GUE overhead");
-_Static_assert(sizeof(struct xlb_ctl) == 32, "xlb_ctl layout");
+_Static_assert(sizeof(struct xlb_ctl) == 40, "xlb_ctl layout");
+_Static_assert(sizeof(struct xlb_ct_events) == 80, "xlb_ct_events layout");
+_Static_assert(XLB_CT_EV_MAX <= XLB_CT_EV_SLOTS, "xlb_ct_events slots");
 _Static_assert(sizeof(struct xlb_health) == 16, "xlb_health layout");
 _Static_assert(sizeof(struct xlb_nexthop) == 48, "xlb_nexthop layout");
 _Static_assert(sizeof(struct xlb_counters) == 32, "xlb_counters layout");
 _Static_assert(sizeof(struct xlb_vip_config) == 80, "xlb_vip_config layout");
 _Static_assert(sizeof(struct xlb_decap_key) == 20, "xlb_decap_key layout");
 _Static_assert(sizeof(struct xlb_icmp_bucket) == 16, "xlb_icmp_bucket layout");
+_Static_assert(sizeof(struct xlb_lpm4_key) == 8, "xlb_lpm4_key layout");
+_Static_assert(sizeof(struct xlb_lpm6_key) == 20, "xlb_lpm6_key layout");
+_Static_assert(sizeof(struct xlb_decap_ctl) == 8, "xlb_decap_ctl layout");
 
 #endif /* XLB_ABI_H */

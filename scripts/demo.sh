@@ -64,7 +64,8 @@ echo "== topology $P: client c1, balancer lb, backends b1 b2 b3 on one bridge"
 topo_up "$P" 3 1 || die "topology could not be built"
 topo_xlb_attach "$P" | sed 's/^/  /' || die "xlb could not be attached"
 echo "  client $(topo_addr4 c1) routes $TOPO_VIP_NET4 via the balancer $(topo_addr4 lb);"
-echo "  each backend has the VIP on lo, runs xlb decap, and answers with its name"
+echo "  each backend has the VIP on lo, runs xlb decap (tunnels accepted --from the"
+echo "  balancer's addresses only), and answers with its name"
 
 echo
 echo "== a VIP with three backends, weights 1:1:2"
@@ -116,3 +117,7 @@ spread
 
 echo
 x stats
+
+echo
+echo "== the decap program on b1: every packet it saw, by outcome"
+topo_in "$P" b1 "$XLB" decap stats "$P-b1"

@@ -44,12 +44,17 @@
 #    veth_xdp_flush) only schedules the peer's NAPI if the peer runs XDP, so
 #    with GRO alone they sit there until unrelated traffic comes by.
 # The bridge-side ends of the backends have GRO on (NAPI), which is all a
-# redirect (ndo_xdp_xmit with flush) needs.
+# redirect (ndo_xdp_xmit with flush) needs; they run the decap program too,
+# for the same reason as PREFIX-lbp: a backend's decap sends a GUE copy of a
+# flow it does not own on to the next hop with XDP_TX (the second chance).
+# Every decap attach names the balancer's addresses as --from.
 #
 # Functions (all return non-zero with a "topo: ..." line on stderr on failure):
 #   topo_up PREFIX [BACKENDS=3] [CLIENTS=2]   build it and start the name servers
 #   topo_xlb_attach PREFIX                    xlb attach on the balancer, xlb decap
-#                                             attach on every backend (and on PREFIX-lbp)
+#                                             attach --from the balancer on every
+#                                             backend (and on PREFIX-lbp, PREFIX-bKp)
+#   topo_decap_from                           those --from arguments
 #   topo_down PREFIX                          detach xlb, stop servers, delete the
 #                                             namespaces, remove the topology's pins;
 #                                             safe to call twice or on a half-built one
@@ -241,15 +246,26 @@ topo_up() {
 	done
 }
 
+# The balancer's source addresses: the only tunnel sources a backend's decap accepts.
+topo_decap_from() {
+	echo --from "$(topo_addr4 lb)" --from "$(topo_addr6 lb)"
+}
+
 topo_xlb_attach() {
-	local p=$1 b out
-	_topo topo_xlb "$p" attach "$p-lb" || return 1
+	local p=$1 b out from
+	read -ra from <<<"$(topo_decap_from)"
 	# The NAPI kick for XDP_TX (see the top of this file); it warns that the
-	# port has no address, which is the point.
-	out=$(topo_in "$p" br "$XLB" decap attach "$p-lbp" 2>&1) ||
+	# port has no address, which is the point. Before xlb attach, which would
+	# otherwise put its own pass program there.
+	out=$(topo_in "$p" br "$XLB" decap attach "$p-lbp" "${from[@]}" 2>&1) ||
 		{ echo "topo: failed: xlb decap attach $p-lbp: $out" >&2; return 1; }
+	_topo topo_xlb "$p" attach "$p-lb" || return 1
 	for b in $(topo_backends "$p"); do
-		_topo topo_in "$p" "$b" "$XLB" decap attach "$p-$b" || return 1
+		_topo topo_in "$p" "$b" "$XLB" decap attach "$p-$b" "${from[@]}" || return 1
+		# The same kick on the backend's bridge-side port, for the copies
+		# the second chance sends on with XDP_TX.
+		out=$(topo_in "$p" br "$XLB" decap attach "$p-${b}p" "${from[@]}" 2>&1) ||
+			{ echo "topo: failed: xlb decap attach $p-${b}p: $out" >&2; return 1; }
 	done
 }
 
@@ -264,6 +280,10 @@ topo_down() {
 	fi
 	for b in $(topo_backends "$p"); do
 		topo_in "$p" "$b" timeout "$TOPO_XLB_TIMEOUT" "$XLB" decap detach "$p-$b" >/dev/null 2>&1
+		if [ -e "/run/netns/$p-br" ]; then
+			topo_in "$p" br timeout "$TOPO_XLB_TIMEOUT" "$XLB" decap detach "$p-${b}p" \
+				>/dev/null 2>&1
+		fi
 		topo_server_stop "$p" "$b"
 	done
 	for ns in /run/netns/"$p"-*; do

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xlb agent: conntrack expiry and the active-flow recount. The LRU map only
- * evicts when full, and the data plane only ever adds 1 to backend_active,
- * so once a second one walk deletes flows idle longer than their timeout
- * (ctl: TCP, TCP after FIN/RST, UDP) and counts, per backend, the flows that
- * are neither closing nor expired, nor on a backend they would leave (DOWN,
- * removed): that count replaces backend_active, which
- * lc and lrt compare. A flow created between the walk and the write is
- * missing from the count until the next walk, a second later.
+ * xlb agent: conntrack expiry and the active-flow recount. The LRU maps only
+ * evict when full, and the data plane only ever adds 1 to backend_active,
+ * so once a second one walk of both tables (conntrack and the young flows'
+ * ct_new) deletes flows idle longer than their timeout (ctl: TCP, TCP after
+ * FIN/RST, UDP) and counts, per backend, the flows that are neither closing
+ * nor expired, nor on a backend they would leave (DOWN, removed): that count
+ * replaces backend_active, which lc and lrt compare. A live flow is in one
+ * table only (a stale conntrack entry beside a re-picked young one names a
+ * backend it would leave, so it is not counted). A flow created between the
+ * walk and the write is missing from the count until the next walk, a
+ * second later.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -121,7 +124,7 @@ void agent_ct_walk(struct agent *a)
 	p.fin_ns = timeout_ns(ctl.ct_timeout_fin_s, XLB_CT_TIMEOUT_FIN_S);
 	p.udp_ns = timeout_ns(ctl.ct_timeout_udp_s, XLB_CT_TIMEOUT_UDP_S);
 	p.now = t0;
-	err = ct_walk(a->in.fd[XLB_M_CONNTRACK], ct_expire_visit, &p, &visited, &deleted);
+	err = ct_walk_both(&a->in, ct_expire_visit, &p, &visited, &deleted);
 	if (err) {
 		/* A partial count would wrongly lower backends' loads: keep the old one. */
 		agent_log("conntrack walk failed: %s", strerror(-err));

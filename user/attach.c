@@ -14,6 +14,7 @@
 
 #include "xlb.h"
 #include "host.h"
+#include "veth.h"
 #include "xlb.skel.h"
 #include "xdp_load.h"
 #include "nl.h"
@@ -110,21 +111,29 @@ static int configure(const struct attach_args *a, int ifindex, enum xdp_attach_m
 		return -1;
 	if (model_copy(&old, &new))
 		goto out;
-	if (a->src4.family || a->src6.family) {
-		memset(&new.config, 0, sizeof(new.config));
-		new.config.src4 = a->src4.a[0];
-		memcpy(new.config.src6, a->src6.a, sizeof(new.config.src6));
-	} else if (!new.config.src4 && addr_is_zero(new.config.src6)) {
+	/*
+	 * Each family on its own: --source of one family keeps the other's,
+	 * and a family with none yet takes the interface's address.
+	 */
+	if ((!a->src4.family && !new.config.src4) ||
+	    (!a->src6.family && addr_is_zero(new.config.src6)))
 		nl_iface_addrs(ifindex, &src4, src6);
+	if (a->src4.family)
+		new.config.src4 = a->src4.a[0];
+	else if (!new.config.src4)
 		new.config.src4 = src4;
+	if (a->src6.family)
+		memcpy(new.config.src6, a->src6.a, sizeof(new.config.src6));
+	else if (addr_is_zero(new.config.src6))
 		memcpy(new.config.src6, src6, sizeof(src6));
-	}
 	if (!new.ctl.ct_timeout_tcp_s) {
 		new.ctl.ct_timeout_tcp_s = XLB_CT_TIMEOUT_TCP_S;
 		new.ctl.ct_timeout_fin_s = XLB_CT_TIMEOUT_FIN_S;
 		new.ctl.ct_timeout_udp_s = XLB_CT_TIMEOUT_UDP_S;
+		new.config.ct_promote_after = XLB_CT_PROMOTE_AFTER_DEFAULT;
 	}
 	new.ctl.xdp_mode = mode;
+	new.ctl.netns_cookie = netns_cookie_self();
 	ret = model_commit(&in, &old, &new);
 	if (!ret)
 		model_ensure_neighbours(&new, NULL);
@@ -160,14 +169,14 @@ int do_attach(int argc, char **argv)
 		xlb_err("no interface \"%s\"", a.iface);
 		return XLB_EXIT_FAIL;
 	}
-	if (host_forwarding_ensure(a.iface)) {
-		return XLB_EXIT_FAIL;
-	}
 	lock = inst_lock(a.iface);
 	if (lock < 0)
 		return XLB_EXIT_FAIL;
 	bpf_libs_quiet();
 	pin_dir(XLB_PIN_ROOT, a.iface, dir, sizeof(dir));
+	/* Never load into, nor on failure remove, another namespace's pins. */
+	if (pin_dir_owned(dir, a.iface, false))
+		goto out;
 	cur_ct = pinned_max_entries(dir, "conntrack");
 	cur = xdp_mode_of(ifindex, XLB_PROG_NAME);
 	upgrade = cur != XDP_MODE_UNSPEC;
@@ -185,6 +194,8 @@ int do_attach(int argc, char **argv)
 	}
 	bpf_map__set_max_entries(skel->maps.conntrack,
 				 a.ct_size ? a.ct_size : cur_ct ? cur_ct : XLB_CT_SIZE);
+	bpf_map__set_max_entries(skel->maps.ct_new,
+				 XLB_CT_NEW_SIZE(bpf_map__max_entries(skel->maps.conntrack)));
 	err = obj_pin_maps(skel->obj, dir);
 	if (err) {
 		xlb_err("cannot use pin directory %s: %s", dir, strerror(-err));
@@ -201,8 +212,9 @@ int do_attach(int argc, char **argv)
 			pin_dir_remove(dir);
 		goto out;
 	}
-	if (configure(&a, ifindex, mode))
+	if (configure(&a, ifindex, mode) || host_forwarding_ensure(a.iface))
 		goto out;
+	veth_peer_fix(a.iface, ifindex);
 	printf("%s %s in %s mode, maps in %s\n", upgrade ? "upgraded" : "attached", a.iface,
 	       xdp_mode_name(mode), dir);
 	ret = XLB_EXIT_OK;
@@ -235,9 +247,15 @@ int do_detach(int argc, char **argv)
 	bpf_libs_quiet();
 	pin_dir(XLB_PIN_ROOT, argv[0], dir, sizeof(dir));
 	pinned = access(dir, F_OK) == 0;
+	if (pinned && pin_dir_owned(dir, argv[0], false)) {
+		close(lock);
+		return XLB_EXIT_FAIL;
+	}
 	ifindex = if_nametoindex(argv[0]);
 	if (ifindex)
 		n = xdp_detach_named(ifindex, XLB_PROG_NAME);
+	if (n > 0)
+		veth_peer_release(argv[0], ifindex);
 	if (!pinned && n <= 0) {
 		xlb_err("interface \"%s\" is not attached", argv[0]);
 		close(lock);

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xlb conntrack list|count|flush|set: the tracked flows, and their idle
- * timeouts (which the agent enforces; the LRU evicts only when full).
+ * xlb conntrack list|count|flush|set: the tracked flows of both tables
+ * (conntrack and the young flows' ct_new, see docs/DESIGN.md "Conntrack
+ * admission"), their idle timeouts (which the agent enforces; the LRUs
+ * evict only when full) and the admission settings the data plane reads.
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,7 +18,8 @@ const char conntrack_usage[] =
 	"usage: xlb conntrack list [--json] [VIP]\n"
 	"       xlb conntrack count [--json]\n"
 	"       xlb conntrack flush [VIP] [--backend ADDR]\n"
-	"       xlb conntrack set [--tcp-timeout 900s] [--fin-timeout 120s] [--udp-timeout 300s]\n";
+	"       xlb conntrack set [--tcp-timeout 900s] [--fin-timeout 120s] [--udp-timeout 300s]\n"
+	"                         [--promote-after 4] [--insert-rate 0]\n";
 
 struct ct_filter {
 	const struct model *m;
@@ -62,7 +65,12 @@ static void ct_print(const struct ct_filter *f, const struct xlb_flow_key *k,
 	out_u64("idle_s", " idle %llus", f->now > fl->last_seen_ns ?
 					     (f->now - fl->last_seen_ns) / 1000000000ULL : 0);
 	out_bool("closing", NULL, fl->flags & XLB_FLOW_F_CLOSING);
-	out_text("%s\n", fl->flags & XLB_FLOW_F_CLOSING ? " closing" : "");
+	out_text("%s", fl->flags & XLB_FLOW_F_CLOSING ? " closing" : "");
+	/* Only ct_new's entries count packets. */
+	out_bool("young", NULL, fl->young_pkts);
+	if (fl->young_pkts)
+		out_u64("young_packets", " young %llu pkts", fl->young_pkts);
+	out_text("\n");
 	out_obj_close();
 }
 
@@ -126,7 +134,7 @@ static int ct_list(int argc, char **argv)
 		return ret;
 	f.print = true;
 	out_arr_open(NULL);
-	if (ct_walk(in.fd[XLB_M_CONNTRACK], ct_visit, &f, NULL, NULL))
+	if (ct_walk_both(&in, ct_visit, &f, NULL, NULL))
 		ret = XLB_EXIT_FAIL;
 	out_arr_close();
 	out_done();
@@ -134,10 +142,18 @@ static int ct_list(int argc, char **argv)
 	return ret;
 }
 
+/* Counts the young entries (young_pkts > 0) as it goes. */
+static bool ct_count_visit(const struct xlb_flow_key *k, const struct xlb_flow *fl, void *arg)
+{
+	if (fl->young_pkts)
+		++*(__u64 *)arg;
+	return false;
+}
+
 static int ct_count(int argc, char **argv)
 {
 	struct xlb_inst in;
-	__u64 n = 0;
+	__u64 n = 0, young = 0;
 
 	if (argc > 1) {
 		xlb_err("unexpected argument \"%s\"", argv[1]);
@@ -145,13 +161,15 @@ static int ct_count(int argc, char **argv)
 	}
 	if (inst_open(opts.iface, false, &in))
 		return XLB_EXIT_FAIL;
-	if (ct_walk(in.fd[XLB_M_CONNTRACK], NULL, NULL, &n, NULL)) {
-		xlb_err("cannot read the conntrack map of %s", in.iface);
+	if (ct_walk_both(&in, ct_count_visit, &young, &n, NULL)) {
+		xlb_err("cannot read the conntrack maps of %s", in.iface);
 		inst_close(&in);
 		return XLB_EXIT_FAIL;
 	}
+	/* Text: the total alone, as before the young table existed. */
 	out_obj_open(NULL);
 	out_u64("count", "%llu\n", n);
+	out_u64("young", NULL, young);
 	out_obj_close();
 	out_done();
 	inst_close(&in);
@@ -168,8 +186,8 @@ static int ct_flush(int argc, char **argv)
 
 	if (ret)
 		return ret;
-	if (ct_walk(in.fd[XLB_M_CONNTRACK], ct_visit, &f, NULL, &n)) {
-		xlb_err("cannot read the conntrack map of %s", in.iface);
+	if (ct_walk_both(&in, ct_visit, &f, NULL, &n)) {
+		xlb_err("cannot read the conntrack maps of %s", in.iface);
 		ret = XLB_EXIT_FAIL;
 	} else {
 		printf("flushed %llu flows\n", (unsigned long long)n);
@@ -178,8 +196,23 @@ static int ct_flush(int argc, char **argv)
 	return ret;
 }
 
+/* --promote-after / --insert-rate: a count into the data plane's config. */
+static int ct_set_admission(struct xlb_config *cfg, const char *flag, const char *v)
+{
+	bool promote = !strcmp(flag, "--promote-after");
+	__u32 max = promote ? XLB_CT_PROMOTE_AFTER_MAX : XLB_CT_INSERT_RATE_MAX;
+
+	if (!parse_u32(v, 0, max, promote ? &cfg->ct_promote_after : &cfg->ct_insert_rate)) {
+		xlb_err("invalid %s \"%s\": must be 0 to %u", flag, v, max);
+		return XLB_EXIT_USAGE;
+	}
+	return XLB_EXIT_OK;
+}
+
+/* Every value is checked before any is kept: bad input changes nothing. */
 static int ct_set(struct model *m, int argc, char **argv)
 {
+	struct xlb_config cfg = m->config;
 	struct xlb_ctl ctl = m->ctl;
 
 	for (int i = 1; i < argc; i++) {
@@ -188,6 +221,11 @@ static int ct_set(struct model *m, int argc, char **argv)
 
 		if (!v)
 			return XLB_EXIT_USAGE;
+		if (!strcmp(flag, "--promote-after") || !strcmp(flag, "--insert-rate")) {
+			if (ct_set_admission(&cfg, flag, v))
+				return XLB_EXIT_USAGE;
+			continue;
+		}
 		if (!strcmp(flag, "--tcp-timeout"))
 			dst = &ctl.ct_timeout_tcp_s;
 		else if (!strcmp(flag, "--fin-timeout"))
@@ -207,6 +245,7 @@ static int ct_set(struct model *m, int argc, char **argv)
 		*dst = ms / 1000;
 	}
 	m->ctl = ctl;
+	m->config = cfg;
 	return XLB_EXIT_OK;
 }
 

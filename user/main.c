@@ -22,9 +22,9 @@ static const char usage[] =
 	"  xlb list [--json]\n"
 	"  xlb stats [--json] [--watch SECONDS]\n"
 	"  xlb save\n"
-	"  xlb restore FILE|-\n"
+	"  xlb restore [--check] FILE|-\n"
 	"  xlb conntrack list|count|flush|set ...  (xlb conntrack --help)\n"
-	"  xlb decap attach|detach IFACE          (on a backend host)\n"
+	"  xlb decap attach|detach|show|stats ...  (on a backend host: xlb decap --help)\n"
 	"  xlb agent [-i IFACE] [--metrics ADDR:PORT]\n"
 	"VIP is ADDR:PORT/PROTO or [ADDR6]:PORT/PROTO, PROTO tcp or udp, port 0 = all ports.\n";
 

@@ -15,6 +15,12 @@
 #include "util.h"
 
 #define RESTORE_ARGS_MAX 32
+/*
+ * The last line save writes. restore refuses a file without it: the file is
+ * the whole configuration, so a truncated one (a full disk, a cut copy, an
+ * interrupted pipe) would otherwise delete whatever it lost.
+ */
+#define SAVE_END_MARKER "# end of xlb configuration"
 
 int do_save(int argc, char **argv)
 {
@@ -47,8 +53,9 @@ int do_save(int argc, char **argv)
 		}
 		printf("\n");
 	}
-	printf("xlb conntrack set --tcp-timeout %us --fin-timeout %us --udp-timeout %us\n",
-	       m.ctl.ct_timeout_tcp_s, m.ctl.ct_timeout_fin_s, m.ctl.ct_timeout_udp_s);
+	printf("xlb conntrack set --tcp-timeout %us --fin-timeout %us --udp-timeout %us "
+	       "--promote-after %u --insert-rate %u\n", m.ctl.ct_timeout_tcp_s, m.ctl.ct_timeout_fin_s,
+	       m.ctl.ct_timeout_udp_s, m.config.ct_promote_after, m.config.ct_insert_rate);
 	for (size_t i = 0; i < m.nvips; i++) {
 		const struct m_vip *v = &m.vips[i];
 
@@ -66,6 +73,7 @@ int do_save(int argc, char **argv)
 				printf("xlb backend drain %s %s\n", vip, addr);
 		}
 	}
+	printf("%s\n", SAVE_END_MARKER);
 	model_close(&in, &m);
 	return XLB_EXIT_OK;
 }
@@ -83,15 +91,31 @@ static int split(char *line, char **argv)
 	return argc;
 }
 
-/* One line of a saved file, applied to @m. */
-static int restore_line(struct model *m, char *line)
+static bool is_end_marker(const char *line)
+{
+	size_t n = strlen(SAVE_END_MARKER);
+
+	return !strncmp(line, SAVE_END_MARKER, n) && line[n + strspn(line + n, " \t\r\n")] == 0;
+}
+
+/* One line of a saved file, applied to @m; @ended: the end marker was seen. */
+static int restore_line(struct model *m, char *line, bool *ended)
 {
 	char *argv[RESTORE_ARGS_MAX];
-	int argc = split(line, argv), off = 0;
+	int argc, off = 0;
 	edit_fn fn;
 
+	if (is_end_marker(line)) {
+		*ended = true;
+		return XLB_EXIT_OK;
+	}
+	argc = split(line, argv);
 	if (argc == 0 || argv[0][0] == '#')
 		return XLB_EXIT_OK;
+	if (*ended) {
+		xlb_err("a command after the end marker \"%s\"", SAVE_END_MARKER);
+		return XLB_EXIT_USAGE;
+	}
 	if (argc < 0) {
 		xlb_err("too many words");
 		return XLB_EXIT_USAGE;
@@ -106,21 +130,57 @@ static int restore_line(struct model *m, char *line)
 	return fn(m, argc - off - 1, argv + off + 1);
 }
 
-int do_restore(int argc, char **argv)
+/* The whole file @name applied to @new; XLB_EXIT_OK only if it all holds. */
+static int restore_file(struct model *new, FILE *f, const char *name)
 {
 	char *line = NULL, ctx[64];
 	size_t cap = 0, lineno = 0;
+	int ret = XLB_EXIT_OK;
+	bool ended = false;
+
+	while (ret == XLB_EXIT_OK && getline(&line, &cap, f) >= 0) {
+		snprintf(ctx, sizeof(ctx), "%s line %zu", name, ++lineno);
+		xlb_err_context(ctx);
+		ret = restore_line(new, line, &ended);
+	}
+	xlb_err_context(NULL);
+	free(line);
+	if (ret != XLB_EXIT_OK)
+		return ret;
+	/* getline's -1 is also how a read error ends: never take it for the end. */
+	if (ferror(f)) {
+		xlb_err("cannot read \"%s\" after line %zu: %s", name, lineno, strerror(errno));
+		return XLB_EXIT_FAIL;
+	}
+	if (!ended) {
+		xlb_err("\"%s\" does not end with \"%s\" (as xlb save writes): truncated? nothing "
+			"restored", name, SAVE_END_MARKER);
+		return XLB_EXIT_FAIL;
+	}
+	return XLB_EXIT_OK;
+}
+
+static const char restore_usage[] = "usage: xlb restore [--check] FILE|-";
+
+int do_restore(int argc, char **argv)
+{
 	struct model old, new;
 	struct xlb_inst in;
 	int ret = XLB_EXIT_OK;
+	bool check = false;
 	FILE *f;
 
+	if (argc == 2 && !strcmp(argv[0], "--check")) {
+		check = true;
+		argc--;
+		argv++;
+	}
 	if (argc != 1 || is_help(argv[0])) {
 		if (argc == 1) {
-			puts("usage: xlb restore FILE|-");
+			puts(restore_usage);
 			return XLB_EXIT_OK;
 		}
-		xlb_err("usage: xlb restore FILE|-");
+		xlb_err("%s", restore_usage);
 		return XLB_EXIT_USAGE;
 	}
 	f = strcmp(argv[0], "-") ? fopen(argv[0], "r") : stdin;
@@ -128,7 +188,7 @@ int do_restore(int argc, char **argv)
 		xlb_err("cannot read \"%s\": %s", argv[0], strerror(errno));
 		return XLB_EXIT_FAIL;
 	}
-	if (model_open(opts.iface, true, &in, &old)) {
+	if (model_open(opts.iface, !check, &in, &old)) {
 		if (f != stdin)
 			fclose(f);
 		return XLB_EXIT_FAIL;
@@ -143,21 +203,18 @@ int do_restore(int argc, char **argv)
 		new.vips[i].seen = false;
 	for (size_t i = 0; i < new.nbes; i++)
 		new.bes[i].seen = false;
-	while (ret == XLB_EXIT_OK && getline(&line, &cap, f) >= 0) {
-		snprintf(ctx, sizeof(ctx), "%s line %zu", argv[0], ++lineno);
-		xlb_err_context(ctx);
-		ret = restore_line(&new, line);
-	}
-	xlb_err_context(NULL);
+	ret = restore_file(&new, f, argv[0]);
 	if (ret == XLB_EXIT_OK) {
 		model_drop_unseen(&new);
 		new.restoring = false;
-		if (model_commit(&in, &old, &new))
+		if (check)
+			printf("%s: ok, %zu VIPs and %zu backends; nothing changed\n", argv[0],
+			       new.nvips, new.nbes);
+		else if (model_commit(&in, &old, &new))
 			ret = XLB_EXIT_FAIL;
 	}
 	model_free(&new);
 out:
-	free(line);
 	if (f != stdin)
 		fclose(f);
 	model_close(&in, &old);

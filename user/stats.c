@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xlb stats: packets, bytes and new flows per VIP and backend, and every
- * reason a packet left the fast path. With --watch N, per-second rates over
- * each N-second interval (--count bounds the number of intervals).
+ * xlb stats: packets, bytes and new flows per VIP and backend, every
+ * reason a packet left the fast path, and what conntrack admission did
+ * (flows admitted young, promoted, tracked at once, over the insert
+ * budget). With --watch N, per-second rates over each N-second interval
+ * (--count bounds the number of intervals).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -11,16 +13,19 @@
 #include <unistd.h>
 
 #include "xlb.h"
+#include "ct.h"
 #include "out.h"
 #include "percpu.h"
 #include "util.h"
 
 static const char *const reason_names[XLB_REASON_MAX] = XLB_REASON_NAMES;
+static const char *const ct_event_names[XLB_CT_EV_MAX] = XLB_CT_EVENT_NAMES;
 
 struct snapshot {
 	struct xlb_counters *vip;	/* by model index */
 	struct xlb_counters *be;
 	__u64 reasons[XLB_REASON_MAX];
+	__u64 ct[XLB_CT_EV_MAX];	/* by enum xlb_ct_event */
 };
 
 static void take(const struct xlb_inst *in, const struct model *m, struct snapshot *s)
@@ -31,6 +36,34 @@ static void take(const struct xlb_inst *in, const struct model *m, struct snapsh
 		percpu_counters(in->fd[XLB_M_BACKEND_STATS], m->bes[i].id, &s->be[i]);
 	for (__u32 r = 0; r < XLB_BALANCER_REASONS; r++)
 		s->reasons[r] = percpu_u64(in->fd[XLB_M_REASONS], r);
+	ct_events_sum(in, s->ct);	/* zeros if unreadable, as the others */
+}
+
+/* A list of counters, or with @prev their rates; text as "  name value" lines. */
+static void print_list(const char *const *names, const __u64 *v, const __u64 *prev, __u32 n,
+		       double secs)
+{
+	for (__u32 i = 0; i < n; i++) {
+		__u64 x = prev ? (v[i] - prev[i]) / secs : v[i];
+
+		if (!out_is_json())
+			printf("  %-20s %llu\n", names[i], (unsigned long long)x);
+		else
+			out_u64(names[i], NULL, x);
+	}
+}
+
+static void print_ct(const struct model *m, const struct snapshot *s,
+		     const struct snapshot *prev, double secs)
+{
+	out_obj_open(prev ? "conntrack_per_s" : "conntrack");
+	out_u64("promote_after", "conntrack admission (promote after %llu packets",
+		m->config.ct_promote_after);
+	out_u64("insert_rate", ", insert budget %llu flows/s per CPU, 0 = none)",
+		m->config.ct_insert_rate);
+	out_text("%s:\n", prev ? " per second" : "");
+	print_list(ct_event_names, s->ct, prev ? prev->ct : NULL, XLB_CT_EV_MAX, secs);
+	out_obj_close();
 }
 
 /* The counters, or with @prev their rate per second over @secs. */
@@ -86,15 +119,10 @@ static void print(const struct xlb_inst *in, const struct model *m, const struct
 	out_arr_close();
 	out_obj_open(prev ? "reasons_per_s" : "reasons");
 	out_text("packets by reason%s:\n", prev ? " per second" : "");
-	for (__u32 r = 0; r < XLB_BALANCER_REASONS; r++) {
-		__u64 v = prev ? (s->reasons[r] - prev->reasons[r]) / secs : s->reasons[r];
-
-		if (!out_is_json())
-			printf("  %-20s %llu\n", reason_names[r], (unsigned long long)v);
-		else
-			out_u64(reason_names[r], NULL, v);
-	}
+	print_list(reason_names, s->reasons, prev ? prev->reasons : NULL, XLB_BALANCER_REASONS,
+		   secs);
 	out_obj_close();
+	print_ct(m, s, prev, secs);
 	out_obj_close();
 	out_done();
 }

@@ -7,6 +7,19 @@
  * closing tuple) or its timestamp is XLB_FLOW_TOUCH_NS old: a per-packet
  * write would bounce the cache line between CPUs.
  *
+ * Admission has two stages, so that a flood of short flows cannot evict
+ * established ones. A new flow goes into the young LRU ct_new and moves
+ * ("promotion": insert into conntrack, delete from ct_new) once it has
+ * carried config.ct_promote_after packets (0 or 1: straight into
+ * conntrack). conntrack then only ever receives flows that lasted, and its
+ * LRU eviction only makes them compete among themselves; short flows evict
+ * each other in ct_new. A tracked hit in conntrack costs one lookup, as
+ * before; a young flow one more, plus the write of its packet count.
+ * config.ct_insert_rate caps the new flows tracked per CPU per second (0:
+ * no cap, Katran's budget); past it a flow is forwarded untracked and its
+ * next packet picks again (the same backend under maglev and sh). Every
+ * admission event is counted in ct_events.
+ *
  * Timestamps use the coarse monotonic clock: same epoch as CLOCK_MONOTONIC
  * (what user space expires against), a tick of error, and cheaper.
  */
@@ -16,10 +29,33 @@
 #include "maps.h"
 #include "pkt.h"
 
+#define XLB_NS_PER_SEC	1000000000ULL
+
 static __always_inline int xlb_backend_usable(const struct xlb_backend *be, __u32 vip_id)
 {
 	return (be->flags & (XLB_BE_F_USED | XLB_BE_F_DOWN)) == XLB_BE_F_USED &&
 	       be->vip_id == vip_id;
+}
+
+/* The admission settings (an array's entry 0: the verifier inlines the lookup). */
+static __always_inline const struct xlb_config *xlb_ct_config(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&config, &zero);
+}
+
+static __always_inline struct xlb_ct_events *xlb_ct_events(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&ct_events, &zero);
+}
+
+static __always_inline void xlb_ct_count(struct xlb_ct_events *ev, enum xlb_ct_event e)
+{
+	if (ev)
+		ev->count[e]++;
 }
 
 static __always_inline void xlb_ct_touch(struct xlb_flow *flow, const struct xlb_pkt *pkt)
@@ -38,41 +74,130 @@ static __always_inline void xlb_ct_touch(struct xlb_flow *flow, const struct xlb
 	}
 }
 
+/* The usable backend an entry of either table names for @vip_id, or NULL. */
+static __always_inline struct xlb_backend *xlb_ct_backend(const struct xlb_flow *flow,
+							  __u32 vip_id, __u32 *be_id)
+{
+	struct xlb_backend *be;
+	__u32 id;
+
+	if (flow->vip_id != vip_id)
+		return NULL;
+	id = flow->backend_id;
+	be = bpf_map_lookup_elem(&backends, &id);
+	if (!be || !xlb_backend_usable(be, vip_id))
+		return NULL;
+	*be_id = id;
+	return be;
+}
+
+/* Move a young flow that has carried enough packets to conntrack. */
+static __always_inline void xlb_ct_promote(const struct xlb_pkt *pkt, const struct xlb_flow *young)
+{
+	struct xlb_ct_events *ev = xlb_ct_events();
+	struct xlb_flow flow = *young;
+
+	flow.young_pkts = 0;
+	if (bpf_map_update_elem(&conntrack, &pkt->key, &flow, BPF_ANY)) {
+		xlb_ct_count(ev, XLB_CT_EV_INSERT_FAILED);
+		return;		/* stays young; the next packet tries again */
+	}
+	bpf_map_delete_elem(&ct_new, &pkt->key);
+	xlb_ct_count(ev, XLB_CT_EV_PROMOTED);
+}
+
+/*
+ * The young table's part of a lookup. A closing flow is never promoted:
+ * it is about to end, and would only take an established flow's place.
+ */
+static __always_inline struct xlb_backend *xlb_ct_young(const struct xlb_pkt *pkt,
+							__u32 vip_id, __u32 *be_id)
+{
+	struct xlb_flow *flow = bpf_map_lookup_elem(&ct_new, &pkt->key);
+	const struct xlb_config *cfg;
+	struct xlb_backend *be;
+
+	if (!flow)
+		return NULL;
+	be = xlb_ct_backend(flow, vip_id, be_id);
+	if (!be || pkt->icmp_err)
+		return be;
+	xlb_ct_touch(flow, pkt);
+	flow->young_pkts++;
+	cfg = xlb_ct_config();
+	if (cfg && flow->young_pkts >= cfg->ct_promote_after &&
+	    !(flow->flags & XLB_FLOW_F_CLOSING))
+		xlb_ct_promote(pkt, flow);
+	return be;
+}
+
 /*
  * The backend of a tracked flow of @vip_id, or NULL (miss or stale entry).
- * ICMP errors read the entry but do not refresh it: they are not traffic
- * of the flow.
+ * conntrack first: an established flow costs one lookup. A stale entry
+ * there (backend gone or DOWN) is left for the flow's promotion to
+ * overwrite, so a re-picked flow is young again. ICMP errors read the
+ * entry but do not refresh or count it: they are not traffic of the flow.
  */
 static __always_inline struct xlb_backend *xlb_ct_lookup(const struct xlb_pkt *pkt,
 							 __u32 vip_id, __u32 *be_id)
 {
 	struct xlb_flow *flow = bpf_map_lookup_elem(&conntrack, &pkt->key);
 	struct xlb_backend *be;
-	__u32 id;
 
-	if (!flow || flow->vip_id != vip_id)
-		return NULL;
-	id = flow->backend_id;
-	be = bpf_map_lookup_elem(&backends, &id);
-	if (!be || !xlb_backend_usable(be, vip_id))
-		return NULL;
-	if (!pkt->icmp_err)
-		xlb_ct_touch(flow, pkt);
-	*be_id = id;
-	return be;
+	if (flow) {
+		be = xlb_ct_backend(flow, vip_id, be_id);
+		if (be) {
+			if (!pkt->icmp_err)
+				xlb_ct_touch(flow, pkt);
+			return be;
+		}
+	}
+	return xlb_ct_young(pkt, vip_id, be_id);
 }
 
+/* Room for one more new flow in this CPU's budget of @rate a second; uses it. */
+static __always_inline int xlb_ct_budget(struct xlb_ct_events *ev, __u32 rate)
+{
+	__u64 sec = bpf_ktime_get_coarse_ns() / XLB_NS_PER_SEC;
+
+	if (ev->budget_sec != sec) {
+		ev->budget_sec = sec;
+		ev->budget_used = 0;
+	}
+	if (ev->budget_used >= rate)
+		return 0;
+	ev->budget_used++;
+	return 1;
+}
+
+/* Track a new flow: young (ct_new), or at once in conntrack when promote_after <= 1. */
 static __always_inline void xlb_ct_insert(const struct xlb_pkt *pkt, __u32 vip_id, __u32 be_id)
 {
+	const struct xlb_config *cfg = xlb_ct_config();
+	struct xlb_ct_events *ev = xlb_ct_events();
 	struct xlb_flow flow = {
 		.backend_id = be_id,
 		.vip_id = vip_id,
 		.last_seen_ns = bpf_ktime_get_coarse_ns(),
 	};
+	int err;
 
+	if (!cfg || !ev)
+		return;		/* cannot happen: arrays have entry 0 */
+	if (cfg->ct_insert_rate && !xlb_ct_budget(ev, cfg->ct_insert_rate)) {
+		xlb_ct_count(ev, XLB_CT_EV_OVER_BUDGET);
+		return;
+	}
 	if (pkt->tcp_flags & (XLB_TCP_FIN | XLB_TCP_RST))
 		flow.flags = XLB_FLOW_F_CLOSING;
-	bpf_map_update_elem(&conntrack, &pkt->key, &flow, BPF_ANY);
+	if (cfg->ct_promote_after <= 1) {
+		err = bpf_map_update_elem(&conntrack, &pkt->key, &flow, BPF_ANY);
+		xlb_ct_count(ev, err ? XLB_CT_EV_INSERT_FAILED : XLB_CT_EV_DIRECT);
+		return;
+	}
+	flow.young_pkts = 1;
+	err = bpf_map_update_elem(&ct_new, &pkt->key, &flow, BPF_ANY);
+	xlb_ct_count(ev, err ? XLB_CT_EV_INSERT_FAILED : XLB_CT_EV_ADMITTED);
 }
 
 #endif /* XLB_CONNTRACK_H */

@@ -115,4 +115,24 @@ struct {
 	__type(value, struct xlb_health);
 } health SEC(".maps");
 
+/*
+ * Conntrack admission (bpf/lib/conntrack.h): young flows, until they have
+ * carried config.ct_promote_after packets; attach sizes it from conntrack
+ * (XLB_CT_NEW_SIZE). Its own LRU, so short flows only evict each other.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, XLB_CT_NEW_SIZE(XLB_CT_SIZE));
+	__type(key, struct xlb_flow_key);
+	__type(value, struct xlb_flow);
+} ct_new SEC(".maps");
+
+/* Admission counters and the per-CPU insert budget (one entry). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_ct_events);
+} ct_events SEC(".maps");
+
 #endif /* XLB_MAPS_H */

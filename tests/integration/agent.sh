@@ -257,7 +257,7 @@ test_agent_lc_steers_new_flows_off_loaded_backend() {
 	bg c1 "$TMP/hold.out" bash -c "for i in \$(seq 50); do exec {fd}<>/dev/tcp/$VIP4/80 || exit 1; done; echo held; sleep 40"
 	wait_for 5 "50 connections held" grep -q held "$TMP/hold.out"
 	wait_for 4 "b1's active flows recounted to 50" \
-		bash -c "[ \"\$($XLB -i $P-lb list --json | jq '.vips[0].backends[0].active_flows')\" = 50 ]" ||
+		bash -c "[ \"\$(nsenter --net=/run/netns/$P-lb $XLB -i $P-lb list --json | jq '.vips[0].backends[0].active_flows')\" = 50 ]" ||
 		fail "b1 active flows: $(list_json | jq -c '.vips[0].backends')"
 	xlb_lb backend add "$vip" "$(topo_addr4 b2)"
 	xlb_lb backend add "$vip" "$(topo_addr4 b3)"
@@ -284,7 +284,7 @@ test_agent_lrt_steers_new_flows_off_slow_backend() {
 	done
 	agent_start
 	wait_for 5 "every backend up with a response time" \
-		bash -c "[ \"\$($XLB -i $P-lb list --json | jq '[.vips[0].backends[] | select(.health == \"up\" and .rt_us > 0)] | length')\" = 3 ]"
+		bash -c "[ \"\$(nsenter --net=/run/netns/$P-lb $XLB -i $P-lb list --json | jq '[.vips[0].backends[] | select(.health == \"up\" and .rt_us > 0)] | length')\" = 3 ]"
 	rt1=$(list_json | jq '.vips[0].backends[] | select(.addr == "'"$(topo_addr4 b1)"'") | .rt_us')
 	rt2=$(list_json | jq '.vips[0].backends[] | select(.addr == "'"$(topo_addr4 b2)"'") | .rt_us')
 	echo "probe response times: b1 ${rt1}us, b2 ${rt2}us"
@@ -320,7 +320,7 @@ test_agent_http_faults_mark_down_and_all_down_drops() {
 		wait_for 5 "b$i down" health_is "$vip" "$(topo_addr4 "b$i")" down
 	done
 	wait_for 5 "VIP $dead all_down" \
-		bash -c "[ \"\$($XLB -i $P-lb list --json | jq -r '.vips[] | select(.vip == \"$dead\") | .state')\" = all_down ]"
+		bash -c "[ \"\$(nsenter --net=/run/netns/$P-lb $XLB -i $P-lb list --json | jq -r '.vips[] | select(.vip == \"$dead\") | .state')\" = all_down ]"
 	out=$(names c1 -n 20 -w 1000 "$VIP4" "$port") || fail "flows to the live b1: $out"
 	assert_eq "flows answered by b1" 20 "$(count_of "$out" b1)"
 	a=$(scrape)
@@ -404,7 +404,7 @@ test_agent_conntrack_expires_idle_flows_keeps_live_ones() {
 	names c1 -u -n 20 -w 500 "$VIP4" 80 >/dev/null || fail "UDP flows"
 	a=$(scrape)
 	assert_eq "VIP new flows after 20 + 1 flows" 21 "$(metric "$a" xlb_vip_new_flows_total "vip=\"$vip\"")"
-	wait_for 6 "idle flows expired" bash -c "[ \"\$($XLB -i $P-lb conntrack count --json | jq .count)\" = 1 ]" ||
+	wait_for 6 "idle flows expired" bash -c "[ \"\$(nsenter --net=/run/netns/$P-lb $XLB -i $P-lb conntrack count --json | jq .count)\" = 1 ]" ||
 		fail "tracked flows: expected 1 (the live one), got $(xlb_lb conntrack count --json)"
 	wait "$LIVE_PID" || true
 	b=$(scrape)

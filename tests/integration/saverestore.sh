@@ -68,3 +68,61 @@ test_save_detach_attach_restore_same_config_and_flows() {
 	[ "$before" = "$after" ] || fail "configuration after restore -: expected $before, got $after"
 	assert_eq "tcp flow -> backend after restore -" "$tcp1" "$(flow_map tcp "$VIP4" 80)"
 }
+
+# A truncated file is the whole configuration minus what it lost: restoring
+# it would delete that. save ends every file with a marker, and restore
+# refuses a file without it, one that cannot be read to its end, or a
+# command after the marker; --check validates without changing anything.
+test_restore_refuses_truncated_unreadable_or_overlong_files() {
+	local conf cut before err rc i out cutat
+	topo_setup 3 1
+	conf=$TMP/xlb.conf
+	cut=$TMP/cut.conf
+	xlb_lb vip add "$VIP4:80/tcp"
+	for i in 1 2 3; do
+		xlb_lb backend add "$VIP4:80/tcp" "$(topo_addr4 "b$i")"
+	done
+	xlb_lb save >"$conf"
+	assert_eq "last line of a saved file" "# end of xlb configuration" "$(tail -n 1 "$conf")"
+	before=$(list_json)
+
+	# The control: the file as saved, minus its last backend line, is a valid
+	# configuration that restore would apply (it would delete b3)...
+	grep -v "$(topo_addr4 b3)" "$conf" >"$cut"
+	out=$(xlb_lb restore --check "$cut") || fail "restore --check of the cut file with its marker"
+	echo "$out"
+	[[ "$out" == *"ok, 1 VIPs and 2 backends"* ]] || fail "restore --check: expected 1 VIP and 2 backends, got: $out"
+	assert_eq "list after restore --check" "$before" "$(list_json)"
+	# ... so a file cut anywhere before its marker must be refused.
+	for cutat in 1 2 3 4; do
+		head -n "$cutat" "$conf" >"$cut"
+		rc=0
+		err=$(xlb_lb restore "$cut" 2>&1 >/dev/null) || rc=$?
+		echo "cut after $cutat lines: exit $rc: $err"
+		assert_eq "exit of a file cut after $cutat lines" 1 "$rc"
+		[[ "$err" == *"does not end with"* ]] || fail "cut file: expected it to name the end marker, got: $err"
+		assert_eq "list after a refused restore" "$before" "$(list_json)"
+	done
+	# Cut in the middle of a line.
+	head -c "$(($(wc -c <"$conf") - 40))" "$conf" >"$cut"
+	rc=0
+	xlb_lb restore "$cut" 2>/dev/null || rc=$?
+	assert_eq "exit of a file cut mid-line" 1 "$rc"
+	assert_eq "list after a refused restore" "$before" "$(list_json)"
+	# A read error is not an end of file (a directory reads as EISDIR).
+	rc=0
+	err=$(xlb_lb restore "$TMP" 2>&1 >/dev/null) || rc=$?
+	echo "directory: exit $rc: $err"
+	assert_eq "exit of an unreadable file" 1 "$rc"
+	[[ "$err" == *"cannot read"* ]] || fail "unreadable file: expected \"cannot read\", got: $err"
+	# A command after the marker.
+	{ cat "$conf"; echo "xlb backend del $VIP4:80/tcp $(topo_addr4 b1)"; } >"$cut"
+	rc=0
+	err=$(xlb_lb restore "$cut" 2>&1 >/dev/null) || rc=$?
+	assert_eq "exit of a file with a command after its marker" 2 "$rc"
+	[[ "$err" == *"after the end marker"* ]] || fail "expected \"after the end marker\", got: $err"
+	assert_eq "list after a refused restore" "$before" "$(list_json)"
+	# The whole file restores.
+	xlb_lb restore "$conf" || fail "restore of the saved file"
+	assert_eq "list after restoring the saved file" "$before" "$(list_json)"
+}

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Packet tests of the backend-side decap program: tunnel packets to one of
- * the host's decap addresses come out as the client's packet (same link
- * header, VLAN tag kept, inner bytes identical, ECN CE carried); anything
- * else passes untouched; a tunnel packet with a broken inner header is
- * dropped. The last case feeds the balancer's own output to it.
+ * Packet tests of the backend-side decap program: tunnel packets (IPIP and
+ * GUE) to one of the host's decap addresses come out as the client's packet
+ * (same link header, VLAN tag kept, inner bytes identical, ECN CE carried);
+ * anything else passes untouched; a tunnel packet with a broken inner
+ * header, a GUE header or hop list that lies, a source outside --from or an
+ * inner destination that is not local is dropped, each counted by its
+ * reason. One case feeds the balancer's own output to it. The second chance
+ * (GUE hop lists of TCP flows) is xdp_chain_test's.
  */
 #include <netinet/in.h>
 #include <string.h>
@@ -12,6 +15,7 @@
 #include <bpf/libbpf.h>
 
 #include "balance.h"
+#include "gue.h"
 #include "decap.skel.h"
 
 #define DECAP4		"10.99.0.17"	/* backend 1 of the balancer config */
@@ -22,6 +26,10 @@
 #define ECN_ECT0	0x02
 #define ECN_CE		0x03
 #define IPPROTO_IPV6_	41
+#define FOREIGN4	"10.99.0.13"	/* outside --from */
+#define FOREIGN6	"fd00:99::13"
+#define GUE_PORT	XLB_GUE_PORT_DEFAULT
+#define GUE_PORT_ALT	7000
 
 static struct decap_bpf *dc;
 static int dc_prog, dc_reasons;
@@ -47,6 +55,14 @@ static void decap_setup(void)
 		if (bpf_map_update_elem(bpf_map__fd(dc->maps.decap_addrs), &k, &one, BPF_ANY))
 			fx_die("decap_addrs update");
 	}
+	/* what decap attach --from FX_SRC4 --from FX_SRC6/128 and the VIPs on lo give */
+	if (gtest_from_add(bpf_map__fd(dc->maps.decap_from4), bpf_map__fd(dc->maps.decap_from6),
+			   FX_SRC4 "/32") ||
+	    gtest_from_add(bpf_map__fd(dc->maps.decap_from4), bpf_map__fd(dc->maps.decap_from6),
+			   FX_SRC6 "/128") ||
+	    gtest_key_set(bpf_map__fd(dc->maps.decap_local), 4, "192.0.2.10", 1) ||
+	    gtest_key_set(bpf_map__fd(dc->maps.decap_local), 6, "2001:db8::10", 1))
+		fx_die("decap maps");
 }
 
 static size_t inner4(__u8 tos)
@@ -87,6 +103,22 @@ static size_t tunnel6(const char *dst, __u8 tclass, __u8 nexthdr, size_t n, int 
 	size_t len = pkt_outer6(FX_SRC6, dst, tclass, nexthdr, inner, n, l3);
 
 	return pkt_frame(&l2, PKT_ETH_P_IPV6, l3, len, in);
+}
+
+/* in[] = link + GUE from @src to @dst (port @port, hops @h) around inner[0..n). */
+static size_t gue_from(int family, const char *src, const char *dst, __u16 port,
+		       const struct gtest_hops *h, size_t n, int vlan)
+{
+	struct pkt_l2 l2 = link(vlan);
+	size_t len = gtest_gue(family, src, dst, 0, port, h, inner, n, l3);
+
+	return pkt_frame(&l2, family == 4 ? PKT_ETH_P_IP : PKT_ETH_P_IPV6, l3, len, in);
+}
+
+static size_t gue(int family, const struct gtest_hops *h, size_t n)
+{
+	return gue_from(family, family == 4 ? FX_SRC4 : FX_SRC6, family == 4 ? DECAP4 : DECAP6,
+			GUE_PORT, h, n, 0);
 }
 
 /* want[] = the same link header in front of inner[0..n). */
@@ -294,6 +326,240 @@ static void xdp_decap_inner_family_mismatch_dropped(void)
 	expect_untouched(tunnel4(DECAP4, 0, 0, n, 0), XDP_DROP, XLB_DECAP_MALFORMED);
 }
 
+static const struct gtest_hops no_hops;
+static const struct gtest_hops one_hop4 = { .count = 1, .hop = { DECAP4 } };
+static const struct gtest_hops one_hop6 = { .count = 1, .hop = { DECAP6 } };
+
+static void xdp_decap_gue_4in4_stripped(void)
+{
+	size_t n = inner4(0x28);
+
+	expect_stripped(gue(4, &no_hops, n), stripped(n, 0));
+	RETURN_IF_FAILED();
+	expect_stripped(gue(4, &one_hop4, n), stripped(n, 0));
+}
+
+static void xdp_decap_gue_6in6_stripped(void)
+{
+	size_t n = inner6(0x28);
+
+	expect_stripped(gue(6, &no_hops, n), stripped(n, 0));
+	RETURN_IF_FAILED();
+	expect_stripped(gue(6, &one_hop6, n), stripped(n, 0));
+}
+
+static void xdp_decap_gue_4in6_stripped(void)
+{
+	size_t n = inner4(0);
+
+	expect_stripped(gue(6, &no_hops, n), stripped(n, 0));
+	RETURN_IF_FAILED();
+	expect_stripped(gue(6, &one_hop6, n), stripped(n, 0));
+}
+
+static void xdp_decap_gue_vlan_kept(void)
+{
+	size_t n = inner4(0);
+
+	expect_stripped(gue_from(4, FX_SRC4, DECAP4, GUE_PORT, &one_hop4, n, 1), stripped(n, 1));
+}
+
+static void xdp_decap_gue_ecn_ce_propagated(void)
+{
+	size_t n = inner6(ECN_ECT0), len;
+
+	len = gue(6, &one_hop6, n);
+	in[PKT_ETH_LEN + 1] |= ECN_CE << 4;	/* outer traffic class CE: no checksum covers it */
+	stripped(n, 0);
+	want[PKT_ETH_LEN + 1] |= ECN_CE << 4;
+	expect_stripped(len, PKT_ETH_LEN + n);
+}
+
+/* UDP to another port, or GUE to an address that is not ours: not a tunnel of ours. */
+static void xdp_decap_gue_other_port_passed(void)
+{
+	size_t n = inner4(0);
+
+	expect_untouched(gue_from(4, FX_SRC4, DECAP4, GUE_PORT + 1, &one_hop4, n, 0), XDP_PASS,
+			 XLB_DECAP_PASS);
+	RETURN_IF_FAILED();
+	expect_untouched(gue_from(6, FX_SRC6, OTHER6, GUE_PORT, &no_hops, n, 0), XDP_PASS,
+			 XLB_DECAP_PASS);
+}
+
+/* The loader's --gue-port is the one port: the default one is then ordinary UDP. */
+static void xdp_decap_gue_port_setting(void)
+{
+	struct decap_bpf *alt = decap_bpf__open();
+	int prog, save = dc_prog, save_r = dc_reasons;
+	size_t n = inner4(0), len;
+
+	if (!alt) {
+		t_fail("open decap skeleton");
+		return;
+	}
+	alt->rodata->decap_gue_port = htons(GUE_PORT_ALT);
+	if (decap_bpf__load(alt)) {
+		t_fail("load decap skeleton with another port");
+		decap_bpf__destroy(alt);
+		return;
+	}
+	prog = bpf_program__fd(alt->progs.xlb_decap);
+	gtest_key_set(bpf_map__fd(alt->maps.decap_addrs), 4, DECAP4, 1);
+	gtest_key_set(bpf_map__fd(alt->maps.decap_local), 4, "192.0.2.10", 1);
+	gtest_from_add(bpf_map__fd(alt->maps.decap_from4), bpf_map__fd(alt->maps.decap_from6),
+		       FX_SRC4 "/32");
+	dc_prog = prog;
+	dc_reasons = bpf_map__fd(alt->maps.reasons);
+	if (!t_failed()) {
+		len = gue_from(4, FX_SRC4, DECAP4, GUE_PORT_ALT, &one_hop4, n, 0);
+		expect_stripped(len, stripped(n, 0));
+	}
+	if (!t_failed())
+		expect_untouched(gue(4, &one_hop4, n), XDP_PASS, XLB_DECAP_PASS);
+	dc_prog = save;
+	dc_reasons = save_r;
+	decap_bpf__destroy(alt);
+}
+
+/* A tunnel packet from outside --from: IPIP and GUE, both families. */
+static void xdp_decap_foreign_source_dropped(void)
+{
+	struct pkt_l2 l2 = link(0);
+	size_t n = inner4(0), len;
+
+	len = pkt_outer4(FOREIGN4, DECAP4, 0, 0, inner, n, l3);
+	len = pkt_frame(&l2, PKT_ETH_P_IP, l3, len, in);
+	expect_untouched(len, XDP_DROP, XLB_DECAP_FOREIGN_SRC);
+	RETURN_IF_FAILED();
+	expect_untouched(gue_from(4, FOREIGN4, DECAP4, GUE_PORT, &one_hop4, n, 0), XDP_DROP,
+			 XLB_DECAP_FOREIGN_SRC);
+	RETURN_IF_FAILED();
+	n = inner6(0);
+	len = pkt_frame(&l2, PKT_ETH_P_IPV6, l3,
+			pkt_outer6(FOREIGN6, DECAP6, 0, IPPROTO_IPV6_, inner, n, l3), in);
+	expect_untouched(len, XDP_DROP, XLB_DECAP_FOREIGN_SRC);
+	RETURN_IF_FAILED();
+	expect_untouched(gue_from(6, FOREIGN6, DECAP6, GUE_PORT, &no_hops, n, 0), XDP_DROP,
+			 XLB_DECAP_FOREIGN_SRC);
+}
+
+/* The inner packet is for an address this host does not have: not a VIP of ours. */
+static void xdp_decap_foreign_inner_dst_dropped(void)
+{
+	struct pkt_spec s4 = { .family = 4, .src = "198.51.100.40", .dst = "192.0.2.99",
+			       .proto = IPPROTO_TCP, .sport = 48000, .dport = 80,
+			       .tcp_flags = PKT_SYN };
+	struct pkt_spec s6 = { .family = 6, .src = "2001:db8:c::40", .dst = "2001:db8::99",
+			       .proto = IPPROTO_UDP, .sport = 48000, .dport = 53 };
+	size_t n = pkt_ip(&s4, inner);
+
+	expect_untouched(tunnel4(DECAP4, 0, 0, n, 0), XDP_DROP, XLB_DECAP_FOREIGN_DST);
+	RETURN_IF_FAILED();
+	expect_untouched(gue(4, &one_hop4, n), XDP_DROP, XLB_DECAP_FOREIGN_DST);
+	RETURN_IF_FAILED();
+	n = pkt_ip(&s6, inner);
+	expect_untouched(tunnel6(DECAP6, 0, IPPROTO_IPV6_, n, 0), XDP_DROP, XLB_DECAP_FOREIGN_DST);
+	RETURN_IF_FAILED();
+	expect_untouched(gue(6, &one_hop6, n), XDP_DROP, XLB_DECAP_FOREIGN_DST);
+}
+
+/* Set the outer length fields to say the L3 packet is @l3_len bytes. */
+static void outer_len(int family, size_t l3_len)
+{
+	__u8 *ip = in + PKT_ETH_LEN;
+
+	if (family == 4) {
+		put16(ip + 2, l3_len);
+		gtest_ip4_fix(ip);
+	} else {
+		put16(ip + 4, l3_len - PKT_IP6_LEN);
+	}
+}
+
+/* The frame ends inside the GUE header, and every length says so. */
+static void xdp_decap_gue_truncated_dropped(void)
+{
+	for (int family = 4; family <= 6; family += 2) {
+		size_t n = inner4(0), cut;
+
+		gue(family, family == 4 ? &one_hop4 : &one_hop6, n);
+		/* GUE header cut in half; then the hop list cut in half */
+		for (int k = 0; k < 2; k++) {
+			cut = k == 0 ? gtest_gue_off(family) + 2 : gtest_hops_off(family) + 6;
+			outer_len(family, cut);
+			put16(in + PKT_ETH_LEN + gtest_udp_off(family) + 4,
+			      cut - gtest_udp_off(family));
+			expect_untouched(PKT_ETH_LEN + cut, XDP_DROP, XLB_DECAP_BAD_GUE);
+			RETURN_IF_FAILED();
+		}
+	}
+}
+
+/* The UDP length is not what the outer header says (longer, shorter). */
+static void xdp_decap_gue_udp_length_lies_dropped(void)
+{
+	for (int family = 4; family <= 6; family += 2) {
+		size_t n = inner4(0), len = gue(family, &no_hops, n);
+		__u8 *ulen = in + PKT_ETH_LEN + gtest_udp_off(family) + 4;
+		__u16 real = get16(ulen);
+
+		put16(ulen, real + 4);
+		expect_untouched(len, XDP_DROP, XLB_DECAP_BAD_GUE);
+		RETURN_IF_FAILED();
+		put16(ulen, real - 4);
+		expect_untouched(len, XDP_DROP, XLB_DECAP_BAD_GUE);
+		RETURN_IF_FAILED();
+	}
+}
+
+/* One lie in a GUE header or hop list: byte @off (from the GUE header) becomes @val. */
+struct gue_lie {
+	const char *what;
+	int family;
+	int off;
+	__u8 val;
+};
+
+static const struct gue_lie gue_lies[] = {
+	{ "version 1", 4, 0, 0x40 | 3 },
+	{ "control bit", 6, 0, 0x20 | 9 },
+	{ "flags", 4, 2, 0x80 },
+	{ "inner protocol UDP", 4, 1, IPPROTO_UDP },
+	{ "hlen of IPv6 hops over IPv4", 4, 0, 9 },
+	{ "hlen of IPv4 hops over IPv6", 6, 0, 3 },
+	{ "hlen 5", 4, 0, 5 },
+	{ "hop list type", 4, 4, 0x00 },
+	{ "count 0", 4, 7, 0 },
+	{ "count 3", 6, 7, XLB_GUE_HOPS_MAX + 1 },
+	{ "next = count", 4, 6, 1 },
+	{ "next beyond", 6, 6, 0xff },
+	{ "hop[next] not the outer destination", 4, 8 + 3, 0x99 },
+	{ "hop[next] not the outer destination", 6, 8 + 15, 0x99 },
+};
+
+static void xdp_decap_gue_lies_dropped(void)
+{
+	for (size_t i = 0; i < sizeof(gue_lies) / sizeof(gue_lies[0]); i++) {
+		const struct gue_lie *l = &gue_lies[i];
+		const struct gtest_hops *h = l->family == 4 ? &one_hop4 : &one_hop6;
+		size_t n = inner4(0), len = gue(l->family, h, n);
+
+		in[PKT_ETH_LEN + gtest_gue_off(l->family) + l->off] = l->val;
+		dc_send(len);
+		RETURN_IF_FAILED();
+		if (run.ret != XDP_DROP) {
+			t_fail("%s (IPv%d): action %d, expected XDP_DROP", l->what, l->family,
+			       run.ret);
+			return;
+		}
+		fx_expect_reason(dc_reasons, before, XLB_DECAP_BAD_GUE);
+		RETURN_IF_FAILED();
+	}
+	/* control: the same packets without a lie are delivered */
+	expect_stripped(gue(4, &one_hop4, inner4(0)), stripped(inner4(0), 0));
+}
+
 /* The balancer's output, decapsulated, is the client's packet again. */
 static void xdp_decap_balancer_roundtrip(void)
 {
@@ -334,6 +600,18 @@ static const struct t_case cases[] = {
 	T_CASE(xdp_decap_outer_length_beyond_frame_dropped),
 	T_CASE(xdp_decap_inner_family_mismatch_dropped),
 	T_CASE(xdp_decap_balancer_roundtrip),
+	T_CASE(xdp_decap_gue_4in4_stripped),
+	T_CASE(xdp_decap_gue_6in6_stripped),
+	T_CASE(xdp_decap_gue_4in6_stripped),
+	T_CASE(xdp_decap_gue_vlan_kept),
+	T_CASE(xdp_decap_gue_ecn_ce_propagated),
+	T_CASE(xdp_decap_gue_other_port_passed),
+	T_CASE(xdp_decap_gue_port_setting),
+	T_CASE(xdp_decap_foreign_source_dropped),
+	T_CASE(xdp_decap_foreign_inner_dst_dropped),
+	T_CASE(xdp_decap_gue_truncated_dropped),
+	T_CASE(xdp_decap_gue_udp_length_lies_dropped),
+	T_CASE(xdp_decap_gue_lies_dropped),
 };
 
 int main(int argc, char **argv)

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Batched walk over the conntrack map (see ct.h). */
+/* Batched walks over the conntrack maps, and the admission counters (see ct.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "ct.h"
 
@@ -52,5 +55,60 @@ out:
 	free(keys);
 	free(del);
 	free(vals);
+	return err;
+}
+
+int ct_pin_open(const struct xlb_inst *in, const char *name)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", in->dir, name);
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
+int ct_walk_both(const struct xlb_inst *in, ct_visit_fn fn, void *arg, __u64 *visited,
+		 __u64 *deleted)
+{
+	__u64 v[2] = {}, d[2] = {};
+	int young = ct_pin_open(in, CT_YOUNG_MAP), err;
+
+	if (young < 0)
+		return young;
+	err = ct_walk(in->fd[XLB_M_CONNTRACK], fn, arg, &v[0], &d[0]);
+	if (!err)
+		err = ct_walk(young, fn, arg, &v[1], &d[1]);
+	close(young);
+	if (visited)
+		*visited = v[0] + v[1];
+	if (deleted)
+		*deleted = d[0] + d[1];
+	return err;
+}
+
+int ct_events_sum(const struct xlb_inst *in, __u64 sum[XLB_CT_EV_MAX])
+{
+	int ncpu = libbpf_num_possible_cpus(), fd, err = 0;
+	struct xlb_ct_events *v;
+	__u32 zero = 0;
+
+	for (int e = 0; e < XLB_CT_EV_MAX; e++)
+		sum[e] = 0;
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	fd = ct_pin_open(in, CT_EVENTS_MAP);
+	if (fd < 0)
+		return fd;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		err = -ENOMEM;
+	else if (bpf_map_lookup_elem(fd, &zero, v))
+		err = -errno;
+	for (int c = 0; !err && c < ncpu; c++)
+		for (int e = 0; e < XLB_CT_EV_MAX; e++)
+			sum[e] += v[c].count[e];
+	free(v);
+	close(fd);
 	return err;
 }

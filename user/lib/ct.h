@@ -1,19 +1,35 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Walking the conntrack LRU map from user space: listing, counting,
+ * Walking the conntrack LRU maps from user space: listing, counting,
  * flushing, purging a deleted backend's flows and idle expiry all visit
  * every entry the same way, in batches (one syscall per few thousand flows).
+ * An instance tracks flows in two tables (docs/DESIGN.md, "Conntrack
+ * admission"): conntrack, and the young flows' ct_new, whose entries are the
+ * ones with young_pkts > 0. ct_walk_both() visits both; ct_events_sum() reads
+ * the admission counters.
  */
 #ifndef XLB_CT_H
 #define XLB_CT_H
 
 #include <stdbool.h>
 #include "xlb_abi.h"
+#include "inst.h"
+
+/* Pin names of the young table and of the admission counters (bpf/lib/maps.h). */
+#define CT_YOUNG_MAP	"ct_new"
+#define CT_EVENTS_MAP	"ct_events"
 
 /* Return true to delete the entry. */
 typedef bool (*ct_visit_fn)(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg);
 
 /* Visits every entry; counts visited and deleted ones (either may be NULL). 0 or -errno. */
 int ct_walk(int ct_fd, ct_visit_fn fn, void *arg, __u64 *visited, __u64 *deleted);
+/* ct_walk() over conntrack, then ct_new, of @in; the counts add up. 0 or -errno. */
+int ct_walk_both(const struct xlb_inst *in, ct_visit_fn fn, void *arg, __u64 *visited,
+		 __u64 *deleted);
+/* A pinned map of @in beside those inst_open() opens, or -errno. */
+int ct_pin_open(const struct xlb_inst *in, const char *name);
+/* ct_events summed over CPUs, by enum xlb_ct_event. 0 or -errno. */
+int ct_events_sum(const struct xlb_inst *in, __u64 sum[XLB_CT_EV_MAX]);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
@@ -14,6 +15,7 @@
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 
+#include "xlb_abi.h"
 #include "inst.h"
 #include "util.h"
 
@@ -100,7 +102,10 @@ static bool is_instance(const char *name)
 	struct stat st;
 
 	snprintf(path, sizeof(path), "%s/%s/vips", XLB_PIN_ROOT, name);
-	return stat(path, &st) == 0;
+	if (stat(path, &st))
+		return false;
+	snprintf(path, sizeof(path), "%s/%s", XLB_PIN_ROOT, name);
+	return !pin_dir_owned(path, name, true);
 }
 
 int inst_pick(const char *iface, char *name, size_t len)
@@ -112,8 +117,12 @@ int inst_pick(const char *iface, char *name, size_t len)
 	if (need_root() || bpffs_ensure(false))
 		return -1;
 	if (iface) {
+		char dir[256];
+
+		pin_dir(XLB_PIN_ROOT, iface, dir, sizeof(dir));
 		if (!is_instance(iface)) {
-			xlb_err("interface \"%s\" is not attached (no %s/%s)", iface, XLB_PIN_ROOT, iface);
+			if (!pin_dir_owned(dir, iface, false))
+				xlb_err("interface \"%s\" is not attached (no %s)", iface, dir);
 			return -1;
 		}
 		snprintf(name, len, "%s", iface);
@@ -211,6 +220,56 @@ int inst_lock(const char *iface)
 	return fd;
 }
 
+__u64 netns_cookie_self(void)
+{
+	__u64 cookie = 0;
+	socklen_t len = sizeof(cookie);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd >= 0) {
+		if (getsockopt(fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &len))
+			cookie = 0;
+		close(fd);
+	}
+	return cookie;
+}
+
+/* The namespace cookie recorded in @ctl_fd, 0 if none. */
+static __u64 ctl_cookie(int ctl_fd)
+{
+	struct xlb_ctl ctl = {};
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(ctl_fd, &zero, &ctl))
+		return 0;
+	return ctl.netns_cookie;
+}
+
+static bool foreign_cookie(__u64 cookie)
+{
+	return cookie && cookie != netns_cookie_self();
+}
+
+int pin_dir_owned(const char *dir, const char *iface, bool quiet)
+{
+	char path[256];
+	__u64 cookie;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, xlb_map_names[XLB_M_CTL]);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	cookie = ctl_cookie(fd);
+	close(fd);
+	if (!foreign_cookie(cookie))
+		return 0;
+	if (!quiet)
+		xlb_err("%s is attached in another network namespace (its pins are %s): run xlb "
+			"there, or remove %s if that namespace is gone", iface, dir, dir);
+	return -1;
+}
+
 int inst_open(const char *iface, bool lock, struct xlb_inst *in)
 {
 	char path[256];
@@ -233,6 +292,10 @@ int inst_open(const char *iface, bool lock, struct xlb_inst *in)
 			inst_close(in);
 			return -1;
 		}
+	}
+	if (pin_dir_owned(in->dir, in->iface, false)) {
+		inst_close(in);
+		return -1;
 	}
 	return 0;
 }

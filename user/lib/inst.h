@@ -11,6 +11,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <linux/types.h>
 
 #define XLB_BPFFS		"/sys/fs/bpf"
 #define XLB_PIN_ROOT		XLB_BPFFS "/xlb"
@@ -62,6 +63,13 @@ void inst_close(struct xlb_inst *in);
 /* The lock alone (attach and detach take it before the pins exist). */
 int inst_lock(const char *iface);
 void pin_dir(const char *root, const char *iface, char *buf, size_t len);
+/* This process's network namespace cookie (SO_NETNS_COOKIE), 0 if unknown. */
+__u64 netns_cookie_self(void);
+/*
+ * 0 if the instance pinned in @dir is this namespace's (or records none);
+ * -1, with a one-line error naming @iface unless @quiet, if another's.
+ */
+int pin_dir_owned(const char *dir, const char *iface, bool quiet);
 /* Remove a pin directory and the pins in it, and xlb's directories above it once empty. */
 int pin_dir_remove(const char *dir);
 

@@ -585,7 +585,7 @@ static int apply(const struct xlb_inst *in, const struct model *old, const struc
 	TRY(bpf_map_update_elem(in->fd[XLB_M_CONFIG], &zero, &new->config, BPF_ANY));
 	/* 6. Their tracked flows re-hash to live backends on their next packet. */
 	if (p->any)
-		ct_walk(in->fd[XLB_M_CONNTRACK], purge_visit, p, NULL, NULL);
+		ct_walk_both(in, purge_visit, p, NULL, NULL);
 	free(p);
 	free(tb);
 	return 0;
