@@ -8,8 +8,8 @@
  * forwarded, a forwarded one is the client's packet byte for byte inside a
  * well-formed tunnel, every run counts exactly one reason. So frames are
  * generated, starting from valid ones (TCP/UDP to the test VIPs of
- * balance.h, ICMP errors quoting VIP flows, IPIP / 6-in-6 / 4-in-6 tunnel
- * frames for decap; GUE is not in the tree yet) and mutated: truncated,
+ * balance.h, ICMP errors quoting VIP flows, IPIP / 6-in-6 / 4-in-6 and GUE
+ * (with and without a hop list) tunnel frames for decap) and mutated: truncated,
  * lengths that lie (tot_len, IHL, payload_len, doff, UDP length), IPv4
  * options, IPv6 extension headers, fragments, one or two VLAN tags, flipped
  * and appended bytes. A fixed sweep comes first: each template truncated
@@ -23,8 +23,11 @@
  *   2 a malformed (or unbalanced) input is never TX/REDIRECT;
  *   3 a too-big reply has valid IP and ICMP checksums and lengths, quotes
  *     the input, and goes back to the client;
- *   4 decap never answers TX/REDIRECT, strips only valid tunnel packets, and
- *     what it strips to is a valid inner packet whose length is the frame's;
+ *   4 decap strips only valid tunnel packets from --from to a local address,
+ *     into a valid inner packet whose length is the frame's; it sends on
+ *     (TX/REDIRECT/kernel) only a valid GUE copy that is not at its last
+ *     hop, rewritten to the next hop with valid checksums, nothing else
+ *     changed;
  *   5 each run counts exactly one reason, of that program, whose action is
  *     the one returned;
  *   6 a packet that is not malformed is never dropped as malformed, one the
@@ -47,6 +50,7 @@
 
 #include "fuzz.h"
 #include "flowhash.h"
+#include "gue.h"
 #include "xlb.skel.h"
 #include "decap.skel.h"
 
@@ -111,13 +115,13 @@ static const char *const rule_names[RULE_MAX] = {
 	[RULE_FORWARD]	  = "forwarded packet well-formed, encap+decap identity",
 	[RULE_NEVER_FWD]  = "malformed/unbalanced input never forwarded",
 	[RULE_ICMP_REPLY] = "too-big reply valid",
-	[RULE_DECAP]	  = "decap strips only valid tunnels into valid packets",
+	[RULE_DECAP]	  = "decap delivers/chains only valid tunnels, into valid packets",
 	[RULE_REASON]	  = "exactly one reason, matching the action",
 	[RULE_VERDICT]	  = "no false drop, unhandled frames passed untouched",
 };
 
 static const char *const act_names[ACTS] = { "aborted", "drop", "pass", "tx", "redirect" };
-static const char *const class_names[REF_CLASSES] = { "ok", "other", "malformed" };
+static const char *const class_names[REF_CLASSES] = { "ok", "other", "malformed", "refused" };
 
 struct ref_vip ref_vips[FZ_VIPS_MAX];
 int ref_nvips;
@@ -168,8 +172,9 @@ struct prog {
 	__u64 last[XLB_REASON_MAX];
 };
 
-static struct prog p_bal, p_dc;
-static struct decap_bpf *dc;
+/* The fuzzed decap instance, and the one the round trip uses (it owns every backend). */
+static struct prog p_bal, p_dc, p_rt;
+static struct ref_decap_cfg cfg_dc, cfg_rt;
 
 /* Every reason counter, summed over CPUs, in one batch lookup. */
 static void reasons_read(int fd, __u64 sum[XLB_REASON_MAX])
@@ -302,10 +307,35 @@ static int reason_action(int reason)
 	case XLB_PASS_ICMP_NOT_VIP:
 	case XLB_DECAP_OK:
 	case XLB_DECAP_PASS:
+	case XLB_DECAP_OWNED:
+	case XLB_DECAP_LAST_HOP:
+	case XLB_DECAP_SELF_HOP:
+	case XLB_DECAP_NO_ROUTE:
+	case XLB_DECAP_CHAIN_KERNEL:
 		return XDP_PASS;
+	case XLB_DECAP_CHAIN_TX:
+	case XLB_DECAP_CHAIN_BOUNCE:
+		return XDP_TX;
+	case XLB_DECAP_CHAIN_REDIRECT:
+		return XDP_REDIRECT;
 	default:
 		return XDP_DROP;
 	}
+}
+
+/* Decap reasons after which the inner packet goes up the stack. */
+static int decap_delivers(int reason)
+{
+	return reason == XLB_DECAP_OK || reason == XLB_DECAP_OWNED ||
+	       reason == XLB_DECAP_LAST_HOP || reason == XLB_DECAP_SELF_HOP ||
+	       reason == XLB_DECAP_NO_ROUTE;
+}
+
+/* ... and after which the rewritten copy goes on to its next hop. */
+static int decap_chains(int reason)
+{
+	return reason == XLB_DECAP_CHAIN_TX || reason == XLB_DECAP_CHAIN_REDIRECT ||
+	       reason == XLB_DECAP_CHAIN_BOUNCE || reason == XLB_DECAP_CHAIN_KERNEL;
 }
 
 static int untouched(const struct shot *s)
@@ -422,7 +452,8 @@ static int judge_backend(const struct shot *s, const struct ref *ref, int family
 struct tally;
 static struct tally *rt_tally;
 static void tally_add(struct tally *t, const struct shot *s, int cls, const char *why);
-static int judge_decap(const struct shot *s, struct dref *d, struct judge *j);
+static int judge_decap(const struct ref_decap_cfg *c, const struct shot *s, struct dref *d,
+		       struct judge *j);
 
 /* Rule 1's last part: the backend's decap program gives the client's packet back. */
 static int judge_roundtrip(const struct shot *s, const struct ref *ref, struct judge *j)
@@ -432,8 +463,8 @@ static int judge_roundtrip(const struct shot *s, const struct ref *ref, struct j
 	struct shot r;
 	int bad;
 
-	shoot(&p_dc, s->run.out, s->run.out_len, &r);
-	bad = judge_decap(&r, &d, j);
+	shoot(&p_rt, s->run.out, s->run.out_len, &r);
+	bad = judge_decap(&cfg_rt, &r, &d, j);
 	tally_add(rt_tally, &r, d.cls, d.why);
 	if (bad)
 		return 1;
@@ -655,27 +686,151 @@ static int judge_stripped(const struct shot *s, const struct dref *d, struct jud
 	return judge_inner_bytes(q, s->in + l2 + d->outer_len, n, d, j);
 }
 
-static int judge_decap(const struct shot *s, struct dref *d, struct judge *j)
+/* A UDP checksum over the pseudo-header of the IP header at @ip (@hlen bytes) holds. */
+static int udp_csum_ok(const __u8 *ip, size_t hlen, int family)
+{
+	const __u8 *u = ip + hlen;
+	__u32 ulen = get16(u + 4), sum;
+
+	if (family == 4)
+		sum = pkt_sum(ip + 12, 8, 0) + IPPROTO_UDP + ulen;
+	else
+		sum = pkt_pseudo6(ip + 8, ip + 24, ulen, IPPROTO_UDP);
+	return pkt_fold(pkt_sum(u, ulen, sum)) == 0;
+}
+
+/* The fixture's neighbour MAC of a hop: its last byte, as written (::21 is 21). */
+static __u8 hop_mac_last(const __u8 *hop, int family)
+{
+	__u8 b = family == 4 ? hop[3] : hop[15];
+
+	return family == 4 ? b : (b >> 4) * 10 + (b & 0xf);
+}
+
+static int judge_chain_l2(const struct shot *s, const struct dref *d, const __u8 *to,
+			  int family, struct judge *j)
+{
+	const __u8 *o = s->run.out, *in = s->in;
+	int link_b = family == 4 ? to[0] == 10 && to[1] == 98 : to[2] == 0 && to[3] == 0x98;
+	__u8 mac[6];
+
+	JCHECK(j, RULE_DECAP, !memcmp(o + 12, in + 12, d->l2 - 12),
+	       "802.1Q tag or ethertype not kept");
+	if (s->reason == XLB_DECAP_CHAIN_KERNEL) {
+		JCHECK(j, RULE_DECAP, !memcmp(o, in, 12), "MACs changed for the kernel to route");
+		return 0;
+	}
+	if (s->reason == XLB_DECAP_CHAIN_BOUNCE) {
+		JCHECK(j, RULE_DECAP, !memcmp(o, in + 6, 6) && !memcmp(o + 6, in, 6),
+		       "bounced, but not back to the L2 neighbour");
+		return 0;
+	}
+	fx_be_mac(hop_mac_last(to, family), mac);
+	JCHECK(j, RULE_DECAP, s->reason == (link_b ? XLB_DECAP_CHAIN_REDIRECT : XLB_DECAP_CHAIN_TX),
+	       "%s to a next hop on link %c", fx_reason_names[s->reason], link_b ? 'B' : 'A');
+	JCHECK(j, RULE_DECAP, !memcmp(o, mac, 6) && !memcmp(o + 6, link_b ? fx_mac_b : fx_mac_a, 6),
+	       "MACs are not the next hop's and the egress interface's");
+	return 0;
+}
+
+/*
+ * A copy sent on: the input frame with the outer destination hop[next + 1]
+ * and next + 1, the IPv4 checksum valid, a UDP checksum kept valid (or 0 if
+ * it was), nothing else changed but the MACs.
+ */
+static int judge_chained(const struct ref_decap_cfg *c, const struct shot *s,
+			 const struct dref *d, struct judge *j)
+{
+	static __u8 want[PKT_MAX];
+	const __u8 *in = s->in, *o = s->run.out, *ip = o + d->l2, *to;
+	int family = get16(in + d->l2 - 2) == PKT_ETH_P_IP ? 4 : 6;
+	size_t alen = family == 4 ? 4 : 16, l2 = d->l2, ck = l2 + d->ip_len + 6;
+	size_t hops = l2 + d->ip_len + PKT_UDP_LEN + FZ_GUE_LEN;
+
+	JCHECK(j, RULE_DECAP, d->gue && d->hops && d->next + 1 < d->count,
+	       "sent on a copy at its last hop (next %d of %d hops)", d->next, d->count);
+	to = d->hop[d->next + 1];
+	JCHECK(j, RULE_DECAP, !ref_addr_in(c->ours, c->nours, family, to),
+	       "sent on to a next hop that is this host");
+	JCHECK(j, RULE_DECAP, s->run.out_len == s->len, "sent on %u bytes of a %zu-byte frame",
+	       s->run.out_len, s->len);
+	if (judge_chain_l2(s, d, to, family, j))
+		return 1;
+	memcpy(want, in, s->len);
+	memcpy(want + l2 + (family == 4 ? 16 : 24), to, alen);
+	want[hops + 2]++;
+	memcpy(want, o, 12);
+	if (family == 4)
+		memcpy(want + l2 + 10, o + l2 + 10, 2);
+	memcpy(want + ck, o + ck, 2);
+	JCHECK(j, RULE_DECAP, !memcmp(o, want, s->len),
+	       "the copy sent on differs from the input at %zu (beyond destination, next, checksums)",
+	       first_diff(o, want, s->len));
+	JCHECK(j, RULE_DECAP, family == 6 || ref_csum_ok(ip, d->ip_len),
+	       "outer IPv4 checksum invalid after the rewrite");
+	if (family == 4 && !get16(in + ck)) {
+		JCHECK(j, RULE_DECAP, !get16(o + ck), "UDP checksum 0 (none) became %u", get16(o + ck));
+		return 0;
+	}
+	JCHECK(j, RULE_DECAP, get16(o + ck) && (!udp_csum_ok(in + l2, d->ip_len, family) ||
+						 udp_csum_ok(ip, d->ip_len, family)),
+	       "UDP checksum not kept valid by the rewrite");
+	return 0;
+}
+
+/* The delivery reasons say where the copy stood in its chain. */
+static int judge_delivery(const struct ref_decap_cfg *c, const struct shot *s,
+			  const struct dref *d, struct judge *j)
+{
+	int family = get16(s->in + d->l2 - 2) == PKT_ETH_P_IP ? 4 : 6;
+
+	switch (s->reason) {
+	case XLB_DECAP_LAST_HOP:
+		JCHECK(j, RULE_DECAP, d->hops && d->next + 1 == d->count,
+		       "decap_last_hop for hop %d of %d", d->next, d->count);
+		break;
+	case XLB_DECAP_SELF_HOP:
+		JCHECK(j, RULE_DECAP, d->hops && d->next + 1 < d->count &&
+		       ref_addr_in(c->ours, c->nours, family, d->hop[d->next + 1]),
+		       "decap_self_hop, but the next hop is not this host");
+		break;
+	case XLB_DECAP_NO_ROUTE:
+	case XLB_DECAP_OWNED:
+		JCHECK(j, RULE_DECAP, d->hops, "%s without a hop list", fx_reason_names[s->reason]);
+		break;
+	}
+	return judge_stripped(s, d, j);
+}
+
+static int judge_decap(const struct ref_decap_cfg *c, const struct shot *s, struct dref *d,
+		       struct judge *j)
 {
 	int act = s->run.ret;
 
-	ref_decap(s->in, s->len, d);
+	ref_decap(c, s->in, s->len, d);
 	if (judge_reason(s, j, XLB_DECAP_OK, XLB_REASON_MAX))
 		return 1;
+	if (decap_delivers(s->reason)) {
+		JCHECK_WHY(j, RULE_DECAP, d->why, d->cls == REF_OK, "delivered a %s packet: %s",
+			   class_names[d->cls], d->why);
+		return judge_delivery(c, s, d, j);
+	}
+	if (decap_chains(s->reason)) {
+		JCHECK_WHY(j, RULE_DECAP, d->why, d->cls == REF_OK, "sent on a %s packet: %s",
+			   class_names[d->cls], d->why);
+		return judge_chained(c, s, d, j);
+	}
 	JCHECK(j, RULE_DECAP, act == XDP_PASS || act == XDP_DROP, "decap answered %s",
 	       act_name(act));
-	if (s->reason == XLB_DECAP_OK) {
-		JCHECK_WHY(j, RULE_DECAP, d->why, d->cls == REF_OK, "stripped a%s: %s",
-		       d->cls == REF_MALFORMED ? " malformed tunnel packet" :
-		       " packet that is no tunnel for this host", d->why);
-		return judge_stripped(s, d, j);
-	}
 	JCHECK(j, RULE_VERDICT, act != XDP_PASS || untouched(s), "passed, but modified");
-	JCHECK(j, RULE_VERDICT, d->cls != REF_OK,
-	       "a valid tunnel packet for this host was not stripped (%s)",
-	       fx_reason_names[s->reason]);
+	JCHECK_WHY(j, RULE_VERDICT, d->why, d->cls != REF_OK || (d->inner_bad && act == XDP_DROP),
+		   "a valid tunnel packet for this host was not delivered (%s)",
+		   fx_reason_names[s->reason]);
 	JCHECK_WHY(j, RULE_VERDICT, d->why, d->cls != REF_OTHER || act == XDP_PASS,
-	       "no tunnel for this host (%s), but dropped", d->why);
+		   "no tunnel for this host (%s), but dropped", d->why);
+	JCHECK_WHY(j, RULE_VERDICT, d->why, s->reason != XLB_DECAP_MALFORMED ||
+		   d->cls == REF_MALFORMED || d->inner_bad,
+		   "dropped as malformed, but it is not (%s)", d->why);
 	return 0;
 }
 
@@ -1475,6 +1630,24 @@ static void dc_tmpl(int outer, const char *dst, int inner, __u8 proto, int opt, 
 	t->sub_kind = inner;
 }
 
+/* GUE around a TCP ACK (a segment a chain sends on), with a hop list of two or none. */
+static void dc_tmpl_gue(int outer, const char *dst, const char *next, int inner)
+{
+	struct pkt_spec sp = { .family = inner, .src = inner == 4 ? CLIENT4 : CLIENT6,
+			       .dst = inner == 4 ? VIP4 : VIP6, .proto = IPPROTO_TCP,
+			       .sport = 40000, .dport = 80, .tcp_flags = PKT_ACK, .payload = 8 };
+	struct gtest_hops h = { .count = next ? 2 : 0, .hop = { dst, next } };
+	__u8 in[PKT_MAX], l3[PKT_MAX];
+	size_t n = pkt_ip(&sp, in), len;
+	struct tmpl *t;
+
+	len = gtest_gue(outer, outer == 4 ? FX_SRC4 : FX_SRC6, dst, 0, XLB_GUE_PORT_DEFAULT, &h,
+			in, n, l3);
+	t = tmpl_add(dc_tmpls, &dc_ntmpl, l3, len, etype_of(outer), 0, peer_mac);
+	t->sub = t->ip + gtest_hops_off(outer) + (next ? FZ_HOPS_LEN(outer) : 0);
+	t->sub_kind = inner;
+}
+
 static void sweeps_setup(void)
 {
 	bal_tmpl_flow(4, VIP4, IPPROTO_TCP, 80, 0, 0);
@@ -1489,6 +1662,9 @@ static void sweeps_setup(void)
 	dc_tmpl(6, DECAP6, 6, IPPROTO_TCP, 0, 0);
 	dc_tmpl(6, DECAP6_4IN6, 4, IPPROTO_TCP, 0, 1);
 	dc_tmpl(4, DECAP4_UDP, 4, IPPROTO_UDP, 8, 1);
+	dc_tmpl_gue(4, DECAP4, "10.99.0.11", 4);
+	dc_tmpl_gue(6, DECAP6, NULL, 6);
+	dc_tmpl_gue(6, DECAP6_4IN6, "fd00:98::21", 4);
 	for (int i = 0; i < bal_ntmpl; i++)
 		tmpl_count(&bal_tmpls[i]);
 	for (int i = 0; i < dc_ntmpl; i++)
@@ -1562,19 +1738,82 @@ static size_t bal_frame_at(__u64 index, __u8 *f)
 	return wrap(&g, f, chance(&g.r, 98) ? fx_mac_a : fx_mac_b, fx_mac_client);
 }
 
-static const char *decap_dst(struct rng *r, int family, char *buf)
-{
-	int b;
+/*
+ * The fuzzed decap instance owns these addresses; the others are next hops
+ * it can send a GUE copy on to: a neighbour on link A (XDP_TX), one on link
+ * B (redirect), one with no neighbour (the kernel), one with no route.
+ */
+static const char *const dc_ours[][2] = {
+	{ "4", DECAP4 }, { "4", DECAP4_UDP }, { "6", DECAP6 }, { "6", DECAP6_4IN6 },
+};
+static const char *const dc_hops4[] = { "10.99.0.11", "10.98.0.21", "10.99.0.50",
+					"203.0.113.9" };
+static const char *const dc_hops6[] = { "fd00:99::11", "fd00:98::21", "fd00:99::50",
+					"2001:db8:ff::9" };
+#define DC_FOREIGN_SRC4	"10.99.0.2"
+#define DC_FOREIGN_SRC6	"fd00:99::2"
 
-	if (chance(r, 12)) {
-		snprintf(buf, FZ_ADDR_TEXT, family == 4 ? "10.99.0.%u" : "fd00:99::%x",
-			 100 + rnd(r, 100));
-		return buf;
-	}
+static const char *decap_dst(struct rng *r, int family)
+{
+	size_t i;
+
+	if (chance(r, 10))
+		return family == 4 ? dc_hops4[rnd(r, ARRAY_SIZE(dc_hops4))] :
+				     dc_hops6[rnd(r, ARRAY_SIZE(dc_hops6))];
 	do
-		b = 1 + rnd(r, BAL_BE_COUNT - 1);
-	while (ref_bes[b].family != family);
-	return bal_be[b].addr;
+		i = rnd(r, ARRAY_SIZE(dc_ours));
+	while (dc_ours[i][0][0] - '0' != family);
+	return dc_ours[i][1];
+}
+
+/* A hop list naming @dst at a random place, the other hop ours or one to send on to. */
+static void gue_hops(struct rng *r, int family, const char *dst, struct gtest_hops *h)
+{
+	memset(h, 0, sizeof(*h));
+	if (chance(r, 35))
+		return;
+	h->count = 1 + rnd(r, XLB_GUE_HOPS_MAX);
+	h->next = rnd(r, h->count);
+	h->hop[h->next] = dst;
+	if (h->count == XLB_GUE_HOPS_MAX)
+		h->hop[1 - h->next] = chance(r, 75) ?
+			(family == 4 ? dc_hops4 : dc_hops6)[rnd(r, ARRAY_SIZE(dc_hops4))] :
+			decap_dst(r, family);
+}
+
+/* GUE's own lies: header bits, protocol, UDP length and port, the hop list, checksums. */
+static void mutate_gue(struct gen *o, size_t ip_len)
+{
+	struct rng *r = &o->r;
+	__u8 *u = o->l3 + ip_len, *g = u + PKT_UDP_LEN, *h = g + FZ_GUE_LEN;
+	size_t have = o->len - ip_len;
+
+	if (chance(r, 60) || have < PKT_UDP_LEN + FZ_GUE_LEN)
+		return;
+	switch (rnd(r, 9)) {
+	case 0:
+		g[0] ^= 1 << rnd(r, 8);			/* version, C, hlen */
+		break;
+	case 1:
+		g[1] = chance(r, 50) ? g[1] ^ IPPROTO_IPIP ^ IPPROTO_IPV6 : rnd(r, 256);
+		break;
+	case 2:
+		put16(g + 2, 1 + rnd(r, 0xffff));	/* flags */
+		break;
+	case 3:
+		put16(u + 4, lie(r, get16(u + 4), PKT_UDP_LEN + FZ_GUE_LEN));
+		break;
+	case 4:
+		put16(u + 2, rnd(r, 0x10000));		/* another port */
+		break;
+	case 5:
+		put16(u + 6, rnd(r, 0x10000));		/* UDP checksum */
+		break;
+	default:	/* the hop list: type, next, count, a hop */
+		if (have >= PKT_UDP_LEN + FZ_GUE_LEN + 8)
+			h[rnd(r, 8)] ^= 1 + rnd(r, 255);
+		break;
+	}
 }
 
 /* The outer header's own lies, on top of the inner packet's. */
@@ -1614,13 +1853,45 @@ static void mutate_outer(struct gen *o, size_t hlen)
 	}
 }
 
+/* The outer headers around g->l3: IPIP (IPv4 or IPv6 outer) or GUE. */
+static size_t dc_outer(struct gen *in, struct gen *o)
+{
+	struct rng *r = &o->r;
+	int gue = chance(r, 45), opt = 0;
+	const char *src, *dst;
+	struct gtest_hops h;
+	__u8 tos, nh;
+
+	o->family = chance(r, 50) ? 4 : 6;
+	o->etype = etype_of(o->family);
+	o->l4 = o->quote = 0;
+	dst = decap_dst(r, o->family);
+	src = o->family == 4 ? (chance(r, 92) ? FX_SRC4 : DC_FOREIGN_SRC4) :
+			       (chance(r, 92) ? FX_SRC6 : DC_FOREIGN_SRC6);
+	tos = rnd(r, 256) | (chance(r, 25) ? ECN_CE : 0);
+	if (gue) {
+		gue_hops(r, o->family, dst, &h);
+		o->len = gtest_gue(o->family, src, dst, tos,
+				   chance(r, 97) ? XLB_GUE_PORT_DEFAULT : rnd(r, 0x10000), &h,
+				   in->l3, in->len, o->l3);
+		mutate_gue(o, o->family == 4 ? PKT_IP4_LEN : PKT_IP6_LEN);
+		return o->family == 4 ? PKT_IP4_LEN : PKT_IP6_LEN;
+	}
+	if (o->family == 4) {
+		opt = chance(r, 20) ? 4 * (1 + rnd(r, IP4_OPT_WORDS)) : 0;
+		o->len = pkt_outer4(src, dst, tos, opt, in->l3, in->len, o->l3);
+		return PKT_IP4_LEN + opt;
+	}
+	nh = in->family == 4 ? IPPROTO_IPIP : IPPROTO_IPV6;
+	if (chance(r, 10))
+		nh = chance(r, 50) ? nh ^ IPPROTO_IPIP ^ IPPROTO_IPV6 : rnd(r, 256);
+	o->len = pkt_outer6(src, dst, tos, nh, in->l3, in->len, o->l3);
+	return PKT_IP6_LEN;
+}
+
 static size_t dc_frame_at(__u64 index, __u8 *f)
 {
 	static struct gen in, o;
-	char buf[FZ_ADDR_TEXT];
-	const char *dst;
-	__u8 tos, nh;
-	int opt = 0;
 
 	if (index < dc_nsweep)
 		return sweep_frame(dc_tmpls, dc_ntmpl, index, f);
@@ -1629,22 +1900,10 @@ static size_t dc_frame_at(__u64 index, __u8 *f)
 	mutate_l3(&in, 70);
 	if (chance(&in.r, 8))
 		in.len = rnd(&in.r, in.len + 1);
+	if (!in.len)
+		in.l3[0] = 0;
 	o.r = in.r;
-	o.family = chance(&o.r, 50) ? 4 : 6;
-	o.etype = etype_of(o.family);
-	o.l4 = o.quote = 0;
-	dst = decap_dst(&o.r, o.family, buf);
-	tos = rnd(&o.r, 256) | (chance(&o.r, 25) ? ECN_CE : 0);
-	if (o.family == 4) {
-		opt = chance(&o.r, 20) ? 4 * (1 + rnd(&o.r, IP4_OPT_WORDS)) : 0;
-		o.len = pkt_outer4(FX_SRC4, dst, tos, opt, in.l3, in.len, o.l3);
-	} else {
-		nh = in.family == 4 ? IPPROTO_IPIP : IPPROTO_IPV6;
-		if (chance(&o.r, 10))
-			nh = chance(&o.r, 50) ? nh ^ IPPROTO_IPIP ^ IPPROTO_IPV6 : rnd(&o.r, 256);
-		o.len = pkt_outer6(FX_SRC6, dst, tos, nh, in.l3, in.len, o.l3);
-	}
-	mutate_outer(&o, o.family == 4 ? PKT_IP4_LEN + opt : PKT_IP6_LEN);
+	mutate_outer(&o, dc_outer(&in, &o));
 	return wrap(&o, f, fx_mac_a, peer_mac);
 }
 
@@ -1671,7 +1930,7 @@ static int bal_judge(const struct shot *s, struct tally *t, struct judge *j)
 static int dc_judge(const struct shot *s, struct tally *t, struct judge *j)
 {
 	struct dref d;
-	int bad = judge_decap(s, &d, j);
+	int bad = judge_decap(&cfg_dc, s, &d, j);
 
 	tally_add(t, s, d.cls, d.why);
 	return bad;
@@ -1818,7 +2077,7 @@ static int dc_check(const struct shot *s, struct judge *j)
 	struct dref d;
 
 	memset(j, 0, sizeof(*j));
-	return judge_decap(s, &d, j);
+	return judge_decap(&cfg_dc, s, &d, j);
 }
 
 /* Forwarded frames: the intact one passes, each corruption of it is caught. */
@@ -1948,6 +2207,34 @@ static void oracle_decap(void)
 	expect_rule("malformed tunnel packet stripped", RULE_DECAP, &j);
 }
 
+/* A GUE copy sent on to its next hop: the real one passes, a wrong rewrite is caught. */
+static void oracle_chain(void)
+{
+	static struct shot s, x;
+	static __u8 in[PKT_MAX];
+	const struct tmpl *t = &dc_tmpls[4];	/* GUE to DECAP4, next hop 10.99.0.11 */
+	struct judge j;
+
+	memcpy(in, t->f, t->len);
+	shoot(&p_dc, in, t->len, &s);
+	EXPECT_EQ("reason of a TCP ACK with a next hop on link A", XLB_DECAP_CHAIN_TX, s.reason);
+	dc_check(&s, &j);
+	expect_rule("copy sent on", RULE_NONE, &j);
+	RETURN_IF_FAILED();
+	x = s;
+	x.run.out[t->ip + PKT_IP4_LEN + PKT_UDP_LEN + FZ_GUE_LEN + 2]++;	/* next */
+	dc_check(&x, &j);
+	expect_rule("next incremented twice", RULE_DECAP, &j);
+	x = s;
+	x.run.out[t->ip + 19] ^= 0x01;		/* outer destination */
+	dc_check(&x, &j);
+	expect_rule("sent to another next hop", RULE_DECAP, &j);
+	x = s;
+	x.run.out[t->ip + 10] ^= 0x01;
+	dc_check(&x, &j);
+	expect_rule("outer checksum broken by the rewrite", RULE_DECAP, &j);
+}
+
 static void fuzz_oracle_catches_violations(void)
 {
 	oracle_forward();
@@ -1957,6 +2244,8 @@ static void fuzz_oracle_catches_violations(void)
 	oracle_too_big();
 	RETURN_IF_FAILED();
 	oracle_decap();
+	RETURN_IF_FAILED();
+	oracle_chain();
 }
 
 /* ---- Setup ---- */
@@ -1997,24 +2286,64 @@ static void ref_setup(void)
 	}
 }
 
-/* The decap program, answering for every backend address of the balancer's configuration. */
-static void decap_setup(void)
+static void cfg_add(struct ref_addr *set, int *n, int family, const char *addr)
 {
-	__u8 one = 1;
+	if (*n == FZ_ADDRS_MAX)
+		fx_die("reference: more than %d addresses", FZ_ADDRS_MAX);
+	set[*n].family = family;
+	pkt_addr(family, addr, set[(*n)++].addr);
+}
 
-	dc = decap_bpf__open_and_load();
-	if (!dc)
+/*
+ * A decap instance as `xlb decap attach` would set it up: tunnel
+ * destinations @ours (every backend when NULL), --from the balancer's two
+ * source addresses, and the VIPs as the host's local addresses. The
+ * reference @c gets the same configuration.
+ */
+static void decap_instance(struct prog *p, struct ref_decap_cfg *c,
+			   const char *const (*ours)[2], size_t nours)
+{
+	struct decap_bpf *d = decap_bpf__open_and_load();
+	int fd4, fd6, local;
+
+	if (!d)
 		fx_die("load decap skeleton");
-	p_dc.fd = bpf_program__fd(dc->progs.xlb_decap);
-	p_dc.reasons = bpf_map__fd(dc->maps.reasons);
-	for (int b = 1; b < BAL_BE_COUNT; b++) {
-		struct xlb_decap_key k = { .family = ref_bes[b].family };
+	p->fd = bpf_program__fd(d->progs.xlb_decap);
+	p->reasons = bpf_map__fd(d->maps.reasons);
+	fd4 = bpf_map__fd(d->maps.decap_from4);
+	fd6 = bpf_map__fd(d->maps.decap_from6);
+	local = bpf_map__fd(d->maps.decap_local);
+	c->gue_port = XLB_GUE_PORT_DEFAULT;
+	for (size_t i = 0; ours && i < nours; i++)
+		cfg_add(c->ours, &c->nours, ours[i][0][0] - '0', ours[i][1]);
+	for (int b = 1; !ours && b < BAL_BE_COUNT; b++)
+		cfg_add(c->ours, &c->nours, bal_be[b].family, bal_be[b].addr);
+	for (int i = 0; i < c->nours; i++) {
+		struct xlb_decap_key k = { .family = c->ours[i].family };
+		__u8 one = 1;
 
-		memcpy(k.addr, ref_bes[b].addr, sizeof(k.addr));
-		if (bpf_map_update_elem(bpf_map__fd(dc->maps.decap_addrs), &k, &one, BPF_ANY))
+		memcpy(k.addr, c->ours[i].addr, sizeof(k.addr));
+		if (bpf_map_update_elem(bpf_map__fd(d->maps.decap_addrs), &k, &one, BPF_ANY))
 			fx_die("decap_addrs update: %s", strerror(errno));
 	}
-	reasons_read(p_dc.reasons, p_dc.last);
+	if (gtest_from_add(fd4, fd6, FX_SRC4 "/32") || gtest_from_add(fd4, fd6, FX_SRC6 "/128"))
+		fx_die("decap --from");
+	cfg_add(c->from, &c->nfrom, 4, FX_SRC4);
+	cfg_add(c->from, &c->nfrom, 6, FX_SRC6);
+	for (int v = 0; v < ref_nvips; v++) {
+		if (gtest_key_set(local, ref_vips[v].key.family, ref_vips[v].text, 1))
+			fx_die("decap_local update");
+		if (!ref_addr_in(c->local, c->nlocal, ref_vips[v].key.family,
+				 (const __u8 *)ref_vips[v].key.addr))
+			cfg_add(c->local, &c->nlocal, ref_vips[v].key.family, ref_vips[v].text);
+	}
+	reasons_read(p->reasons, p->last);
+}
+
+static void decap_setup(void)
+{
+	decap_instance(&p_dc, &cfg_dc, dc_ours, ARRAY_SIZE(dc_ours));
+	decap_instance(&p_rt, &cfg_rt, NULL, 0);
 }
 
 static __u64 env_u64(const char *name, __u64 dflt)
