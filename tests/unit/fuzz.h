@@ -63,7 +63,7 @@
 				 (int)sizeof(struct xlb_gue_hops6))
 
 enum ref_class {
-	REF_OK,			/* balancer: a VIP flow packet; decap: a tunnel packet for us */
+	REF_OK,			/* balancer: a VIP flow packet; decap: a tunnel for us */
 	REF_OTHER,		/* whole, but not for this program to handle */
 	REF_MALFORMED,		/* lengths that lie or headers that are cut */
 	REF_REFUSED,		/* decap: whole, for us, but from or to the wrong place */

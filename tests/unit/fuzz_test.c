@@ -8,9 +8,9 @@
  * forwarded, a forwarded one is the client's packet byte for byte inside a
  * well-formed tunnel, every run counts exactly one reason. So frames are
  * generated, starting from valid ones (TCP/UDP to the test VIPs of
- * balance.h, ICMP errors quoting VIP flows, IPIP / 6-in-6 / 4-in-6 and GUE
- * (with and without a hop list) tunnel frames for decap) and mutated: truncated,
- * lengths that lie (tot_len, IHL, payload_len, doff, UDP length), IPv4
+ * balance.h, ICMP errors quoting VIP flows; for decap IPIP, 6-in-6, 4-in-6
+ * and GUE with and without a hop list) and mutated: truncated, lengths that
+ * lie (tot_len, IHL, payload_len, doff, UDP length, GUE fields), IPv4
  * options, IPv6 extension headers, fragments, one or two VLAN tags, flipped
  * and appended bytes. A fixed sweep comes first: each template truncated
  * at every length, and each length field set to every value around the
@@ -20,7 +20,8 @@
  *     checksum, length = frame - L2, to a backend of the packet's VIP, and
  *     the input's IP packet (its declared length) byte for byte; the decap
  *     program gives exactly that IP packet back;
- *   2 a malformed (or unbalanced) input is never TX/REDIRECT;
+ *   2 a malformed (or unbalanced: not a VIP's, an ICMP error not addressed
+ *     to the quoted VIP, ...) input is never TX/REDIRECT;
  *   3 a too-big reply has valid IP and ICMP checksums and lengths, quotes
  *     the input, and goes back to the client;
  *   4 decap strips only valid tunnel packets from --from to a local address,
@@ -36,8 +37,12 @@
  * replayed alone with XLB_FUZZ_SEED and XLB_FUZZ_INDEX, or from its hex
  * dump with XLB_FUZZ_HEX. XLB_FUZZ_COUNT sets the packets (default 200000,
  * shared 3:1 by the balancer and decap cases); XLB_FUZZ_VERBOSE=1 prints
- * the count of every reference class. BPF_PROG_TEST_RUN runs with repeat 1:
- * a repeat re-runs the already modified packet.
+ * the count of every reference class. A violation is counted by kind (the
+ * check that failed) and each kind printed once, with its smallest frame.
+ * Round trips go through a second decap instance that owns every backend
+ * address; the fuzzed one owns four, so the others are next hops of GUE
+ * chains. BPF_PROG_TEST_RUN runs with repeat 1: a repeat re-runs the already
+ * modified packet. Frames under 14 bytes are not run: test_run refuses them.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -59,8 +64,8 @@
 #define FUZZ_FRAME_MAX		3500	/* test_run: a page less XDP head- and tailroom */
 #define FUZZ_PAYLOAD_MAX	(FUZZ_FRAME_MAX - 200)
 #define FUZZ_BUDGET_EVERY	256	/* packets between refills of the ICMP reply budget */
-#define FUZZ_WHY_MAX		96
-#define FUZZ_KINDS_MAX		24	/* kinds of violation kept, each with its smallest frame */
+#define FUZZ_WHY_MAX		96	/* reference classes counted */
+#define FUZZ_KINDS_MAX		24	/* violation kinds kept, each with its smallest frame */
 #define FUZZ_INDEX_NONE		(~0ULL)
 #define ACTS			(XDP_REDIRECT + 1)
 
@@ -102,11 +107,11 @@
 
 enum fuzz_rule {
 	RULE_NONE,
-	RULE_FORWARD,		/* 1: forwarded = well-formed tunnel of the input, decap inverts it */
+	RULE_FORWARD,		/* 1: a well-formed tunnel of the input, decap undoes it */
 	RULE_NEVER_FWD,		/* 2: malformed or unbalanced input never TX/REDIRECT */
 	RULE_ICMP_REPLY,	/* 3: too-big replies valid */
 	RULE_DECAP,		/* 4: decap strips only valid tunnels into valid packets */
-	RULE_REASON,		/* 5: one reason per run, of this program, matching the action */
+	RULE_REASON,		/* 5: one reason per run, of this program, as the action */
 	RULE_VERDICT,		/* 6: no false malformed drops; not ours: passed untouched */
 	RULE_MAX,
 };
@@ -572,7 +577,8 @@ static int judge_too_big6(const __u8 *ip, size_t n, const __u8 *in, const struct
 	JCHECK(j, RULE_ICMP_REPLY, !memcmp(icmp + PKT_ICMP_LEN, in, quote),
 	       "quote differs from the packet");
 	mtu = get32(icmp + 4);
-	JCHECK(j, RULE_ICMP_REPLY, mtu >= IPV6_MIN_MTU && (mtu < ref->ip_len || mtu == IPV6_MIN_MTU),
+	JCHECK(j, RULE_ICMP_REPLY,
+	       mtu >= IPV6_MIN_MTU && (mtu < ref->ip_len || mtu == IPV6_MIN_MTU),
 	       "advertised MTU %u for a packet of %zu bytes", mtu, ref->ip_len);
 	return 0;
 }
@@ -606,13 +612,15 @@ static int judge_balancer(const struct shot *s, struct ref *ref, struct judge *j
 	if (judge_reason(s, j, 0, XLB_BALANCER_REASONS))
 		return 1;
 	if (act == XDP_TX || act == XDP_REDIRECT) {
-		JCHECK_WHY(j, RULE_NEVER_FWD, ref->why, ref->cls == REF_OK, "%s input answered %s: %s",
+		JCHECK_WHY(j, RULE_NEVER_FWD, ref->why, ref->cls == REF_OK,
+			   "%s input answered %s: %s",
 		       class_names[ref->cls], act_name(act), ref->why);
 		if (s->reason == XLB_TX_TOO_BIG)
 			return judge_too_big(s, ref, j);
 		return judge_forward(s, ref, j);
 	}
-	JCHECK_WHY(j, RULE_VERDICT, ref->why, s->reason != XLB_DROP_MALFORMED || ref->cls == REF_MALFORMED,
+	JCHECK_WHY(j, RULE_VERDICT, ref->why,
+		   s->reason != XLB_DROP_MALFORMED || ref->cls == REF_MALFORMED,
 	       "dropped as malformed, but it is well-formed (%s)", ref->why);
 	JCHECK_WHY(j, RULE_VERDICT, ref->why, ref->cls != REF_OTHER || act == XDP_PASS,
 	       "not for the balancer (%s), but %s", ref->why, act_name(act));
@@ -764,12 +772,13 @@ static int judge_chained(const struct ref_decap_cfg *c, const struct shot *s,
 		memcpy(want + l2 + 10, o + l2 + 10, 2);
 	memcpy(want + ck, o + ck, 2);
 	JCHECK(j, RULE_DECAP, !memcmp(o, want, s->len),
-	       "the copy sent on differs from the input at %zu (beyond destination, next, checksums)",
+	       "the copy sent on differs from the input at %zu (not destination, next, checksums)",
 	       first_diff(o, want, s->len));
 	JCHECK(j, RULE_DECAP, family == 6 || ref_csum_ok(ip, d->ip_len),
 	       "outer IPv4 checksum invalid after the rewrite");
 	if (family == 4 && !get16(in + ck)) {
-		JCHECK(j, RULE_DECAP, !get16(o + ck), "UDP checksum 0 (none) became %u", get16(o + ck));
+		JCHECK(j, RULE_DECAP, !get16(o + ck), "UDP checksum 0 (none) became %u",
+		       get16(o + ck));
 		return 0;
 	}
 	JCHECK(j, RULE_DECAP, get16(o + ck) && (!udp_csum_ok(in + l2, d->ip_len, family) ||
@@ -969,8 +978,8 @@ static void pick_target(struct rng *r, int family, struct target *t)
 		t->proto = t->proto == IPPROTO_TCP ? IPPROTO_UDP : IPPROTO_TCP;
 		break;
 	case 2:
-		snprintf(t->dst, sizeof(t->dst), t->family == 4 ? "203.0.113.%u" : "2001:db8:ff::%x",
-			 rnd(r, 256));
+		snprintf(t->dst, sizeof(t->dst),
+			 t->family == 4 ? "203.0.113.%u" : "2001:db8:ff::%x", rnd(r, 256));
 		break;
 	}
 }
@@ -1161,7 +1170,8 @@ static void gen_icmp_err(struct gen *g)
 	g->quote = (t.family == 4 ? PKT_IP4_LEN : PKT_IP6_LEN) + PKT_ICMP_LEN;
 	if (t.family == 4) {
 		type = chance(r, 75) ? FZ_ICMP_DEST_UNREACH : FZ_ICMP_TIME_EXCEEDED;
-		code = type == FZ_ICMP_DEST_UNREACH && chance(r, 50) ? ICMP_FRAG_NEEDED : rnd(r, 16);
+		code = type == FZ_ICMP_DEST_UNREACH && chance(r, 50) ? ICMP_FRAG_NEEDED :
+								       rnd(r, 16);
 		if (chance(r, 5))
 			type = rnd(r, 256);
 		g->len = pkt_icmp4_err(ROUTER4, t.dst, type, code, 576 + rnd(r, 1000), q, qlen,
@@ -1530,8 +1540,8 @@ struct tmpl {
 	__u8 f[PKT_MAX];
 	size_t len;
 	size_t ip;		/* the IP header the length and IHL sweeps set */
-	size_t sub;		/* TCP/UDP header (balancer) or inner IP header (decap), 0: none */
-	__u8 sub_kind;		/* IPPROTO_TCP, IPPROTO_UDP, or 4 / 6 for an inner IP header */
+	size_t sub;		/* TCP/UDP (balancer) or inner IP (decap) header, 0: none */
+	__u8 sub_kind;		/* IPPROTO_TCP, IPPROTO_UDP, or 4 / 6: an inner IP header */
 	size_t n[SW_KINDS];	/* values each sweep takes */
 };
 
@@ -2016,7 +2026,8 @@ static void fuzz_run(const struct fuzz_case *c, const char *name)
 		}
 	}
 	printf("    %s: %llu packets (%llu of them sweeps) in %.1f s, seed 0x%016llx\n", name,
-	       (unsigned long long)n, (unsigned long long)(c->id == CASE_BAL ? bal_nsweep : dc_nsweep),
+	       (unsigned long long)n,
+	       (unsigned long long)(c->id == CASE_BAL ? bal_nsweep : dc_nsweep),
 	       (t_now_ms() - t0) / 1000.0, (unsigned long long)fz_seed);
 	tally_print(t);
 	if (c->id == CASE_BAL)
@@ -2378,7 +2389,8 @@ static void hex_option(void)
 		fz_hex[fz_hex_len++] = byte;
 	}
 	if (*h || fz_hex_len < PKT_ETH_LEN) {
-		fprintf(stderr, "fuzz_test: XLB_FUZZ_HEX wants an even number of hex digits, 28 or more\n");
+		fprintf(stderr, "fuzz_test: XLB_FUZZ_HEX wants an even count of hex digits, "
+				"28 or more\n");
 		exit(2);
 	}
 }
