@@ -18,24 +18,52 @@
 #include "lib/encap.h"
 #include "lib/icmp.h"
 #include "lib/stats.h"
+#include "lib/gue.h"
+
+/*
+ * The encapsulation, set by the loader from xlb_ctl (attach --encap,
+ * --gue-port) and frozen at load: the verifier knows the value, so the
+ * other encapsulation's code is removed from the program (xlb_balance()).
+ */
+const volatile __u32 xlb_encap = XLB_ENCAP_IPIP;
+const volatile __u16 xlb_gue_port = XLB_GUE_PORT_DEFAULT;	/* host order */
+
+/*
+ * Whether a new pick is tracked. GUE: an untracked non-SYN TCP packet with
+ * a second hop is not, or its next packets would be sent to one backend
+ * only and lose the second chance; a stateless VIP tracks nothing.
+ */
+static __always_inline int xlb_admit(const struct xlb_pkt *pkt, int stateless,
+				     const struct xlb_backend *second)
+{
+	if (stateless)
+		return 0;
+	return !second || pkt->key.proto != IPPROTO_TCP || (pkt->tcp_flags & XLB_TCP_SYN);
+}
 
 /*
  * The backend for this packet: the tracked one, or a new pick that is then
- * tracked. NULL when the VIP has no backend to offer.
+ * tracked. NULL when the VIP has no backend to offer. With @gue, *@second
+ * may get the GUE hop list's second entry (xlb_gue_second_hop()).
  */
 static __always_inline struct xlb_backend *xlb_backend_for(struct xlb_pkt *pkt,
 							   const struct xlb_vip *vip,
 							   struct xlb_counters *vcnt,
-							   __u32 *be_id)
+							   __u32 *be_id, int gue,
+							   struct xlb_backend **second)
 {
+	int stateless = gue && (vip->flags & XLB_VIP_F_NO_CT);
+	const struct xlb_slot *slot = NULL;
 	__u32 vip_id = vip->id, id;
 	struct xlb_backend *be;
 
-	be = xlb_ct_lookup(pkt, vip_id, be_id);
-	if (be)
-		return be;
+	if (!stateless) {
+		be = xlb_ct_lookup(pkt, vip_id, be_id);
+		if (be)
+			return be;
+	}
 
-	id = xlb_pick(pkt, vip, vcnt);
+	id = xlb_pick(pkt, vip, vcnt, gue, &slot);
 	if (id == XLB_BACKEND_NONE)
 		return NULL;
 	be = bpf_map_lookup_elem(&backends, &id);
@@ -45,9 +73,15 @@ static __always_inline struct xlb_backend *xlb_backend_for(struct xlb_pkt *pkt,
 	 */
 	if (!be || !(be->flags & XLB_BE_F_USED) || be->vip_id != vip_id)
 		return NULL;
+	if (gue && slot)
+		*second = xlb_gue_second_hop(slot, vip, id, be);
 	/* An ICMP error only follows its flow; it does not start one. */
-	if (!pkt->icmp_err) {
+	if (!pkt->icmp_err && xlb_admit(pkt, stateless, *second)) {
 		xlb_ct_insert(pkt, vip_id, id);
+		xlb_count_new_flow(vcnt, id, vip->sched);
+	} else if (stateless && !pkt->icmp_err &&
+		   (pkt->tcp_flags & (XLB_TCP_SYN | XLB_TCP_ACK)) == XLB_TCP_SYN) {
+		/* Untracked, a stateless VIP's new flows are its SYNs. */
 		xlb_count_new_flow(vcnt, id, vip->sched);
 	}
 	*be_id = id;
@@ -69,16 +103,42 @@ static __always_inline const __u32 *xlb_outer_source(const struct xlb_pkt *pkt,
 	return cfg->src6;
 }
 
-SEC("xdp")
-int xlb_balance(struct xdp_md *ctx)
+/* Put the outer headers on: IPIP (encap.h) or GUE (gue.h), by the instance's setting. */
+static __always_inline int xlb_encap_pkt(struct xdp_md *ctx, struct xlb_pkt *pkt, int gue,
+					 const __u32 *saddr, const struct xlb_backend *be,
+					 const struct xlb_backend *second, __u32 label,
+					 const struct bpf_fib_lookup *fib)
+{
+	__be16 port;
+
+	if (!gue) {
+		if (be->family == XLB_AF_INET)
+			return xlb_encap4(ctx, pkt, saddr[0], be->addr[0], fib);
+		return xlb_encap6(ctx, pkt, saddr, be->addr, label, fib);
+	}
+	port = bpf_htons(xlb_gue_port);	/* read here: IPIP packets never load it */
+	if (be->family == XLB_AF_INET)
+		return xlb_gue4(ctx, pkt, saddr[0], be->addr[0], second ? second->addr[0] : 0,
+				port, fib);
+	return xlb_gue6(ctx, pkt, saddr, be->addr, second ? second->addr : NULL, label, port,
+			fib);
+}
+
+/*
+ * The packet path, for one encapsulation: @gue is a constant at each of the
+ * two calls below, so each copy is compiled for its mode alone (the IPIP
+ * copy is the program as it was before GUE, instruction for instruction),
+ * and the verifier drops the copy the rodata does not choose.
+ */
+static __always_inline int xlb_balance_as(struct xdp_md *ctx, const int gue)
 {
 	/* Read once: the compiler may otherwise keep a ctx pointer the verifier refuses. */
 	__u32 ifindex = ctx->ingress_ifindex;
+	struct xlb_backend *be, *second = NULL;
 	struct bpf_fib_lookup fib = {};
 	struct xlb_pkt pkt = {};
 	struct xlb_config *cfg;
 	struct xlb_counters *vcnt;
-	struct xlb_backend *be;
 	const __u32 *saddr;
 	struct xlb_vip *vip;
 	__u32 be_id, overhead, label = 0, zero = 0;
@@ -98,7 +158,7 @@ int xlb_balance(struct xdp_md *ctx)
 		return xlb_verdict(XLB_DROP_NO_BACKEND);
 	vcnt = bpf_map_lookup_elem(&vip_stats, &vip->id);
 
-	be = xlb_backend_for(&pkt, vip, vcnt, &be_id);
+	be = xlb_backend_for(&pkt, vip, vcnt, &be_id, gue, &second);
 	if (!be)
 		return xlb_verdict(XLB_DROP_NO_BACKEND);
 	saddr = xlb_outer_source(&pkt, cfg, be);
@@ -106,9 +166,9 @@ int xlb_balance(struct xdp_md *ctx)
 		return xlb_verdict(XLB_DROP_NO_SOURCE);
 
 	if (be->family == XLB_AF_INET) {
-		overhead = XLB_ENCAP4_LEN;
+		overhead = gue ? XLB_GUE4_LEN : XLB_ENCAP4_LEN;
 	} else {
-		overhead = XLB_ENCAP6_LEN;
+		overhead = gue ? XLB_GUE6_LEN : XLB_ENCAP6_LEN;
 		/* From the flow hash: ECMP fabrics spread flows but keep each on one path. */
 		label = xlb_pkt_hash(&pkt) & XLB_FLOW_LABEL_MASK;
 	}
@@ -129,10 +189,7 @@ int xlb_balance(struct xdp_md *ctx)
 		return xlb_verdict(XLB_PASS_FIB);
 	}
 
-	if (be->family == XLB_AF_INET)
-		ret = xlb_encap4(ctx, &pkt, saddr[0], be->addr[0], &fib);
-	else
-		ret = xlb_encap6(ctx, &pkt, saddr, be->addr, label, &fib);
+	ret = xlb_encap_pkt(ctx, &pkt, gue, saddr, be, second, label, &fib);
 	if (ret != XLB_CONTINUE)
 		return xlb_verdict(ret);
 
@@ -141,6 +198,14 @@ int xlb_balance(struct xdp_md *ctx)
 		return xlb_verdict(XLB_FWD_TX);
 	xlb_count_reason(XLB_FWD_REDIRECT);
 	return bpf_redirect(fib.ifindex, 0);
+}
+
+SEC("xdp")
+int xlb_balance(struct xdp_md *ctx)
+{
+	if (xlb_encap == XLB_ENCAP_GUE)
+		return xlb_balance_as(ctx, 1);
+	return xlb_balance_as(ctx, 0);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -114,6 +114,10 @@ enum xlb_encap {
 #define XLB_GUE_HOPS_MAX	2
 #define XLB_GUE_HOPS_TYPE	0x786c	/* "xl": private data is an xlb hop list */
 
+/* struct xlb_gue_hdr.hlen: version (2 bits) and C (1 bit) above the 5-bit length. */
+#define XLB_GUE_HLEN_MASK	0x1f
+#define XLB_GUE_VER_C_MASK	0xe0
+
 struct xlb_gue_hdr {
 	__u8 hlen;		/* version (2 bits) 0, C (1 bit) 0, hlen (5 bits) */
 	__u8 proto;		/* IPPROTO_IPIP or IPPROTO_IPV6 */
@@ -137,6 +141,25 @@ struct xlb_gue_hops6 {
 /* GUE overhead in front of the inner packet, outer IP header included. */
 #define XLB_GUE4_LEN	(20 + 8 + (int)sizeof(struct xlb_gue_hdr) + (int)sizeof(struct xlb_gue_hops4))
 #define XLB_GUE6_LEN	(40 + 8 + (int)sizeof(struct xlb_gue_hdr) + (int)sizeof(struct xlb_gue_hops6))
+
+/* Outer UDP source ports of GUE: from the flow hash, in the ephemeral range (never 0). */
+#define XLB_GUE_SPORT_MIN	49152
+#define XLB_GUE_SPORT_MASK	0x3fff	/* 16384 ports: 49152..65535 */
+
+/*
+ * Value of a VIP's table (the inner arrays of `tables`), one per slot.
+ * `prev` is the slot's owner before its last change and `changed_s` when
+ * that was (CLOCK_MONOTONIC seconds, the epoch of bpf_ktime_get_coarse_ns):
+ * for `chain_window_s` after a change, an untracked flow of the slot gets
+ * `prev` as the second hop of its GUE hop list, since it may still be one
+ * of prev's connections. XLB_BACKEND_NONE when there is none (always so in
+ * WRR tables). Kept beside the owner so one slot read gives both.
+ */
+struct xlb_slot {
+	__u32 backend;		/* new flows go here; XLB_BACKEND_NONE = empty slot */
+	__u32 prev;		/* owner before the last change, or XLB_BACKEND_NONE */
+	__u32 changed_s;	/* when the owner last changed */
+};
 
 /* Value of the backends array, indexed by backend id. A backend belongs to one VIP. */
 struct xlb_backend {
@@ -464,6 +487,7 @@ _Static_assert(sizeof(struct xlb_config) == 40, "xlb_config layout");
 _Static_assert(sizeof(struct xlb_gue_hdr) == 4, "xlb_gue_hdr layout");
 _Static_assert(sizeof(struct xlb_gue_hops4) == 12, "xlb_gue_hops4 layout");
 _Static_assert(sizeof(struct xlb_gue_hops6) == 36, "xlb_gue_hops6 layout");
+_Static_assert(sizeof(struct xlb_slot) == 12, "xlb_slot layout");
 _Static_assert(XLB_GUE4_LEN == 44 && XLB_GUE6_LEN == 88, "GUE overhead");
 _Static_assert(sizeof(struct xlb_ctl) == 40, "xlb_ctl layout");
 _Static_assert(sizeof(struct xlb_ct_events) == 80, "xlb_ct_events layout");

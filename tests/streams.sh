@@ -53,12 +53,11 @@ streams_ended() {
 streams_stop() {
 	local i
 	for ((i = 0; i < STREAMS_N; i++)); do
-		kill -TERM "${STREAMS_PIDS[i]}" 2>/dev/null
+		kill -TERM "${STREAMS_PIDS[i]}" 2>/dev/null || true
 	done
 	for ((i = 0; i < STREAMS_N; i++)); do
-		wait "${STREAMS_PIDS[i]}" 2>/dev/null
+		wait "${STREAMS_PIDS[i]}" 2>/dev/null || true
 	done
-	return 0
 }
 
 # Why stream I is not intact, or nothing.

@@ -4,6 +4,11 @@
  * under /sys/fs/bpf/xlb/IFACE/, or take it off and remove them. Attaching an
  * attached interface upgrades the program in place and keeps every map, so
  * configuration and tracked flows survive.
+ *
+ * The encapsulation (--encap ipip|gue, --gue-port) is the program's own
+ * read-only data, set here before load and kept in `ctl`: an upgrade
+ * without --encap loads the new program with the instance's choice, one
+ * with it switches (the maps stay).
  */
 #include <errno.h>
 #include <net/if.h>
@@ -17,17 +22,28 @@
 #include "veth.h"
 #include "xlb.skel.h"
 #include "xdp_load.h"
+#include "table.h"
 #include "nl.h"
 #include "util.h"
 
 #define XLB_PROG_NAME "xlb_balance"
+#define ATTACH_USAGE "xlb attach IFACE [--mode native|generic] [--source ADDR ...] " \
+	"[--conntrack-size N] [--encap ipip|gue] [--gue-port N]"
+#define ENCAP_KEEP	(-1)
 
 struct attach_args {
 	const char *iface;
 	enum xdp_attach_mode mode;	/* UNSPEC: keep the current one, else native */
 	struct xlb_addr src4, src6;	/* --source, family 0 when not given */
 	__u32 ct_size;			/* 0: keep the current one, else the default */
+	int encap;			/* enum xlb_encap, ENCAP_KEEP: the current one */
+	__u32 gue_port;			/* 0: the current one, else the default */
 };
+
+const char *encap_name(__u32 encap)
+{
+	return encap == XLB_ENCAP_GUE ? "gue" : "ipip";
+}
 
 static int parse_attach(int argc, char **argv, struct attach_args *a)
 {
@@ -35,6 +51,7 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 	const char *why, *v;
 
 	memset(a, 0, sizeof(*a));
+	a->encap = ENCAP_KEEP;
 	for (int i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "--mode")) {
 			if (!(v = next_arg(&i, argc, argv, "--mode")))
@@ -66,9 +83,26 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 				xlb_err("invalid --conntrack-size \"%s\": must be 1024 to 268435456", v);
 				return -1;
 			}
+		} else if (!strcmp(argv[i], "--encap")) {
+			if (!(v = next_arg(&i, argc, argv, "--encap")))
+				return -1;
+			if (!strcmp(v, "ipip")) {
+				a->encap = XLB_ENCAP_IPIP;
+			} else if (!strcmp(v, "gue")) {
+				a->encap = XLB_ENCAP_GUE;
+			} else {
+				xlb_err("invalid --encap \"%s\": must be ipip or gue", v);
+				return -1;
+			}
+		} else if (!strcmp(argv[i], "--gue-port")) {
+			if (!(v = next_arg(&i, argc, argv, "--gue-port")))
+				return -1;
+			if (!parse_u32(v, 1, 65535, &a->gue_port)) {
+				xlb_err("invalid --gue-port \"%s\": must be 1 to 65535", v);
+				return -1;
+			}
 		} else if (argv[i][0] == '-' || a->iface) {
-			xlb_err("unexpected argument \"%s\" (xlb attach IFACE [--mode native|generic] "
-				"[--source ADDR ...] [--conntrack-size N])", argv[i]);
+			xlb_err("unexpected argument \"%s\" (" ATTACH_USAGE ")", argv[i]);
 			return -1;
 		} else {
 			a->iface = argv[i];
@@ -76,6 +110,117 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 	}
 	if (!a->iface) {
 		xlb_err("attach needs an interface");
+		return -1;
+	}
+	if (a->gue_port && a->encap == XLB_ENCAP_IPIP) {
+		xlb_err("--gue-port %u needs --encap gue", a->gue_port);
+		return -1;
+	}
+	return 0;
+}
+
+/* The instance's ctl entry, zero when there is none yet. */
+static void pinned_ctl(const char *dir, struct xlb_ctl *ctl)
+{
+	char path[256];
+	__u32 zero = 0;
+	int fd;
+
+	memset(ctl, 0, sizeof(*ctl));
+	snprintf(path, sizeof(path), "%s/ctl", dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	if (bpf_map_lookup_elem(fd, &zero, ctl))
+		memset(ctl, 0, sizeof(*ctl));
+	close(fd);
+}
+
+/* A stateless (--conntrack off) VIP of the pinned instance, formatted into @buf; false if none. */
+static bool pinned_stateless_vip(const char *dir, char *buf, size_t len)
+{
+	struct xlb_vip_key key, *prev = NULL;
+	struct xlb_vip v;
+	char path[256];
+	bool found = false;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/vips", dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return false;
+	while (!found && !bpf_map_get_next_key(fd, prev, &key)) {
+		if (!bpf_map_lookup_elem(fd, &key, &v) && (v.flags & XLB_VIP_F_NO_CT)) {
+			vip_fmt(&key, buf, len);
+			found = true;
+		}
+		prev = &key;
+	}
+	close(fd);
+	return found;
+}
+
+/*
+ * Whether the pinned `tables` map takes tables of this build's slot layout
+ * (struct xlb_slot): an instance attached by an older xlb has 4-byte slots,
+ * and an upgrade in place would load but never take a new table. Probed at
+ * the last VIP id (the one least likely to be in use): its table's value
+ * size if it has one, else by putting a one-slot table there and removing
+ * it (we hold the instance lock; no VIP names that id).
+ */
+static bool pinned_tables_compatible(const char *dir)
+{
+	struct bpf_map_info info = {};
+	__u32 key = XLB_MAX_VIPS - 1, none = XLB_BACKEND_NONE, id, len = sizeof(info);
+	char path[256];
+	bool ok = true;
+	int fd, inner;
+
+	snprintf(path, sizeof(path), "%s/tables", dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return true;	/* a fresh instance */
+	if (!bpf_map_lookup_elem(fd, &key, &id)) {
+		inner = bpf_map_get_fd_by_id(id);
+		if (inner >= 0 && !bpf_obj_get_info_by_fd(inner, &info, &len))
+			ok = info.value_size == sizeof(struct xlb_slot);
+		if (inner >= 0)
+			close(inner);
+	} else {
+		inner = table_map_new(&none, 1);
+		if (inner >= 0) {
+			ok = !bpf_map_update_elem(fd, &key, &inner, BPF_ANY);
+			if (ok)
+				bpf_map_delete_elem(fd, &key);
+			close(inner);
+		}
+	}
+	close(fd);
+	return ok;
+}
+
+/*
+ * The encapsulation and GUE port to load with: what was asked, else the
+ * instance's. IPIP cannot serve a stateless VIP (no hop list). -1 after an
+ * error line.
+ */
+static int resolve_encap(struct attach_args *a, const char *dir)
+{
+	char vip[XLB_VIP_STRLEN];
+	struct xlb_ctl ctl;
+
+	pinned_ctl(dir, &ctl);
+	if (a->encap == ENCAP_KEEP)
+		a->encap = ctl.encap == XLB_ENCAP_GUE ? XLB_ENCAP_GUE : XLB_ENCAP_IPIP;
+	if (a->gue_port && a->encap == XLB_ENCAP_IPIP) {
+		xlb_err("--gue-port %u needs --encap gue (%s is ipip)", a->gue_port, a->iface);
+		return -1;
+	}
+	if (!a->gue_port)
+		a->gue_port = ctl.gue_port ? ctl.gue_port : XLB_GUE_PORT_DEFAULT;
+	if (a->encap == XLB_ENCAP_IPIP && ctl.encap == XLB_ENCAP_GUE &&
+	    pinned_stateless_vip(dir, vip, sizeof(vip))) {
+		xlb_err("--encap ipip: VIP %s has --conntrack off, which needs --encap gue", vip);
 		return -1;
 	}
 	return 0;
@@ -134,6 +279,8 @@ static int configure(const struct attach_args *a, int ifindex, enum xdp_attach_m
 	}
 	new.ctl.xdp_mode = mode;
 	new.ctl.netns_cookie = netns_cookie_self();
+	new.ctl.encap = a->encap;
+	new.ctl.gue_port = a->gue_port;
 	ret = model_commit(&in, &old, &new);
 	if (!ret)
 		model_ensure_neighbours(&new, NULL);
@@ -157,7 +304,7 @@ int do_attach(int argc, char **argv)
 	bool upgrade;
 
 	if (argc > 0 && is_help(argv[0])) {
-		puts("usage: xlb attach IFACE [--mode native|generic] [--source ADDR ...] [--conntrack-size N]");
+		puts("usage: " ATTACH_USAGE);
 		return XLB_EXIT_OK;
 	}
 	if (parse_attach(argc, argv, &a))
@@ -186,12 +333,21 @@ int do_attach(int argc, char **argv)
 		goto out;
 	}
 	mode = a.mode ? a.mode : upgrade ? cur : XDP_MODE_NATIVE;
+	if (resolve_encap(&a, dir))
+		goto out;
+	if (!pinned_tables_compatible(dir)) {
+		xlb_err("%s was attached by an older xlb (4-byte table slots): save, detach, attach "
+			"and restore it", a.iface);
+		goto out;
+	}
 
 	skel = xlb_bpf__open();
 	if (!skel) {
 		xlb_err("cannot open the balancer program: %s", strerror(errno));
 		goto out;
 	}
+	skel->rodata->xlb_encap = a.encap;
+	skel->rodata->xlb_gue_port = a.gue_port;
 	bpf_map__set_max_entries(skel->maps.conntrack,
 				 a.ct_size ? a.ct_size : cur_ct ? cur_ct : XLB_CT_SIZE);
 	bpf_map__set_max_entries(skel->maps.ct_new,
@@ -212,11 +368,15 @@ int do_attach(int argc, char **argv)
 			pin_dir_remove(dir);
 		goto out;
 	}
-	if (configure(&a, ifindex, mode) || host_forwarding_ensure(a.iface))
+	if (configure(&a, ifindex, mode) || host_forwarding_ensure(a.iface) ||
+	    (a.encap == XLB_ENCAP_GUE && host_accept_local_ensure(a.iface)))
 		goto out;
 	veth_peer_fix(a.iface, ifindex);
-	printf("%s %s in %s mode, maps in %s\n", upgrade ? "upgraded" : "attached", a.iface,
-	       xdp_mode_name(mode), dir);
+	printf("%s %s in %s mode, encap %s", upgrade ? "upgraded" : "attached", a.iface,
+	       xdp_mode_name(mode), encap_name(a.encap));
+	if (a.encap == XLB_ENCAP_GUE)
+		printf(" (port %u)", a.gue_port);
+	printf(", maps in %s\n", dir);
 	ret = XLB_EXIT_OK;
 out:
 	xlb_bpf__destroy(skel);

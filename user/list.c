@@ -2,6 +2,7 @@
 /*
  * xlb list: every VIP with its settings and state, and every backend with
  * weight, drain and health state, active flows and the agent's last probe.
+ * The instance line names its encapsulation (attach --encap, --gue-port).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,9 @@ static void list_vip(const struct xlb_inst *in, const struct model *m, const str
 	out_u64("id", NULL, v->v.id);
 	out_str("sched", "  sched %s", sched_name(v->v.sched));
 	out_u64("table_size", "  table %llu", v->v.table_size);
+	out_bool("conntrack", NULL, !(v->v.flags & XLB_VIP_F_NO_CT));
+	out_text("%s", v->v.flags & XLB_VIP_F_NO_CT ? "  conntrack off" : "");
+	out_u64("chain_window_s", "  chain %llus", v->v.chain_window_s);
 	out_str("state", "  state %s", vip_state(m, v));
 	out_obj_open("check");
 	out_str("type", "  check %s", check_name(v->cfg.check));
@@ -97,7 +101,11 @@ int do_list(int argc, char **argv)
 	if (model_open(opts.iface, false, &in, &m))
 		return XLB_EXIT_FAIL;
 	out_obj_open(NULL);
-	out_str("iface", "%s\n", in.iface);
+	out_str("iface", "%s", in.iface);
+	out_str("encap", "  encap %s", encap_name(m.ctl.encap));
+	out_u64("gue_port", m.ctl.encap == XLB_ENCAP_GUE ? " port %llu" : NULL,
+		m.ctl.gue_port ? m.ctl.gue_port : XLB_GUE_PORT_DEFAULT);
+	out_text("\n");
 	out_arr_open("vips");
 	for (size_t i = 0; i < m.nvips; i++)
 		list_vip(&in, &m, &m.vips[i]);

@@ -16,6 +16,7 @@ struct xlb_opts opts;
 static const char usage[] =
 	"usage: xlb [-i IFACE] [--json] OBJECT VERB ...\n"
 	"  xlb attach IFACE [--mode native|generic] [--source ADDR ...] [--conntrack-size N]\n"
+	"              [--encap ipip|gue] [--gue-port N]\n"
 	"  xlb detach IFACE\n"
 	"  xlb vip add|set|del VIP ...            (xlb vip --help)\n"
 	"  xlb backend add|weight|drain|undrain|del VIP ADDR ...   (xlb backend --help)\n"

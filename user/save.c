@@ -39,6 +39,11 @@ int do_save(int argc, char **argv)
 	if (model_open(opts.iface, false, &in, &m))
 		return XLB_EXIT_FAIL;
 	printf("# xlb configuration of %s; apply with: xlb -i %s restore FILE\n", in.iface, in.iface);
+	/* Not a configuration command: the encapsulation is the program's, chosen at attach. */
+	printf("# attached with: --encap %s", encap_name(m.ctl.encap));
+	if (m.ctl.encap == XLB_ENCAP_GUE)
+		printf(" --gue-port %u", m.ctl.gue_port ? m.ctl.gue_port : XLB_GUE_PORT_DEFAULT);
+	printf("\n");
 	if (m.config.src4 || !addr_is_zero(m.config.src6)) {
 		printf("# attached with sources:");
 		if (m.config.src4) {

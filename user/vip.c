@@ -3,6 +3,12 @@
  * xlb vip add|set|del: VIPs, their scheduler and health-check settings.
  * A VIP's table size is fixed when it is created (the inner map's size);
  * the rest can change live with `vip set`.
+ *
+ * --conntrack off makes a VIP stateless: every packet goes by the table and
+ * the GUE hop list, so it needs a scheduler whose pick is a function of the
+ * packet (maglev, sh) and an instance attached with --encap gue.
+ * --chain-window is how long a slot's previous owner stays a hop; it only
+ * matters to maglev and sh (wrr, lc and lrt picks are not the flow's slot).
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,12 +18,17 @@
 #include "util.h"
 
 const char vip_usage[] =
-	"usage: xlb vip add VIP [--sched maglev|sh|wrr|lc|lrt] [--table-size N] [CHECK...]\n"
-	"       xlb vip set VIP [--sched ...] [CHECK...]\n"
+	"usage: xlb vip add VIP [--sched maglev|sh|wrr|lc|lrt] [--table-size N] [--conntrack on|off]\n"
+	"                       [--chain-window DURATION] [CHECK...]\n"
+	"       xlb vip set VIP [--sched ...] [--conntrack on|off] [--chain-window 240s] [CHECK...]\n"
 	"       xlb vip del VIP\n"
 	"CHECK: --check tcp|http:PATH|none --interval 2s --timeout 1s --rise 2 --fall 3\n"
 	"       (defaults; a UDP VIP's default check is none: a UDP service need not listen on TCP)\n"
-	"--table-size: a prime up to 65537 (default 65537); fixed once the VIP exists\n";
+	"--table-size: a prime up to 65537 (default 65537); fixed once the VIP exists\n"
+	"--conntrack off: stateless (maglev or sh, attach --encap gue); default on\n"
+	"--chain-window: 0s to 3600s, whole seconds (default 240s; 0 = no second hop)\n";
+
+#define CHAIN_WINDOW_MAX_MS	(3600 * 1000)
 
 static const char *const sched_names[XLB_SCHED_MAX] = {
 	[XLB_SCHED_MAGLEV] = "maglev",
@@ -81,11 +92,52 @@ static bool parse_check(const char *s, struct xlb_vip_config *cfg)
 	return true;
 }
 
+static bool parse_chain_window(const char *s, __u32 *out)
+{
+	__u32 ms;
+
+	if (!parse_duration_ms(s, 0, CHAIN_WINDOW_MAX_MS, &ms) || ms % 1000)
+		return false;
+	*out = ms / 1000;
+	return true;
+}
+
+static bool parse_conntrack(const char *s, __u8 *flags)
+{
+	if (!strcmp(s, "on"))
+		*flags &= ~XLB_VIP_F_NO_CT;
+	else if (!strcmp(s, "off"))
+		*flags |= XLB_VIP_F_NO_CT;
+	else
+		return false;
+	return true;
+}
+
+/* A stateless VIP needs maglev or sh and a GUE instance. */
+static int check_stateless(const struct model *m, const struct xlb_vip *v, const char *vip)
+{
+	if (!(v->flags & XLB_VIP_F_NO_CT))
+		return XLB_EXIT_OK;
+	if (v->sched != XLB_SCHED_MAGLEV && v->sched != XLB_SCHED_SH) {
+		xlb_err("--conntrack off needs --sched maglev or sh, not %s (VIP %s)",
+			sched_name(v->sched), vip);
+		return XLB_EXIT_USAGE;
+	}
+	if (m->ctl.encap != XLB_ENCAP_GUE) {
+		xlb_err("--conntrack off needs the instance attached with --encap gue (VIP %s)", vip);
+		return XLB_EXIT_FAIL;
+	}
+	return XLB_EXIT_OK;
+}
+
 /* Options of add (with @creating) and set, applied to @v. */
-static int vip_options(struct m_vip *v, bool creating, int argc, char **argv)
+static int vip_options(const struct model *m, struct m_vip *v, bool creating, int argc,
+		       char **argv)
 {
 	struct xlb_vip_config cfg = v->cfg;
+	struct xlb_vip nv = v->v;
 	__u32 val;
+	int ret;
 
 	for (int i = 2; i < argc; i++) {
 		const char *flag = argv[i], *arg = next_arg(&i, argc, argv, flag);
@@ -97,14 +149,18 @@ static int vip_options(struct m_vip *v, bool creating, int argc, char **argv)
 			ok = false;
 			for (__u8 s = 0; s < XLB_SCHED_MAX; s++) {
 				if (!strcmp(arg, sched_names[s])) {
-					v->v.sched = s;
+					nv.sched = s;
 					ok = true;
 				}
 			}
 		} else if (!strcmp(flag, "--table-size") && creating) {
 			ok = parse_u32(arg, 2, XLB_TABLE_SIZE_MAX, &val) && maglev_is_prime(val);
 			if (ok)
-				v->v.table_size = val;
+				nv.table_size = val;
+		} else if (!strcmp(flag, "--conntrack")) {
+			ok = parse_conntrack(arg, &nv.flags);
+		} else if (!strcmp(flag, "--chain-window")) {
+			ok = parse_chain_window(arg, &nv.chain_window_s);
 		} else if (!strcmp(flag, "--check")) {
 			ok = parse_check(arg, &cfg);
 		} else if (!strcmp(flag, "--interval")) {
@@ -126,6 +182,9 @@ static int vip_options(struct m_vip *v, bool creating, int argc, char **argv)
 				!strcmp(flag, "--table-size") ? ": must be a prime from 2 to 65537" :
 				!strcmp(flag, "--sched") ? ": must be maglev, sh, wrr, lc or lrt" :
 				!strcmp(flag, "--check") ? ": must be tcp, none or http:/PATH" :
+				!strcmp(flag, "--conntrack") ? ": must be on or off" :
+				!strcmp(flag, "--chain-window") ?
+					": must be 0s to 3600s in whole seconds" :
 				!strcmp(flag, "--interval") ? ": must be 100ms to 3600s" :
 				!strcmp(flag, "--timeout") ? ": must be 10ms to 60s" : ": must be 1 to 100");
 			return XLB_EXIT_USAGE;
@@ -136,6 +195,10 @@ static int vip_options(struct m_vip *v, bool creating, int argc, char **argv)
 			cfg.interval_ms);
 		return XLB_EXIT_USAGE;
 	}
+	ret = check_stateless(m, &nv, argv[1]);
+	if (ret)
+		return ret;
+	v->v = nv;
 	v->cfg = cfg;
 	return XLB_EXIT_OK;
 }
@@ -163,10 +226,12 @@ static int vip_add(struct model *m, int argc, char **argv)
 		/* restore re-declares it: same id, settings from the file alone. */
 		struct m_vip fresh = *v;
 		__u32 id = v->v.id, size = v->v.table_size;
+		int ret;
 
 		vip_defaults(&fresh);
-		if (vip_options(&fresh, true, argc, argv))
-			return XLB_EXIT_USAGE;
+		ret = vip_options(m, &fresh, true, argc, argv);
+		if (ret)
+			return ret;
 		if (fresh.v.table_size != size) {
 			xlb_err("VIP \"%s\" exists with table size %u, not %u: delete it first",
 				argv[1], size, fresh.v.table_size);
@@ -180,7 +245,7 @@ static int vip_add(struct model *m, int argc, char **argv)
 	v = model_vip_add(m, &k);
 	if (!v)
 		return XLB_EXIT_FAIL;
-	return vip_options(v, true, argc, argv);
+	return vip_options(m, v, true, argc, argv);
 }
 
 static int vip_set(struct model *m, int argc, char **argv)
@@ -200,7 +265,7 @@ static int vip_set(struct model *m, int argc, char **argv)
 			return XLB_EXIT_USAGE;
 		}
 	}
-	return vip_options(v, false, argc, argv);
+	return vip_options(m, v, false, argc, argv);
 }
 
 static int vip_del(struct model *m, int argc, char **argv)
@@ -228,9 +293,11 @@ void vip_save_line(const struct m_vip *v, char *buf, size_t len)
 	else
 		snprintf(check, sizeof(check), "%s", check_name(v->cfg.check));
 	snprintf(buf, len,
-		 "xlb vip add %s --sched %s --table-size %u --check %s --interval %ums --timeout %ums --rise %u --fall %u",
-		 vip, sched_name(v->v.sched), v->v.table_size, check, v->cfg.interval_ms,
-		 v->cfg.timeout_ms, v->cfg.rise, v->cfg.fall);
+		 "xlb vip add %s --sched %s --table-size %u --conntrack %s --chain-window %us "
+		 "--check %s --interval %ums --timeout %ums --rise %u --fall %u",
+		 vip, sched_name(v->v.sched), v->v.table_size,
+		 v->v.flags & XLB_VIP_F_NO_CT ? "off" : "on", v->v.chain_window_s, check,
+		 v->cfg.interval_ms, v->cfg.timeout_ms, v->cfg.rise, v->cfg.fall);
 }
 
 const struct verb vip_verbs[] = {

@@ -48,6 +48,8 @@ int do_agent(int argc, char **argv);
 
 /* Shared by vip and backend: parse a VIP argument and find it. */
 struct m_vip *vip_arg(struct model *m, const char *s);
+/* "ipip" or "gue" (enum xlb_encap). */
+const char *encap_name(__u32 encap);
 /* Writes the `xlb vip add` options of @v (save). */
 void vip_save_line(const struct m_vip *v, char *buf, size_t len);
 

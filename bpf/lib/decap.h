@@ -141,7 +141,7 @@ static __always_inline int xlb_from6_ok(const struct in6_addr *saddr)
 	return bpf_map_lookup_elem(&decap_from6, &key) != NULL;
 }
 
-#include "gue.h"
+#include "gue_parse.h"
 
 /*
  * The outer IPv4 header's checksum, options included, is valid. Stripping

@@ -31,9 +31,9 @@
 
 static __always_inline __u32 xlb_table_get(void *table, __u32 slot)
 {
-	__u32 *id = bpf_map_lookup_elem(table, &slot);
+	struct xlb_slot *s = bpf_map_lookup_elem(table, &slot);
 
-	return id ? *id : XLB_BACKEND_NONE;
+	return s ? s->backend : XLB_BACKEND_NONE;
 }
 
 /* Is @id1 the better of two candidates? Ties go to the first hash, so the pick is stable. */
@@ -99,12 +99,20 @@ static __always_inline __u32 xlb_pick_two(void *table, __u32 size, __u8 sched, _
 	return xlb_first_wins(id1, id2, sched) ? id1 : id2;
 }
 
-/* The chosen backend id, or XLB_BACKEND_NONE (no table, empty slot). */
+/*
+ * The chosen backend id, or XLB_BACKEND_NONE (no table, empty slot). With
+ * @want_slot (GUE: a hop list to fill), *@hashed is the slot read when the
+ * pick is the flow's own slot (maglev, sh, ICMP errors): only then does the
+ * slot's previous owner say where the flow may live. wrr, lc and lrt pick
+ * by counters and load, and leave it NULL.
+ */
 static __always_inline __u32 xlb_pick(struct xlb_pkt *pkt, const struct xlb_vip *vip,
-				      struct xlb_counters *vcnt)
+				      struct xlb_counters *vcnt, int want_slot,
+				      const struct xlb_slot **hashed)
 {
 	__u32 vip_id = vip->id, size = vip->table_size, slot, hash;
 	__u8 sched = vip->sched;
+	struct xlb_slot *s;
 	void *table;
 
 	table = bpf_map_lookup_elem(&tables, &vip_id);
@@ -122,7 +130,7 @@ static __always_inline __u32 xlb_pick(struct xlb_pkt *pkt, const struct xlb_vip 
 			return XLB_BACKEND_NONE;
 		slot = vcnt->rr < size ? vcnt->rr : 0;
 		vcnt->rr = slot + 1;
-		break;
+		return xlb_table_get(table, slot);
 	case XLB_SCHED_LC:
 	case XLB_SCHED_LRT:
 		return xlb_pick_two(table, size, sched, hash, pkt);
@@ -130,7 +138,12 @@ static __always_inline __u32 xlb_pick(struct xlb_pkt *pkt, const struct xlb_vip 
 		slot = hash % size;
 		break;
 	}
-	return xlb_table_get(table, slot);
+	s = bpf_map_lookup_elem(table, &slot);
+	if (!s)
+		return XLB_BACKEND_NONE;
+	if (want_slot)
+		*hashed = s;
+	return s->backend;
 }
 
 #endif /* XLB_SCHED_H */

@@ -66,8 +66,13 @@ static const struct bal_vip bal_vips[VIP_COUNT] = {
 
 void bal_setup(void)
 {
+	bal_setup_encap(XLB_ENCAP_IPIP, XLB_GUE_PORT_DEFAULT);
+}
+
+void bal_setup_encap(__u32 encap, __u16 gue_port)
+{
 	fx_net_setup();
-	bal = fx_xlb_load();
+	bal = fx_xlb_load_encap(encap, gue_port);
 	bal_prog = bpf_program__fd(bal->progs.xlb_balance);
 	bal_reasons = bpf_map__fd(bal->maps.reasons);
 	fx_config(bal, FX_SRC4, FX_SRC6);

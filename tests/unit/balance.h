@@ -50,6 +50,8 @@ extern const struct bal_be bal_be[];
 #define BAL_BE_COUNT 18
 
 void bal_setup(void);
+/* The same configuration in a balancer loaded with encapsulation @encap (GUE to @gue_port). */
+void bal_setup_encap(__u32 encap, __u16 gue_port);
 
 /* Frame from the client MAC to link A's MAC, optionally tagged. */
 size_t bal_frame(const struct pkt_spec *s, int vlan, __u16 tci, __u8 *out);

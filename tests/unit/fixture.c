@@ -188,10 +188,17 @@ void fx_expect_reason(int fd, const __u64 before[XLB_REASON_MAX], int reason)
 
 struct xlb_bpf *fx_xlb_load(void)
 {
+	return fx_xlb_load_encap(XLB_ENCAP_IPIP, XLB_GUE_PORT_DEFAULT);
+}
+
+struct xlb_bpf *fx_xlb_load_encap(__u32 encap, __u16 gue_port)
+{
 	struct xlb_bpf *s = xlb_bpf__open();
 
 	if (!s)
 		fx_die("open xlb skeleton: %s", strerror(errno));
+	s->rodata->xlb_encap = encap;
+	s->rodata->xlb_gue_port = gue_port;
 	if (bpf_map__set_max_entries(s->maps.conntrack, FX_CT_SIZE))
 		fx_die("resize conntrack");
 	if (xlb_bpf__load(s))
@@ -236,6 +243,21 @@ void fx_vip(struct xlb_bpf *s, int family, const char *addr, __u16 port, __u8 pr
 			fx_die("config update: %s", strerror(errno));
 	}
 	if (bpf_map_update_elem(bpf_map__fd(s->maps.vips), &k, &v, BPF_ANY))
+		fx_die("vip %s update: %s", addr, strerror(errno));
+}
+
+void fx_vip_window(struct xlb_bpf *s, int family, const char *addr, __u16 port, __u8 proto,
+		   __u32 window_s)
+{
+	struct xlb_vip_key k = { .port = htons(port), .proto = proto, .family = family };
+	struct xlb_vip v;
+	int fd = bpf_map__fd(s->maps.vips);
+
+	pkt_addr(family, addr, k.addr);
+	if (bpf_map_lookup_elem(fd, &k, &v))
+		fx_die("vip %s lookup: %s", addr, strerror(errno));
+	v.chain_window_s = window_s;
+	if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
 		fx_die("vip %s update: %s", addr, strerror(errno));
 }
 
@@ -297,18 +319,43 @@ void fx_table_fill(struct xlb_bpf *s, __u32 vip_id, __u32 size, __u32 id)
 	free(slots);
 }
 
-__u32 fx_slot(struct xlb_bpf *s, __u32 vip_id, __u32 slot)
+struct xlb_slot fx_slot_get(struct xlb_bpf *s, __u32 vip_id, __u32 slot)
 {
-	__u32 inner_id, id;
+	struct xlb_slot v = { XLB_BACKEND_NONE, XLB_BACKEND_NONE, 0 };
+	__u32 inner_id;
 	int fd;
 
 	if (bpf_map_lookup_elem(bpf_map__fd(s->maps.tables), &vip_id, &inner_id))
-		return XLB_BACKEND_NONE;
+		return v;
 	fd = bpf_map_get_fd_by_id(inner_id);
 	if (fd < 0)
 		fx_die("table of vip %u: %s", vip_id, strerror(errno));
-	if (bpf_map_lookup_elem(fd, &slot, &id))
-		id = XLB_BACKEND_NONE;
+	if (bpf_map_lookup_elem(fd, &slot, &v))
+		v.backend = v.prev = XLB_BACKEND_NONE;
 	close(fd);
-	return id;
+	return v;
+}
+
+__u32 fx_slot(struct xlb_bpf *s, __u32 vip_id, __u32 slot)
+{
+	return fx_slot_get(s, vip_id, slot).backend;
+}
+
+void fx_table_slots(struct xlb_bpf *s, __u32 vip_id, __u32 size, __u32 id, __u32 prev,
+		    __u32 changed_s)
+{
+	struct xlb_slot *slots = calloc(size, sizeof(*slots));
+	int fd;
+
+	if (!slots)
+		fx_die("out of memory");
+	for (__u32 i = 0; i < size; i++)
+		slots[i] = (struct xlb_slot){ .backend = id, .prev = prev, .changed_s = changed_s };
+	fd = table_map_new_slots(slots, size);
+	if (fd < 0)
+		fx_die("create table: %s", strerror(-fd));
+	if (bpf_map_update_elem(bpf_map__fd(s->maps.tables), &vip_id, &fd, BPF_ANY))
+		fx_die("swap table of vip %u: %s", vip_id, strerror(errno));
+	close(fd);
+	free(slots);
 }

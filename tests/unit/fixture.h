@@ -68,9 +68,14 @@ extern const char *const fx_reason_names[XLB_REASON_MAX];
 
 /* The balancer, loaded (not attached), with a small conntrack map. Exits on failure. */
 struct xlb_bpf *fx_xlb_load(void);
+/* The same with the loader's encapsulation settings (attach --encap, --gue-port). */
+struct xlb_bpf *fx_xlb_load_encap(__u32 encap, __u16 gue_port);
 void fx_config(struct xlb_bpf *s, const char *src4, const char *src6);
 void fx_vip(struct xlb_bpf *s, int family, const char *addr, __u16 port, __u8 proto,
 	    __u32 id, __u32 table_size, __u8 sched, __u8 flags);
+/* Set the chain window (struct xlb_vip.chain_window_s) of an existing VIP. */
+void fx_vip_window(struct xlb_bpf *s, int family, const char *addr, __u16 port, __u8 proto,
+		   __u32 window_s);
 void fx_backend(struct xlb_bpf *s, __u32 id, int family, const char *addr, __u16 weight,
 		__u8 flags, __u32 vip_id);
 /* A new Maglev table of @size slots over backends @ids (as in `backends`), swapped in. */
@@ -80,5 +85,10 @@ void fx_table_fill(struct xlb_bpf *s, __u32 vip_id, __u32 size, __u32 id);
 
 /* What slot @slot of @vip_id's current table holds (XLB_BACKEND_NONE if nothing). */
 __u32 fx_slot(struct xlb_bpf *s, __u32 vip_id, __u32 slot);
+/* The whole slot: owner, previous owner, time of the change. */
+struct xlb_slot fx_slot_get(struct xlb_bpf *s, __u32 vip_id, __u32 slot);
+/* A new table whose every slot is owned by @id, previously by @prev since @changed_s. */
+void fx_table_slots(struct xlb_bpf *s, __u32 vip_id, __u32 size, __u32 id, __u32 prev,
+		    __u32 changed_s);
 
 #endif /* XLB_TEST_FIXTURE_H */

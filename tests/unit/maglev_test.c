@@ -16,6 +16,7 @@
 #include "balance.h"
 #include "flowhash.h"
 #include "maglev.h"
+#include "table.h"
 
 #define N_RANDOM_FLOWS	100000
 #define SHARE_TOLERANCE	0.02	/* relative: a 10% share may be 9.8% .. 10.2% */
@@ -156,6 +157,64 @@ static void maglev_input_order_independent(void)
 	free(other);
 }
 
+static bool keep_all_but(__u32 id, void *arg)
+{
+	return id != *(__u32 *)arg;
+}
+
+/*
+ * A rebuilt table remembers each slot's previous owner (the GUE second
+ * hop): slots that change owner get the old one and the time; slots that
+ * do not keep what they had, however old; a deleted backend is forgotten.
+ */
+static void table_chain_prev_owners(void)
+{
+	struct maglev_backend b[5];
+	__u32 size = XLB_TABLE_SIZE_DEFAULT, gone = 2, none = XLB_BACKEND_NONE;
+	__u32 *after = calloc(size, sizeof(*after));
+	struct xlb_slot *old = calloc(size, sizeof(*old)), *out = calloc(size, sizeof(*out));
+	__u32 changed = 0, kept_old = 0, cleared = 0;
+
+	EXPECT_TRUE("memory", after && old && out);
+	backends(b, 5, NULL);
+	maglev_build(b, 5, size, tbl);
+	/* a first table from nothing: no previous owners */
+	table_chain(old, tbl, NULL, size, 100, keep_all_but, &none);
+	for (__u32 i = 0; i < size; i++)
+		EXPECT_EQ("no prev in a first table", XLB_BACKEND_NONE, old[i].prev);
+	/* pretend an older change left prev = 4 (or the soon-deleted 2) in every slot */
+	for (__u32 i = 0; i < size; i++) {
+		old[i].prev = i % 2 ? 4 : gone;
+		old[i].changed_s = 50;
+	}
+	b[gone].weight = 0;	/* removed from the table, then deleted */
+	maglev_build(b, 5, size, after);
+	table_chain(out, after, old, size, 200, keep_all_but, &gone);
+	for (__u32 i = 0; i < size; i++) {
+		if (tbl[i] != after[i]) {
+			changed++;
+			EXPECT_EQ("changed slot: prev = the old owner (the deleted one: none)",
+				  tbl[i] == gone ? XLB_BACKEND_NONE : tbl[i], out[i].prev);
+			if (tbl[i] != gone)
+				EXPECT_EQ("changed slot: time of the change", 200, out[i].changed_s);
+		} else if (old[i].prev == gone || old[i].prev == after[i]) {
+			cleared++;
+			EXPECT_EQ("deleted or own prev cleared", XLB_BACKEND_NONE, out[i].prev);
+		} else {
+			kept_old++;
+			EXPECT_EQ("unchanged slot keeps its prev", old[i].prev, out[i].prev);
+			EXPECT_EQ("unchanged slot keeps its time", 50, out[i].changed_s);
+		}
+		EXPECT_EQ("owner", after[i], out[i].backend);
+	}
+	printf("# %u slots changed owner, %u kept an older prev, %u had theirs cleared\n",
+	       changed, kept_old, cleared);
+	EXPECT_TRUE("every case occurred", changed && kept_old && cleared);
+	free(after);
+	free(old);
+	free(out);
+}
+
 static void big_vip_setup(void)
 {
 	const __u16 w[] = { 1, 2, 3, 4 };
@@ -258,6 +317,7 @@ static const struct t_case cases[] = {
 	T_CASE(maglev_remove_one_of_5),
 	T_CASE(maglev_remove_one_of_10),
 	T_CASE(maglev_input_order_independent),
+	T_CASE(table_chain_prev_owners),
 	T_CASE(maglev_program_matches_prediction),
 	T_CASE(maglev_tracked_flow_keeps_backend_across_tables),
 };

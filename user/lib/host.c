@@ -72,3 +72,26 @@ int host_forwarding_ensure(const char *iface)
 			 strcmp(done[0], "ipv4") ? "IPv6" : "IPv4", iface);
 	return 0;
 }
+
+int host_accept_local_ensure(const char *iface)
+{
+	char path[128];
+	int v, err;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/accept_local", iface);
+	v = sysctl_get(path);
+	if (v < 0) {
+		xlb_err("cannot read %s: %s", path, strerror(-v));
+		return -1;
+	}
+	if (v)
+		return 0;
+	err = sysctl_set_one(path);
+	if (err) {
+		xlb_err("cannot turn accept_local on for %s (%s: %s)", iface, path, strerror(-err));
+		return -1;
+	}
+	xlb_warn("turned accept_local on for %s: on one L2 segment, backends hand second-chance "
+		 "copies (source: this balancer) back through it", iface);
+	return 0;
+}

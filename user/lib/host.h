@@ -14,4 +14,13 @@
  */
 int host_forwarding_ensure(const char *iface);
 
+/*
+ * GUE: a backend without a socket for a packet sends it on to the flow's
+ * previous owner, back through the L2 neighbour it came from; on one
+ * segment that is the balancer, whose kernel then forwards a packet that
+ * carries the balancer's own address as its source, which IPv4 drops
+ * unless accept_local is on. Turns it on for @iface, saying so in one line.
+ */
+int host_accept_local_ensure(const char *iface);
+
 #endif

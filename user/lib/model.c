@@ -213,6 +213,8 @@ void vip_defaults(struct m_vip *v)
 {
 	v->v.table_size = XLB_TABLE_SIZE_DEFAULT;
 	v->v.sched = XLB_SCHED_MAGLEV;
+	v->v.flags &= ~XLB_VIP_F_NO_CT;
+	v->v.chain_window_s = XLB_CHAIN_WINDOW_DEFAULT_S;
 	memset(&v->cfg, 0, sizeof(v->cfg));
 	v->cfg.check = v->key.proto == IPPROTO_UDP ? XLB_CHECK_NONE : XLB_CHECK_TCP;
 	v->cfg.interval_ms = 2000;
@@ -383,22 +385,71 @@ static bool table_changed(const struct model *om, const struct m_vip *ov,
 	return changed;
 }
 
+/* Backend ids of one VIP, for table_chain(): a deleted backend is never a previous owner. */
+struct vip_bes {
+	__u64 bits[BITS_WORDS(XLB_MAX_BACKENDS)];
+};
+
+static bool vip_bes_has(__u32 id, void *arg)
+{
+	const struct vip_bes *b = arg;
+
+	return id < XLB_MAX_BACKENDS && (b->bits[id / 64] & (1ULL << (id % 64)));
+}
+
+/*
+ * The slots of @v's new table: owners from the builder, previous owners
+ * carried over from the table in place (@ov, the VIP as the old model has
+ * it, NULL if new). WRR tables have none: their slots are a sequence, not
+ * where a flow lives.
+ */
+static int table_slots(const struct xlb_inst *in, const struct m_vip *ov, const struct model *m,
+		       const struct m_vip *v, const __u32 *owners, struct xlb_slot *slots)
+{
+	__u32 size = v->v.table_size;
+	struct xlb_slot *old = NULL;
+	struct vip_bes *bes = calloc(1, sizeof(*bes));
+
+	if (!bes)
+		return -ENOMEM;
+	for (size_t i = 0; i < m->nbes; i++)
+		if (m->bes[i].be.vip_id == v->v.id)
+			bes->bits[m->bes[i].id / 64] |= 1ULL << (m->bes[i].id % 64);
+	if (v->v.sched != XLB_SCHED_WRR && ov && ov->v.sched != XLB_SCHED_WRR &&
+	    ov->v.id == v->v.id && ov->v.table_size == size) {
+		old = malloc(size * sizeof(*old));
+		if (old && table_read(in->fd[XLB_M_TABLES], v->v.id, old, size)) {
+			free(old);
+			old = NULL;
+		}
+	}
+	table_chain(slots, owners, old, size, table_now_s(), vip_bes_has, bes);
+	free(old);
+	free(bes);
+	return 0;
+}
+
 /* Build the VIP's table into a new map. Returns its fd or -errno. */
-static int table_build(const struct model *m, const struct m_vip *v)
+static int table_build(const struct xlb_inst *in, const struct m_vip *ov, const struct model *m,
+		       const struct m_vip *v)
 {
 	__u32 size = v->v.table_size, *table = malloc(size * sizeof(*table));
+	struct xlb_slot *slots = malloc(size * sizeof(*slots));
 	size_t n = table_inputs(m, v, NULL);
 	struct maglev_backend *in_be = calloc(n + 1, sizeof(*in_be));
 	int fd = -ENOMEM;
 
-	if (in_be && table) {
+	if (in_be && table && slots) {
 		table_inputs(m, v, in_be);
 		fd = v->v.sched == XLB_SCHED_WRR ? wrr_build(in_be, n, size, table)
 						 : maglev_build(in_be, n, size, table);
 		if (!fd)
-			fd = table_map_new(table, size);
+			fd = table_slots(in, ov, m, v, table, slots);
+		if (!fd)
+			fd = table_map_new_slots(slots, size);
 	}
 	free(table);
+	free(slots);
 	free(in_be);
 	return fd;
 }
@@ -434,10 +485,10 @@ static int tables_flush(const struct xlb_inst *in, struct table_batch *tb)
 	return err;
 }
 
-static int tables_add(const struct xlb_inst *in, struct table_batch *tb, const struct model *m,
-		      const struct m_vip *v)
+static int tables_add(const struct xlb_inst *in, struct table_batch *tb, const struct m_vip *ov,
+		      const struct model *m, const struct m_vip *v)
 {
-	int fd = table_build(m, v);
+	int fd = table_build(in, ov, m, v);
 
 	if (fd < 0)
 		return fd;
@@ -524,7 +575,7 @@ static int apply(const struct xlb_inst *in, const struct model *old, const struc
 
 		if (o && o->v.id == v->v.id && !table_changed(old, o, new, v))
 			continue;
-		err = tables_add(in, tb, new, v);
+		err = tables_add(in, tb, o, new, v);
 		if (err) {
 			what = "table";
 			goto fail;

@@ -1,35 +1,125 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Creating and filling a VIP's table map (see table.h). */
+/* Creating, filling and reading a VIP's table map (see table.h). */
 #include <errno.h>
+#include <stdlib.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 
 #include "table.h"
 
-/* An array map keeps each value at an 8-byte stride. */
-#define TABLE_STRIDE_WORDS 2
+/* An array map keeps each value at an 8-byte aligned stride. */
+#define TABLE_STRIDE	((sizeof(struct xlb_slot) + 7) & ~(size_t)7)
 
-int table_map_new(const __u32 *slots, __u32 size)
+static size_t table_len(__u32 size)
+{
+	long page = sysconf(_SC_PAGESIZE);
+
+	return ((size_t)size * TABLE_STRIDE + page - 1) / page * page;
+}
+
+static void *table_map(int fd, __u32 size, int prot)
+{
+	void *map = mmap(NULL, table_len(size), prot, MAP_SHARED, fd, 0);
+
+	return map == MAP_FAILED ? NULL : map;
+}
+
+int table_map_new_slots(const struct xlb_slot *slots, __u32 size)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
-	long page = sysconf(_SC_PAGESIZE);
-	size_t len = ((size_t)size * TABLE_STRIDE_WORDS * sizeof(__u32) + page - 1) / page * page;
-	__u32 *map;
+	__u8 *map;
 	int fd, err;
 
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_table", sizeof(__u32), sizeof(__u32), size,
-			    &opts);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_table", sizeof(__u32),
+			    sizeof(struct xlb_slot), size, &opts);
 	if (fd < 0)
 		return -errno;
-	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (map == MAP_FAILED) {
+	map = table_map(fd, size, PROT_READ | PROT_WRITE);
+	if (!map) {
 		err = -errno;
 		close(fd);
 		return err;
 	}
 	for (__u32 i = 0; i < size; i++)
-		map[i * TABLE_STRIDE_WORDS] = slots[i];
-	munmap(map, len);
+		*(struct xlb_slot *)(map + i * TABLE_STRIDE) = slots[i];
+	munmap(map, table_len(size));
 	return fd;
+}
+
+int table_map_new(const __u32 *owners, __u32 size)
+{
+	struct xlb_slot *slots = malloc((size ? size : 1) * sizeof(*slots));
+	int fd;
+
+	if (!slots)
+		return -ENOMEM;
+	for (__u32 i = 0; i < size; i++)
+		slots[i] = (struct xlb_slot){ .backend = owners[i], .prev = XLB_BACKEND_NONE };
+	fd = table_map_new_slots(slots, size);
+	free(slots);
+	return fd;
+}
+
+int table_map_read(int fd, struct xlb_slot *slots, __u32 size)
+{
+	__u8 *map = table_map(fd, size, PROT_READ);
+
+	if (!map)
+		return -errno;
+	for (__u32 i = 0; i < size; i++)
+		slots[i] = *(struct xlb_slot *)(map + i * TABLE_STRIDE);
+	munmap(map, table_len(size));
+	return 0;
+}
+
+int table_read(int tables_fd, __u32 vip_id, struct xlb_slot *slots, __u32 size)
+{
+	struct bpf_map_info info = {};
+	__u32 inner_id, len = sizeof(info);
+	int fd, err;
+
+	if (bpf_map_lookup_elem(tables_fd, &vip_id, &inner_id))
+		return -ENOENT;
+	fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0)
+		return -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	if (!err && (info.max_entries != size || info.value_size != sizeof(*slots)))
+		err = -ENOENT;
+	if (!err)
+		err = table_map_read(fd, slots, size);
+	close(fd);
+	return err;
+}
+
+void table_chain(struct xlb_slot *out, const __u32 *owners, const struct xlb_slot *old,
+		 __u32 size, __u32 now_s, bool (*keep)(__u32 id, void *arg), void *arg)
+{
+	for (__u32 i = 0; i < size; i++) {
+		struct xlb_slot s = { .backend = owners[i], .prev = XLB_BACKEND_NONE };
+
+		if (old && old[i].backend != owners[i]) {
+			s.prev = old[i].backend;
+			s.changed_s = now_s;
+		} else if (old) {
+			s.prev = old[i].prev;
+			s.changed_s = old[i].changed_s;
+		}
+		if (s.prev != XLB_BACKEND_NONE && (s.prev == s.backend || !keep(s.prev, arg)))
+			s.prev = XLB_BACKEND_NONE;
+		/* No previous owner (e.g. the slot was empty): nothing to time. */
+		if (s.prev == XLB_BACKEND_NONE)
+			s.changed_s = 0;
+		out[i] = s;
+	}
+}
+
+__u32 table_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
 }
