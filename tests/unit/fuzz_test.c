@@ -36,7 +36,8 @@
  * One PRNG stream per packet, from (seed, case, index): a violation is
  * replayed alone with XLB_FUZZ_SEED and XLB_FUZZ_INDEX, or from its hex
  * dump with XLB_FUZZ_HEX. XLB_FUZZ_COUNT sets the packets (default 200000,
- * shared 3:1 by the balancer and decap cases); XLB_FUZZ_VERBOSE=1 prints
+ * 45% to the balancer with IPIP, 30% with GUE (attach --encap gue), 25% to
+ * decap); XLB_FUZZ_VERBOSE=1 prints
  * the count of every reference class. A violation is counted by kind (the
  * check that failed) and each kind printed once, with its smallest frame.
  * Round trips go through a second decap instance that owns every backend
@@ -60,7 +61,8 @@
 #include "decap.skel.h"
 
 #define FUZZ_COUNT_DEFAULT	200000
-#define FUZZ_BAL_PCT		75	/* share of the packets for the balancer case */
+#define FUZZ_BAL_PCT		45	/* shares of the packets: the IPIP balancer case, */
+#define FUZZ_GUE_PCT		30	/* the GUE one, and the rest for decap */
 #define FUZZ_FRAME_MAX		3500	/* test_run: a page less XDP head- and tailroom */
 #define FUZZ_PAYLOAD_MAX	(FUZZ_FRAME_MAX - 200)
 #define FUZZ_BUDGET_EVERY	256	/* packets between refills of the ICMP reply budget */
@@ -133,6 +135,7 @@ int ref_nvips;
 struct ref_be ref_bes[BAL_BE_COUNT];
 
 static __u64 fz_seed, fz_count = FUZZ_COUNT_DEFAULT, fz_index = FUZZ_INDEX_NONE;
+static int fz_gue;		/* the balancer under test encapsulates in GUE */
 static int fz_verbose;
 static __u8 fz_hex[PKT_MAX];
 static size_t fz_hex_len;
@@ -389,7 +392,8 @@ static int judge_outer4(const __u8 *o, size_t n, const __u8 *inner, const struct
 	JCHECK(j, RULE_FORWARD, (get16(o + 6) & ~PKT_DF) == 0 && (get16(o + 6) & PKT_DF),
 	       "outer frag_off 0x%04x (want DF, not a fragment)", get16(o + 6));
 	JCHECK(j, RULE_FORWARD, o[8], "outer TTL 0");
-	JCHECK(j, RULE_FORWARD, o[9] == IPPROTO_IPIP, "outer protocol %u", o[9]);
+	JCHECK(j, RULE_FORWARD, o[9] == (fz_gue ? IPPROTO_UDP : IPPROTO_IPIP),
+	       "outer protocol %u", o[9]);
 	JCHECK(j, RULE_FORWARD, ref->family == 4, "an IPv6 packet inside IPv4");
 	JCHECK(j, RULE_FORWARD, o[1] == tclass_of(inner, 4),
 	       "outer TOS 0x%02x, inner DSCP/ECN 0x%02x", o[1], tclass_of(inner, 4));
@@ -409,7 +413,8 @@ static int judge_outer6(const __u8 *o, size_t n, const __u8 *inner, const struct
 	JCHECK(j, RULE_FORWARD, (size_t)PKT_IP6_LEN + get16(o + 4) == n,
 	       "outer payload_len %u, but the frame holds %zu bytes after the outer header",
 	       get16(o + 4), n - PKT_IP6_LEN);
-	JCHECK(j, RULE_FORWARD, o[6] == (ref->family == 4 ? IPPROTO_IPIP : IPPROTO_IPV6),
+	JCHECK(j, RULE_FORWARD, o[6] == (fz_gue ? IPPROTO_UDP :
+					 ref->family == 4 ? IPPROTO_IPIP : IPPROTO_IPV6),
 	       "outer next header %u for an IPv%d packet", o[6], ref->family);
 	JCHECK(j, RULE_FORWARD, o[7], "outer hop limit 0");
 	JCHECK(j, RULE_FORWARD, ((w >> 20) & 0xff) == tclass_of(inner, ref->family),
@@ -473,13 +478,88 @@ static int judge_roundtrip(const struct shot *s, const struct ref *ref, struct j
 	tally_add(rt_tally, &r, d.cls, d.why);
 	if (bad)
 		return 1;
-	JCHECK(j, RULE_FORWARD, r.reason == XLB_DECAP_OK,
+	JCHECK(j, RULE_FORWARD, decap_delivers(r.reason),
 	       "decap did not strip the balancer's output (%s: %s)",
 	       fx_reason_names[r.reason], d.why);
 	JCHECK(j, RULE_FORWARD, r.run.out_len == want &&
 	       !memcmp(r.run.out + 12, s->in + 12, want - 12),
 	       "decap(encap(x)) is not x: %u bytes back for %zu, first difference at %zu",
 	       r.run.out_len, want, first_diff(r.run.out + 12, s->in + 12, want - 12) + 12);
+	return 0;
+}
+
+/*
+ * The input's own checksums (IPv4 header, TCP/UDP/ICMP/ICMPv6 over its
+ * declared length) hold; *@none: it is UDP without a checksum.
+ */
+static int inner_csums_ok(const __u8 *ip, size_t len, int family, int *none)
+{
+	size_t hlen = family == 4 ? (ip[0] & 0xf) * 4 : PKT_IP6_LEN, n = len - hlen;
+	__u8 proto = family == 4 ? ip[9] : ip[6];
+	const __u8 *l4 = ip + hlen;
+	__u32 sum;
+
+	*none = proto == IPPROTO_UDP && n >= PKT_UDP_LEN && !get16(l4 + 6);
+	if (family == 4 && !ref_csum_ok(ip, hlen))
+		return 0;
+	if (*none)
+		return 1;
+	if (family == 4 && proto == IPPROTO_ICMP)
+		sum = 0;
+	else if (family == 4)
+		sum = pkt_sum(ip + 12, 8, 0) + proto + n;
+	else
+		sum = pkt_pseudo6(ip + 8, ip + 24, n, proto);
+	return pkt_fold(pkt_sum(l4, n, sum)) == 0;
+}
+
+/*
+ * GUE after the outer header at @o (@hlen bytes, @n in all): UDP from the
+ * flow's port to the GUE port, its length the outer payload, its checksum 0
+ * over IPv4 and valid over IPv6 whenever the input's own checksums are (0
+ * for an inner UDP datagram without one); GUE version 0, the inner family,
+ * no flags; a hop list starting at hop 0, the outer destination, and, if a
+ * second hop, another backend of the VIP. Returns the bytes it covers in
+ * *@over.
+ */
+static int judge_gue(const __u8 *o, size_t hlen, size_t n, const __u8 *inner,
+		     const struct ref *ref, int family, size_t *over, struct judge *j)
+{
+	const __u8 *u = o + hlen, *g = u + PKT_UDP_LEN, *h = g + FZ_GUE_LEN;
+	const __u8 *dst = family == 4 ? o + 16 : o + 24;
+	size_t alen = family == 4 ? 4 : 16, hops = FZ_HOPS_LEN(family);
+	__u16 sport = XLB_GUE_SPORT_MIN | (fh_flow_hash(&ref->key) & XLB_GUE_SPORT_MASK);
+	static const __u8 zero16[16];
+	int none, second;
+
+	*over = hlen + PKT_UDP_LEN + FZ_GUE_LEN + hops;
+	JCHECK(j, RULE_FORWARD, n >= *over, "GUE headers cut: %zu bytes", n);
+	JCHECK(j, RULE_FORWARD, get16(u) == sport && get16(u + 2) == XLB_GUE_PORT_DEFAULT,
+	       "UDP ports %u -> %u, want %u (flow hash) -> %u", get16(u), get16(u + 2), sport,
+	       XLB_GUE_PORT_DEFAULT);
+	JCHECK(j, RULE_FORWARD, get16(u + 4) == n - hlen, "UDP length %u, the outer payload %zu",
+	       get16(u + 4), n - hlen);
+	if (family == 4)
+		JCHECK(j, RULE_FORWARD, !get16(u + 6), "UDP checksum over IPv4 is not 0");
+	else if (!inner_csums_ok(inner, ref->ip_len, ref->family, &none) || none)
+		JCHECK(j, RULE_FORWARD, !none || !get16(u + 6),
+		       "UDP checksum of a tunnelled datagram without one is not 0");
+	else
+		JCHECK(j, RULE_FORWARD, get16(u + 6) &&
+		       pkt_fold(pkt_sum(u, n - hlen, pkt_pseudo6(o + 8, o + 24, n - hlen,
+								 IPPROTO_UDP))) == 0,
+		       "UDP checksum over IPv6 invalid, the inner packet's are valid");
+	JCHECK(j, RULE_FORWARD, g[0] == hops / 4 && get16(g + 2) == 0 &&
+	       g[1] == (ref->family == 4 ? IPPROTO_IPIP : IPPROTO_IPV6),
+	       "GUE header %02x%02x%04x", g[0], g[1], get16(g + 2));
+	second = h[3] == 2 ? ref_backend_at(family, h + 4 + alen) : 0;
+	JCHECK(j, RULE_FORWARD, get16(h) == XLB_GUE_HOPS_TYPE && h[2] == 0 &&
+	       (h[3] == 1 || h[3] == 2) && !memcmp(h + 4, dst, alen),
+	       "hop list: type 0x%04x next %u count %u, hop 0 %s the outer destination",
+	       get16(h), h[2], h[3], memcmp(h + 4, dst, alen) ? "is not" : "is");
+	JCHECK(j, RULE_FORWARD, h[3] == 2 ? second > 0 && bal_be[second].vip == ref->vip->vip.id &&
+	       memcmp(h + 4, h + 4 + alen, alen) : !memcmp(h + 4 + alen, zero16, alen),
+	       "second hop is not another backend of the VIP (or not zero without one)");
 	return 0;
 }
 
@@ -509,6 +589,8 @@ static int judge_forward(const struct shot *s, const struct ref *ref, struct jud
 		return viol(j, RULE_FORWARD, "outer ethertype 0x%04x", etype);
 	}
 	if (judge_backend(s, ref, family, j))
+		return 1;
+	if (fz_gue && judge_gue(o + l2, hlen, olen - l2, in + l2, ref, family, &hlen, j))
 		return 1;
 	JCHECK(j, RULE_FORWARD, olen - l2 - hlen == ref->ip_len,
 	       "the tunnel carries %zu bytes; the input's IP packet has %zu", olen - l2 - hlen,
@@ -871,9 +953,12 @@ struct tally {
 };
 
 static struct kind bal_kinds[FUZZ_KINDS_MAX], dc_kinds[FUZZ_KINDS_MAX];
+static struct kind gue_kinds[FUZZ_KINDS_MAX];
 static struct tally t_bal = { .name = "balancer", .kinds = bal_kinds },
 		    t_rt = { .name = "decap (round trip)" },
-		    t_dc = { .name = "decap", .kinds = dc_kinds };
+		    t_dc = { .name = "decap", .kinds = dc_kinds },
+		    t_gue = { .name = "balancer (GUE)", .kinds = gue_kinds },
+		    t_rt_gue = { .name = "decap (GUE round trip)" };
 
 static void tally_add(struct tally *t, const struct shot *s, int cls, const char *why)
 {
@@ -1734,7 +1819,7 @@ static size_t sweep_frame(const struct tmpl *set, int n, __u64 idx, __u8 *f)
 
 /* ---- Frames by index ---- */
 
-enum { CASE_BAL = 1, CASE_DC };
+enum { CASE_BAL = 1, CASE_DC, CASE_GUE };
 
 static size_t bal_frame_at(__u64 index, __u8 *f)
 {
@@ -1742,7 +1827,7 @@ static size_t bal_frame_at(__u64 index, __u8 *f)
 
 	if (index < bal_nsweep)
 		return sweep_frame(bal_tmpls, bal_ntmpl, index, f);
-	g.r = rng_for(CASE_BAL, index);
+	g.r = rng_for(fz_gue ? CASE_GUE : CASE_BAL, index);
 	gen_l3(&g);
 	mutate_l3(&g, 35);
 	return wrap(&g, f, chance(&g.r, 98) ? fx_mac_a : fx_mac_b, fx_mac_client);
@@ -2027,10 +2112,10 @@ static void fuzz_run(const struct fuzz_case *c, const char *name)
 	}
 	printf("    %s: %llu packets (%llu of them sweeps) in %.1f s, seed 0x%016llx\n", name,
 	       (unsigned long long)n,
-	       (unsigned long long)(c->id == CASE_BAL ? bal_nsweep : dc_nsweep),
+	       (unsigned long long)(c->id != CASE_DC ? bal_nsweep : dc_nsweep),
 	       (t_now_ms() - t0) / 1000.0, (unsigned long long)fz_seed);
 	tally_print(t);
-	if (c->id == CASE_BAL)
+	if (c->id != CASE_DC)
 		tally_print(rt_tally);
 	if (!t->violations)
 		return;
@@ -2051,6 +2136,11 @@ static __u64 bal_count(void)
 	return fz_count * FUZZ_BAL_PCT / 100;
 }
 
+static __u64 gue_count(void)
+{
+	return fz_count * FUZZ_GUE_PCT / 100;
+}
+
 static void fuzz_balancer(void)
 {
 	struct fuzz_case c = { CASE_BAL, &p_bal, &t_bal, bal_count(), bal_frame_at, bal_judge };
@@ -2060,8 +2150,8 @@ static void fuzz_balancer(void)
 
 static void fuzz_decap(void)
 {
-	struct fuzz_case c = { CASE_DC, &p_dc, &t_dc, fz_count - bal_count(), dc_frame_at,
-			       dc_judge };
+	struct fuzz_case c = { CASE_DC, &p_dc, &t_dc, fz_count - bal_count() - gue_count(),
+			       dc_frame_at, dc_judge };
 
 	fuzz_run(&c, "fuzz_decap");
 }
@@ -2259,6 +2349,49 @@ static void fuzz_oracle_catches_violations(void)
 	oracle_chain();
 }
 
+/* The control for GUE: the real tunnel passes, a wrong UDP checksum or hop list is caught. */
+static void oracle_gue(void)
+{
+	static struct shot s, x;
+	static __u8 in[PKT_MAX];
+	const struct tmpl *t = &bal_tmpls[3];	/* TCP to VIP6: GUE over IPv6 */
+	size_t udp = PKT_ETH_LEN + PKT_IP6_LEN, hops = udp + PKT_UDP_LEN + FZ_GUE_LEN;
+	struct judge j;
+
+	memcpy(in, t->f, t->len);
+	shoot(&p_bal, in, t->len, &s);
+	bal_check(&s, &j);
+	expect_rule("GUE tunnel", RULE_NONE, &j);
+	RETURN_IF_FAILED();
+	x = s;
+	x.run.out[udp + 7] ^= 0x01;
+	bal_check(&x, &j);
+	expect_rule("UDP checksum broken", RULE_FORWARD, &j);
+	x = s;
+	x.run.out[hops + 3] = 2;	/* a second hop that is zero */
+	bal_check(&x, &j);
+	expect_rule("hop count 2, no second hop", RULE_FORWARD, &j);
+}
+
+/*
+ * The balancer again, loaded with attach --encap gue, in a fresh fixture
+ * namespace: last, since it replaces the IPIP instance the other cases use.
+ */
+static void fuzz_balancer_gue(void)
+{
+	struct fuzz_case c = { CASE_GUE, &p_bal, &t_gue, gue_count(), bal_frame_at, bal_judge };
+
+	bal_setup_encap(XLB_ENCAP_GUE, XLB_GUE_PORT_DEFAULT);
+	p_bal.fd = bal_prog;
+	p_bal.reasons = bal_reasons;
+	reasons_read(p_bal.reasons, p_bal.last);
+	fz_gue = 1;
+	rt_tally = &t_rt_gue;
+	oracle_gue();
+	RETURN_IF_FAILED();
+	fuzz_run(&c, "fuzz_balancer_gue");
+}
+
 /* ---- Setup ---- */
 
 static int vip_cmp(const void *a, const void *b)
@@ -2412,6 +2545,7 @@ static const struct t_case cases[] = {
 	T_CASE(fuzz_oracle_catches_violations),
 	T_CASE(fuzz_balancer),
 	T_CASE(fuzz_decap),
+	T_CASE(fuzz_balancer_gue),
 };
 
 int main(int argc, char **argv)
