@@ -24,3 +24,12 @@ all: $(TOOL_BINS)
 $(BUILD)/tools/%: tests/tools/%.c $(wildcard tests/tools/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $< -o $@ -lm
+
+# make fuzz: build/fuzz_test (hostile frames through both XDP programs, each judged by an
+# oracle) with FUZZ_COUNT packets and, unless FUZZ_SEED is given, a fresh seed; FUZZ_FILTER
+# picks its cases. make test runs it with its default of 200000 packets.
+FUZZ_COUNT ?= 10000000
+.PHONY: fuzz
+fuzz: $(BUILD)/fuzz_test
+	XLB_FUZZ_COUNT=$(FUZZ_COUNT) XLB_FUZZ_VERBOSE=1 $(if $(FUZZ_SEED),XLB_FUZZ_SEED=$(FUZZ_SEED)) \
+		$(BUILD)/fuzz_test $(FUZZ_FILTER)
