@@ -52,6 +52,8 @@
 #define FZ_ICMP_TIME_EXCEEDED	11
 #define FZ_ICMP6_ERR_MIN	1
 #define FZ_ICMP6_ERR_MAX	4
+#define FZ_ICMP6_ND_FIRST	133	/* router solicitation ... */
+#define FZ_ICMP6_ND_LAST	137	/* ... redirect */
 #define FZ_ETH_P_8021AD		0x88a8
 #define FZ_VIPS_MAX		64
 #define FZ_ADDRS_MAX		32
@@ -67,6 +69,14 @@ enum ref_class {
 	REF_OTHER,		/* whole, but not for this program to handle */
 	REF_MALFORMED,		/* lengths that lie or headers that are cut */
 	REF_REFUSED,		/* decap: whole, for us, but from or to the wrong place */
+	/*
+	 * Balancer: a fragment or an IPv6 packet with extension headers. What
+	 * becomes of it depends on the fragments seen before (lib/frag.h) and
+	 * on a header walk the exact packet tests cover (xdp_robust_test);
+	 * here it is only held to the rules every packet keeps (one reason
+	 * that fits the action; a passed frame untouched).
+	 */
+	REF_LENIENT,
 	REF_CLASSES,
 };
 
@@ -96,8 +106,10 @@ struct ref {
 	size_t ip_len;		/* declared IP length: tot_len, or 40 + payload_len */
 	int family;		/* 4 or 6 */
 	int df, icmp_err;
+	int nd;			/* ICMPv6 neighbour discovery: link-local, always the kernel's */
 	struct xlb_flow_key key;	/* the client's direction of the flow */
 	const struct ref_vip *vip;
+	int vip_addr;		/* the destination is a VIP's address: never passed */
 };
 
 /* One decap instance's configuration, as the reference sees it. */
@@ -200,7 +212,7 @@ static inline int ref_l4(struct ref *r, const __u8 *l4, size_t n, __u8 proto)
 		return REF(r, REF_OK, "VIP UDP packet");
 	default:
 		if (r->family == 6 && ref_is_ext6(proto))
-			return REF(r, REF_OTHER, "IPv6 extension header");
+			return REF(r, REF_LENIENT, "IPv6 extension header");
 		return REF(r, REF_OTHER, "protocol not balanced");
 	}
 }
@@ -252,8 +264,10 @@ static inline int ref_icmp6(struct ref *r, const __u8 *l4, size_t n)
 
 	if (n < PKT_ICMP_LEN)
 		return REF(r, REF_MALFORMED, "ICMPv6 header beyond the IP length");
-	if (l4[0] < FZ_ICMP6_ERR_MIN || l4[0] > FZ_ICMP6_ERR_MAX)
+	if (l4[0] < FZ_ICMP6_ERR_MIN || l4[0] > FZ_ICMP6_ERR_MAX) {
+		r->nd = l4[0] >= FZ_ICMP6_ND_FIRST && l4[0] <= FZ_ICMP6_ND_LAST;
 		return REF(r, REF_OTHER, "ICMPv6 message that is no error");
+	}
 	if (n - PKT_ICMP_LEN < PKT_IP6_LEN + PKT_UDP_LEN)
 		return REF(r, REF_MALFORMED, "ICMPv6 quote shorter than its header + 8");
 	if ((q[0] >> 4) != 6)
@@ -285,13 +299,13 @@ static inline int ref_ipv4(struct ref *r, const __u8 *p, size_t n)
 		return REF(r, REF_MALFORMED, "IPv4 tot_len below IHL");
 	if (tot > n)
 		return REF(r, REF_MALFORMED, "IPv4 tot_len beyond the frame");
-	if (get16(p + 6) & (FZ_IP_MF | FZ_IP_OFFSET))
-		return REF(r, REF_OTHER, "IPv4 fragment");
-	r->ip_len = tot;
-	r->df = !!(get16(p + 6) & PKT_DF);
 	r->key.family = 4;
 	memcpy(r->key.src, p + 12, 4);
 	memcpy(r->key.dst, p + 16, 4);
+	if (get16(p + 6) & (FZ_IP_MF | FZ_IP_OFFSET))
+		return REF(r, REF_LENIENT, "IPv4 fragment");
+	r->ip_len = tot;
+	r->df = !!(get16(p + 6) & PKT_DF);
 	if (p[9] == IPPROTO_ICMP)
 		return ref_icmp4(r, p + hlen, tot - hlen);
 	return ref_l4(r, p + hlen, tot - hlen, p[9]);
@@ -330,6 +344,15 @@ static inline const struct ref_vip *ref_vip_find(const struct xlb_flow_key *k, _
 	return NULL;
 }
 
+static inline int ref_is_vip_addr(const struct xlb_flow_key *k)
+{
+	for (int i = 0; i < ref_nvips; i++)
+		if (k->family && ref_vips[i].key.family == k->family &&
+		    !memcmp(ref_vips[i].key.addr, k->dst, sizeof(k->dst)))
+			return 1;
+	return 0;
+}
+
 /* The exact (address, port, protocol) VIP, else the address's all-ports one. */
 static inline const struct ref_vip *ref_vip_lookup(const struct xlb_flow_key *k)
 {
@@ -353,6 +376,8 @@ static inline int ref_balancer(const __u8 *f, size_t len, struct ref *r)
 		return REF(r, REF_OTHER, "second VLAN tag");
 	else
 		return REF(r, REF_OTHER, "not IP");
+	/* The address the packet goes to (an error's: that of the packet it quotes, the same). */
+	r->vip_addr = ref_is_vip_addr(&r->key);
 	if (r->cls != REF_OK)
 		return r->cls;
 	r->vip = ref_vip_lookup(&r->key);
