@@ -69,6 +69,7 @@
 #define FRAME_CAP		(BENCH_FRAME_MAX + 2 * sizeof(struct ipv6hdr))
 #define WARM_CALLS		(XLB_CT_PROMOTE_AFTER_DEFAULT + 2) /* a fixed flow ends in conntrack */
 #define MAX_CASES		32
+#define ROUNDS			10		/* turns over the cases per repetition */
 
 /* The decap side: its addresses, the balancer's, the inner VIP and client (on lo). */
 #define DC_SELF4	"10.200.0.1"	/* the bench veth's: this host's decap addresses */
@@ -108,6 +109,7 @@ struct scase {
 	void (*prep)(struct scase *c);	/* untimed, before each repetition */
 	int reason_fd, reason;		/* decap: the reason every call must count */
 	double *rep_ns;
+	__u32 *samples;			/* this repetition's calls, ns */
 	__u64 events[XLB_CT_EV_MAX];	/* ct_events deltas over all timed calls */
 	__u64 reason_count;
 	__u64 calls;
@@ -116,6 +118,7 @@ struct scase {
 struct sgroup {
 	const char *name, *dim;
 	double x;
+	int rounds;			/* each repetition in this many turns over the cases */
 	struct scase cases[MAX_CASES];
 	int n;
 };
@@ -123,7 +126,6 @@ struct sgroup {
 static struct {
 	int calls, reps, quick, ifindex;
 	__u64 rng, new_seq;
-	__u32 *samples;
 	struct floor_pass_bpf *fa;
 	struct floor_tx_bpf *fb;
 	int first;
@@ -245,7 +247,11 @@ static int gue4_hops(const unsigned char *out, size_t len)
 	return len > off ? out[off] : -1;
 }
 
-static double time_case(struct sgroup *gr, struct scase *c)
+/*
+ * Calls @from..@from+@n of this repetition of @c (its settings first, its
+ * pool refilled before the first), their ns into c->samples.
+ */
+static void time_calls(struct sgroup *gr, struct scase *c, int from, int n)
 {
 	unsigned char frame[FRAME_CAP];
 	__u64 ev0[XLB_CT_EV_MAX], ev1[XLB_CT_EV_MAX], r0 = 0;
@@ -253,13 +259,13 @@ static double time_case(struct sgroup *gr, struct scase *c)
 
 	if (c->cfg_set)
 		case_config(c);
-	if (c->prep)
+	if (c->prep && !from)
 		c->prep(c);
 	if (c->skel)
 		ct_events_sum(c->skel, ev0);
 	if (c->reason_fd >= 0)
 		r0 = reason_sum(c->reason_fd, c->reason);
-	for (int i = 0; i < g.calls; i++) {
+	for (int i = from; i < from + n; i++) {
 		size_t len = case_frame(c, i, frame);
 		long ns = bench_run_once(c->fd, g.ifindex, frame, len, &act, NULL);
 
@@ -267,9 +273,9 @@ static double time_case(struct sgroup *gr, struct scase *c)
 			bench_die("%s/%s: test run failed: %s", gr->name, c->name, strerror(errno));
 		if (act != c->expect)
 			bench_die("%s/%s: action %d, expected %d", gr->name, c->name, act, c->expect);
-		g.samples[i] = ns;
+		c->samples[i] = ns;
 	}
-	c->calls += g.calls;
+	c->calls += n;
 	if (c->skel) {
 		ct_events_sum(c->skel, ev1);
 		for (int e = 0; e < XLB_CT_EV_MAX; e++)
@@ -277,7 +283,25 @@ static double time_case(struct sgroup *gr, struct scase *c)
 	}
 	if (c->reason_fd >= 0)
 		c->reason_count += reason_sum(c->reason_fd, c->reason) - r0;
-	return bench_median_u32(g.samples, g.calls);
+}
+
+/*
+ * Repetition @r of the group: in gr->rounds turns, each a slice of every
+ * case's calls, so that a burst of other work on the machine falls on all
+ * cases alike; then each case's median over its calls.
+ */
+static void time_rep(struct sgroup *gr, int r)
+{
+	int chunk = g.calls / gr->rounds;
+
+	for (int k = 0; k < gr->rounds; k++) {
+		int from = k * chunk, n = k + 1 == gr->rounds ? g.calls - from : chunk;
+
+		for (int i = 0; i < gr->n; i++)
+			time_calls(gr, &gr->cases[i], from, n);
+	}
+	for (int i = 0; i < gr->n; i++)
+		gr->cases[i].rep_ns[r] = bench_median_u32(gr->cases[i].samples, g.calls);
 }
 
 static struct scase *add(struct sgroup *gr, const char *name, int fd, enum kind k,
@@ -298,6 +322,9 @@ static struct scase *add(struct sgroup *gr, const char *name, int fd, enum kind 
 	c->ev = -1;
 	c->reason_fd = -1;
 	c->rep_ns = calloc(g.reps, sizeof(double));
+	c->samples = calloc(g.calls, sizeof(*c->samples));
+	if (!c->rep_ns || !c->samples)
+		bench_die("out of memory");
 	return c;
 }
 
@@ -834,9 +861,10 @@ static void run_group(struct sgroup *gr, double setup_s)
 	for (int i = 0; i < gr->n; i++) {
 		warm(gr, &gr->cases[i]);
 	}
+	if (gr->rounds < 1)
+		gr->rounds = 1;
 	for (int r = 0; r < g.reps; r++)
-		for (int i = 0; i < gr->n; i++)
-			gr->cases[i].rep_ns[r] = time_case(gr, &gr->cases[i]);
+		time_rep(gr, r);
 
 	printf("%s{\"group\":\"%s\",\"dim\":\"%s\",\"x\":%g,\"setup_s\":%.2f,\"cases\":[",
 	       g.first ? "" : ",", gr->name, gr->dim, gr->x, setup_s);
@@ -855,6 +883,8 @@ static void run_group(struct sgroup *gr, double setup_s)
 		putchar(',');
 		print_stat("ratio_a", ratio_a, g.reps);
 		printf(",\"calls\":%llu", (unsigned long long)c->calls);
+		if (c->kind == K_RANDOM)
+			printf(",\"flows\":%u", c->pool);
 		if (c->hops)
 			printf(",\"hops\":%d", c->hops);
 		if (c->skel) {
@@ -873,6 +903,10 @@ static void run_group(struct sgroup *gr, double setup_s)
 	}
 	printf("]}\n");
 	fflush(stdout);
+	for (int i = 0; i < gr->n; i++) {
+		free(gr->cases[i].rep_ns);
+		free(gr->cases[i].samples);
+	}
 	free(ratio);
 	free(ratio_a);
 }
@@ -885,6 +919,7 @@ static void group_encap(void)
 
 	gr->name = "encap";
 	gr->dim = "";
+	gr->rounds = ROUNDS;
 	add_floors(gr);
 	setup_encap(gr, ipip, gue);
 	fprintf(stderr, "second: encap: set up in %.1f s\n", bench_now() - t0);
@@ -894,8 +929,16 @@ static void group_encap(void)
 	free(gr);
 }
 
-static void group_stateless(__u32 flows)
+/*
+ * The stateless curve: one instance (a stateless VIP keeps nothing per
+ * flow, so the number of flows is only that of the tuples sent), every x
+ * point a case of the same repetitions: a random one of N flows per call,
+ * beside one flow again and again and a new flow every call.
+ */
+static void group_stateless(void)
 {
+	static const __u32 curve[] = { 1000, 100000, 1000000, 10000000 };
+	static const char *const names[] = { "hit_1k", "hit_100k", "hit_1m", "hit_10m" };
 	struct sgroup *gr = calloc(1, sizeof(*gr));
 	double t0 = bench_now();
 	struct xlb_bpf *gue = load_xlb(XLB_ENCAP_GUE);
@@ -905,18 +948,25 @@ static void group_stateless(__u32 flows)
 
 	gr->name = "stateless";
 	gr->dim = "flows";
-	gr->x = flows;
+	gr->rounds = ROUNDS;
 	add_floors(gr);
 	key_of(0, 0, &k);
 	vip_add(gue, &k, 0, XLB_AF_INET, 0, BACKENDS, 0, XLB_VIP_F_NO_CT);
+	flow_at(0, 0, NON_VIP, BENCH_TCP_ACK, &f);
+	add_xlb(gr, "non_vip", gue, K_FIXED, &f, XDP_PASS, -1);
 	flow_at(0, 0, 0, BENCH_TCP_ACK, &f);
-	c = add_xlb(gr, "hit", gue, K_RANDOM, &f, XDP_TX, -1);
-	c->pool = flows;
-	c->hops = 1;
+	add_xlb(gr, "same", gue, K_FIXED, &f, XDP_TX, -1)->hops = 1;
+	for (size_t i = 0; i < sizeof(curve) / sizeof(curve[0]); i++) {
+		if (g.quick && curve[i] > 1000000)
+			continue;	/* the quick run's curve ends at 1 M, as pktcost's */
+		c = add_xlb(gr, names[i], gue, K_RANDOM, &f, XDP_TX, -1);
+		c->pool = curve[i];
+		c->hops = 1;
+	}
 	add_xlb(gr, "new_ack", gue, K_NEW, &f, XDP_TX, -1)->hops = 1;
 	f.tcp_flags = BENCH_TCP_SYN;
 	add_xlb(gr, "new_syn", gue, K_NEW, &f, XDP_TX, -1)->hops = 1;
-	fprintf(stderr, "second: stateless %u flows: set up in %.1f s\n", flows, bench_now() - t0);
+	fprintf(stderr, "second: stateless: set up in %.1f s\n", bench_now() - t0);
 	run_group(gr, bench_now() - t0);
 	xlb_bpf__destroy(gue);
 	free(gr);
@@ -930,6 +980,8 @@ static void group_flood(void)
 
 	gr->name = "flood";
 	gr->dim = "";
+	/* One turn: each pool is refilled, then used, before another case inserts. */
+	gr->rounds = 1;
 	add_floors(gr);
 	setup_flood(gr, skel);
 	fprintf(stderr, "second: flood: set up in %.1f s\n", bench_now() - t0);
@@ -951,6 +1003,7 @@ static void group_decap(void)
 	dc = load_decap();
 	gr->name = "decap";
 	gr->dim = "";
+	gr->rounds = ROUNDS;
 	add_floors(gr);
 	setup_decap(gr, dc);
 	fprintf(stderr, "second: decap: set up in %.1f s\n", bench_now() - t0);
@@ -971,7 +1024,6 @@ int main(int argc, char **argv)
 		{ "katran", required_argument, NULL, 'k' },	/* run.sh passes it to all: unused */
 		{},
 	};
-	static const __u32 curve[] = { 1000, 100000, 1000000, 10000000 };
 	const char *only = "";
 	int opt;
 
@@ -1011,7 +1063,6 @@ int main(int argc, char **argv)
 	if (!g.ifindex)
 		bench_die("no interface %s: run inside the bench namespace (bench/run.sh)",
 			  BENCH_IFACE);
-	g.samples = calloc(g.calls, sizeof(*g.samples));
 	bench_pin(PIN_CPU);
 	g.fa = floor_pass_bpf__open_and_load();
 	g.fb = floor_tx_bpf__open_and_load();
@@ -1024,9 +1075,7 @@ int main(int argc, char **argv)
 	if (!*only || !strcmp(only, "encap"))
 		group_encap();
 	if (!*only || !strcmp(only, "stateless"))
-		for (size_t i = 0; i < sizeof(curve) / sizeof(curve[0]); i++)
-			if (!g.quick || curve[i] < 10000000)
-				group_stateless(curve[i]);
+		group_stateless();
 	if (!*only || !strcmp(only, "decap"))
 		group_decap();
 	if (!*only || !strcmp(only, "flood"))
