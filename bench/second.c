@@ -106,7 +106,8 @@ struct scase {
 	int cfg_set;			/* set config's admission fields before each repetition */
 	__u32 promote_after, insert_rate;
 	int ev;				/* ct event every call must count, -1 none */
-	void (*prep)(struct scase *c);	/* untimed, before each repetition */
+	/* untimed, before each slice of calls: makes the pool flows @from..@from+@n ready */
+	void (*prep)(struct scase *c, __u32 from, __u32 n);
 	int reason_fd, reason;		/* decap: the reason every call must count */
 	double *rep_ns;
 	__u32 *samples;			/* this repetition's calls, ns */
@@ -248,8 +249,8 @@ static int gue4_hops(const unsigned char *out, size_t len)
 }
 
 /*
- * Calls @from..@from+@n of this repetition of @c (its settings first, its
- * pool refilled before the first), their ns into c->samples.
+ * Calls @from..@from+@n of this repetition of @c (its settings first),
+ * their ns into c->samples.
  */
 static void time_calls(struct sgroup *gr, struct scase *c, int from, int n)
 {
@@ -259,8 +260,6 @@ static void time_calls(struct sgroup *gr, struct scase *c, int from, int n)
 
 	if (c->cfg_set)
 		case_config(c);
-	if (c->prep && !from)
-		c->prep(c);
 	if (c->skel)
 		ct_events_sum(c->skel, ev0);
 	if (c->reason_fd >= 0)
@@ -288,17 +287,29 @@ static void time_calls(struct sgroup *gr, struct scase *c, int from, int n)
 /*
  * Repetition @r of the group: in gr->rounds turns, each a slice of every
  * case's calls, so that a burst of other work on the machine falls on all
- * cases alike; then each case's median over its calls.
+ * cases alike; then each case's median over its calls. A pooled case's
+ * flows are written a turn before their slice, so that they are not still
+ * in the cache from being written.
  */
 static void time_rep(struct sgroup *gr, int r)
 {
 	int chunk = g.calls / gr->rounds;
 
+	for (int i = 0; i < gr->n; i++)
+		if (gr->cases[i].prep)
+			gr->cases[i].prep(&gr->cases[i], 0, chunk);
 	for (int k = 0; k < gr->rounds; k++) {
 		int from = k * chunk, n = k + 1 == gr->rounds ? g.calls - from : chunk;
 
-		for (int i = 0; i < gr->n; i++)
-			time_calls(gr, &gr->cases[i], from, n);
+		for (int i = 0; i < gr->n; i++) {
+			struct scase *c = &gr->cases[i];
+			int next = from + n, nn = k + 2 == gr->rounds ? g.calls - next : chunk;
+
+			time_calls(gr, c, from, n);
+			/* The next slice's flows, a whole turn of other cases before they are used. */
+			if (c->prep && k + 1 < gr->rounds)
+				c->prep(c, next, nn);
+		}
 	}
 	for (int i = 0; i < gr->n; i++)
 		gr->cases[i].rep_ns[r] = bench_median_u32(gr->cases[i].samples, g.calls);
@@ -512,7 +523,11 @@ static void setup_encap(struct sgroup *gr, struct xlb_bpf *ipip, struct xlb_bpf 
 
 /* ---- the flood group: conntrack admission ---- */
 
-static void pool_write(struct scase *c, int young_map, __u32 young_pkts)
+/*
+ * Pool flows @from..@from+@n of @c into conntrack (@young_map 0) or
+ * ct_new, with @young_pkts packets seen; each on a backend of VIP 0.
+ */
+static void pool_write(struct scase *c, int young_map, __u32 young_pkts, __u32 from, __u32 n)
 {
 	struct xlb_bpf *skel = c->skel;
 	int fd = young_map ? bpf_map__fd(skel->maps.ct_new) : bpf_map__fd(skel->maps.conntrack);
@@ -520,45 +535,53 @@ static void pool_write(struct scase *c, int young_map, __u32 young_pkts)
 	struct xlb_flow *vals = calloc(CT_BATCH, sizeof(*vals));
 	struct timespec ts;
 	struct bench_flow f;
-	__u32 n = 0;
+	__u32 k = 0;
 
+	if (!keys || !vals)
+		bench_die("out of memory");
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	for (__u32 j = 0; j < c->pool; j++) {
+	for (__u32 j = from; j < from + n; j++) {
 		flow_like(&c->flow, c->base + j, &f);
-		bench_flow_key(&f, &keys[n]);
-		vals[n] = (struct xlb_flow){ .vip_id = 0, .backend_id = j % BACKENDS,
+		bench_flow_key(&f, &keys[k]);
+		vals[k] = (struct xlb_flow){ .vip_id = 0, .backend_id = j % BACKENDS,
 					     .last_seen_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec,
 					     .young_pkts = young_pkts };
-		if (++n == CT_BATCH || j + 1 == c->pool) {
-			__u32 count = n;
+		if (++k == CT_BATCH || j + 1 == from + n) {
+			__u32 count = k;
 
 			must(bpf_map_update_batch(fd, keys, vals, &count, NULL), "pool batch");
-			n = 0;
+			k = 0;
 		}
 	}
 	free(keys);
 	free(vals);
 }
 
-/* Young flows that have carried one packet: each call of a repetition is a young hit. */
-static void prep_young(struct scase *c)
+/* Tracked in conntrack (again: another case's inserts may have evicted some). */
+static void prep_main(struct scase *c, __u32 from, __u32 n)
 {
-	pool_write(c, 1, 1);
+	pool_write(c, 0, 0, from, n);
+}
+
+/* Young flows that have carried one packet: each call is a young hit. */
+static void prep_young(struct scase *c, __u32 from, __u32 n)
+{
+	pool_write(c, 1, 1, from, n);
 }
 
 /* Young flows one packet short of promotion, none in conntrack: each call promotes one. */
-static void prep_promote(struct scase *c)
+static void prep_promote(struct scase *c, __u32 from, __u32 n)
 {
 	int ct = bpf_map__fd(c->skel->maps.conntrack);
 	struct xlb_flow_key key;
 	struct bench_flow f;
 
-	for (__u32 j = 0; j < c->pool; j++) {
+	for (__u32 j = from; j < from + n; j++) {
 		flow_like(&c->flow, c->base + j, &f);
 		bench_flow_key(&f, &key);
 		bpf_map_delete_elem(ct, &key);	/* absent the first time */
 	}
-	pool_write(c, 1, c->promote_after - 1);
+	pool_write(c, 1, c->promote_after - 1, from, n);
 }
 
 /* A flood case: its admission settings, set before each repetition (0, 0: at once, no cap). */
@@ -575,7 +598,7 @@ static struct scase *add_flood(struct sgroup *gr, const char *name, struct xlb_b
 }
 
 /* A flood case over a pool of g.calls flows from flow index @base: one per call. */
-static void pooled(struct scase *c, __u32 base, void (*prep)(struct scase *))
+static void pooled(struct scase *c, __u32 base, void (*prep)(struct scase *, __u32, __u32))
 {
 	c->pool = g.calls;
 	c->base = base;
@@ -587,15 +610,13 @@ static void setup_flood(struct sgroup *gr, struct xlb_bpf *skel)
 	const __u32 dflt = XLB_CT_PROMOTE_AFTER_DEFAULT;
 	struct xlb_vip_key k;
 	struct bench_flow f;
-	struct scase *c;
 
 	key_of(0, 0, &k);
 	vip_add(skel, &k, 0, XLB_AF_INET, 0, BACKENDS, 0, 0);
 	flow_at(0, 0, 0, BENCH_TCP_ACK, &f);
 	add_flood(gr, "main_hit_same", skel, K_FIXED, &f, -1, dflt, 0);
-	c = add_flood(gr, "main_hit_seq", skel, K_SEQ, &f, -1, dflt, 0);
-	pooled(c, POOL_MAIN_BASE, NULL);
-	pool_write(c, 0, 0);
+	pooled(add_flood(gr, "main_hit_seq", skel, K_SEQ, &f, -1, dflt, 0), POOL_MAIN_BASE,
+	       prep_main);
 	pooled(add_flood(gr, "young_hit_seq", skel, K_SEQ, &f, -1, dflt, 0), POOL_YOUNG_BASE,
 	       prep_young);
 	pooled(add_flood(gr, "promote_seq", skel, K_SEQ, &f, XLB_CT_EV_PROMOTED, dflt, 0),
@@ -980,8 +1001,7 @@ static void group_flood(void)
 
 	gr->name = "flood";
 	gr->dim = "";
-	/* One turn: each pool is refilled, then used, before another case inserts. */
-	gr->rounds = 1;
+	gr->rounds = ROUNDS;	/* each pool case makes its slice ready before it */
 	add_floors(gr);
 	setup_flood(gr, skel);
 	fprintf(stderr, "second: flood: set up in %.1f s\n", bench_now() - t0);
