@@ -69,6 +69,7 @@
 #define FRAME_CAP		(BENCH_FRAME_MAX + 2 * sizeof(struct ipv6hdr))
 #define WARM_CALLS		(XLB_CT_PROMOTE_AFTER_DEFAULT + 2) /* a fixed flow ends in conntrack */
 #define MAX_CASES		32
+#define SMALL_TABLE		1021		/* the table of the stateless control VIP (prime) */
 #define ROUNDS			10		/* turns over the cases per repetition */
 
 /* The decap side: its addresses, the balancer's, the inner VIP and client (on lo). */
@@ -384,17 +385,17 @@ static struct xlb_bpf *load_xlb(__u32 encap)
 }
 
 /*
- * VIP @id at @key: @n backends from @first of @family, a Maglev table;
+ * VIP @id at @key: @n backends from @first of @family, a Maglev table of
+ * @size slots;
  * with @prev every slot's previous owner is another of its backends,
  * changed now (so within the chain window); @flags the VIP's.
  */
-static void vip_add(struct xlb_bpf *skel, const struct xlb_vip_key *key, __u32 id, __u8 family,
-		    __u32 first, __u32 n, int prev, __u8 flags)
+static void vip_add_sized(struct xlb_bpf *skel, const struct xlb_vip_key *key, __u32 id,
+			  __u8 family, __u32 first, __u32 n, int prev, __u8 flags, __u32 size)
 {
-	struct xlb_vip vip = { .id = id, .table_size = XLB_TABLE_SIZE_DEFAULT,
-			       .sched = XLB_SCHED_MAGLEV, .flags = flags,
-			       .chain_window_s = CHAIN_WINDOW_S };
-	__u32 size = XLB_TABLE_SIZE_DEFAULT, now = table_now_s();
+	struct xlb_vip vip = { .id = id, .table_size = size, .sched = XLB_SCHED_MAGLEV,
+			       .flags = flags, .chain_window_s = CHAIN_WINDOW_S };
+	__u32 now = table_now_s();
 	struct maglev_backend *mb = calloc(n, sizeof(*mb));
 	struct xlb_slot *slots = calloc(size, sizeof(*slots));
 	__u32 *owners = calloc(size, sizeof(*owners));
@@ -433,6 +434,13 @@ static void vip_add(struct xlb_bpf *skel, const struct xlb_vip_key *key, __u32 i
 	free(mb);
 	free(slots);
 	free(owners);
+}
+
+/* The same with the default table size. */
+static void vip_add(struct xlb_bpf *skel, const struct xlb_vip_key *key, __u32 id, __u8 family,
+		    __u32 first, __u32 n, int prev, __u8 flags)
+{
+	vip_add_sized(skel, key, id, family, first, n, prev, flags, XLB_TABLE_SIZE_DEFAULT);
 }
 
 static void key_of(int v6, __u32 vip, struct xlb_vip_key *k)
@@ -987,6 +995,21 @@ static void group_stateless(void)
 	add_xlb(gr, "new_ack", gue, K_NEW, &f, XDP_TX, -1)->hops = 1;
 	f.tcp_flags = BENCH_TCP_SYN;
 	add_xlb(gr, "new_syn", gue, K_NEW, &f, XDP_TX, -1)->hops = 1;
+	/*
+	 * The control of the table's share: the same at the ends of the curve
+	 * on a stateless VIP whose table has 1,021 slots (16 kB, not 1 MB).
+	 */
+	key_of(0, 1, &k);
+	vip_add_sized(gue, &k, 1, XLB_AF_INET, BACKENDS, BACKENDS, 0, XLB_VIP_F_NO_CT,
+		      SMALL_TABLE);
+	flow_at(0, 0, 1, BENCH_TCP_ACK, &f);
+	c = add_xlb(gr, "small_hit_1k", gue, K_RANDOM, &f, XDP_TX, -1);
+	c->pool = curve[0];
+	c->hops = 1;
+	c = add_xlb(gr, "small_hit_max", gue, K_RANDOM, &f, XDP_TX, -1);
+	c->pool = g.quick ? curve[2] : curve[3];
+	c->hops = 1;
+	add_xlb(gr, "small_new_ack", gue, K_NEW, &f, XDP_TX, -1)->hops = 1;
 	fprintf(stderr, "second: stateless: set up in %.1f s\n", bench_now() - t0);
 	run_group(gr, bench_now() - t0);
 	xlb_bpf__destroy(gue);
