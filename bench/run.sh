@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Runs every benchmark of issue 6 once (`make bench`; QUICK=1 for the short
+# Runs every benchmark of issues 6 and 9 once (`make bench`; QUICK=1 for the short
 # run) and writes the raw results to bench/results/*.json, which
 # bench/report turns into docs/BENCHMARKS.md. Expects the build of `make
 # bench-build` in $BUILD. A section that fails writes {"error": ...} and the
