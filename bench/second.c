@@ -121,6 +121,7 @@ struct sgroup {
 	const char *name, *dim;
 	double x;
 	int rounds;			/* each repetition in this many turns over the cases */
+	int shuffle;			/* each turn in a new order (not with pooled cases) */
 	struct scase cases[MAX_CASES];
 	int n;
 };
@@ -288,22 +289,34 @@ static void time_calls(struct sgroup *gr, struct scase *c, int from, int n)
 /*
  * Repetition @r of the group: in gr->rounds turns, each a slice of every
  * case's calls, so that a burst of other work on the machine falls on all
- * cases alike; then each case's median over its calls. A pooled case's
- * flows are written a turn before their slice, so that they are not still
- * in the cache from being written.
+ * cases alike; then each case's median over its calls. With gr->shuffle
+ * each turn takes the cases in a new random order, so no case always runs
+ * after the same one (which would leave it the same caches). A pooled
+ * case's flows are written a turn before their slice, so that they are not
+ * still in the cache from being written; the order of those groups stays
+ * fixed, so that a whole turn lies in between.
  */
 static void time_rep(struct sgroup *gr, int r)
 {
-	int chunk = g.calls / gr->rounds;
+	int chunk = g.calls / gr->rounds, order[MAX_CASES];
 
-	for (int i = 0; i < gr->n; i++)
+	for (int i = 0; i < gr->n; i++) {
+		order[i] = i;
 		if (gr->cases[i].prep)
 			gr->cases[i].prep(&gr->cases[i], 0, chunk);
+	}
 	for (int k = 0; k < gr->rounds; k++) {
 		int from = k * chunk, n = k + 1 == gr->rounds ? g.calls - from : chunk;
 
+		/* A case's cost depends on what ran before it (the caches): a new order each turn. */
+		for (int i = gr->n - 1; gr->shuffle && i > 0; i--) {
+			int j = rnd() % (i + 1), t = order[i];
+
+			order[i] = order[j];
+			order[j] = t;
+		}
 		for (int i = 0; i < gr->n; i++) {
-			struct scase *c = &gr->cases[i];
+			struct scase *c = &gr->cases[order[i]];
 			int next = from + n, nn = k + 2 == gr->rounds ? g.calls - next : chunk;
 
 			time_calls(gr, c, from, n);
@@ -949,6 +962,7 @@ static void group_encap(void)
 	gr->name = "encap";
 	gr->dim = "";
 	gr->rounds = ROUNDS;
+	gr->shuffle = 1;
 	add_floors(gr);
 	setup_encap(gr, ipip, gue);
 	fprintf(stderr, "second: encap: set up in %.1f s\n", bench_now() - t0);
@@ -978,6 +992,7 @@ static void group_stateless(void)
 	gr->name = "stateless";
 	gr->dim = "flows";
 	gr->rounds = ROUNDS;
+	gr->shuffle = 1;
 	add_floors(gr);
 	key_of(0, 0, &k);
 	vip_add(gue, &k, 0, XLB_AF_INET, 0, BACKENDS, 0, XLB_VIP_F_NO_CT);
@@ -1047,6 +1062,7 @@ static void group_decap(void)
 	gr->name = "decap";
 	gr->dim = "";
 	gr->rounds = ROUNDS;
+	gr->shuffle = 1;
 	add_floors(gr);
 	setup_decap(gr, dc);
 	fprintf(stderr, "second: decap: set up in %.1f s\n", bench_now() - t0);
