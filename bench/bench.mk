@@ -9,7 +9,7 @@
 BENCH_DIR   := $(BUILD)/bench
 BENCH_BPF   := floor_pass floor_tx floor_ct sink gen
 BENCH_SKELS := $(BENCH_BPF:%=$(BENCH_DIR)/%.skel.h)
-BENCH_BINS  := $(addprefix $(BENCH_DIR)/,pktcost liverate cpbench httpd)
+BENCH_BINS  := $(addprefix $(BENCH_DIR)/,pktcost liverate second cpbench httpd)
 BENCH_HDRS  := $(wildcard bench/*.h)
 # Only the table builder: the benchmarks must not break when the CLI's library changes.
 BENCH_LIB   := $(BUILD)/user/lib/maglev.o $(BUILD)/user/lib/table.o
@@ -37,7 +37,7 @@ $(BENCH_DIR)/%.o: bench/%.c $(BENCH_HDRS) $(USER_HDRS) $(SKELS)
 
 BENCH_OBJS := $(BENCH_DIR)/benchlib.o $(BENCH_DIR)/katran.o
 
-$(BENCH_DIR)/pktcost $(BENCH_DIR)/liverate: $(BENCH_DIR)/%: bench/%.c $(BENCH_OBJS) \
+$(BENCH_DIR)/pktcost $(BENCH_DIR)/liverate $(BENCH_DIR)/second: $(BENCH_DIR)/%: bench/%.c $(BENCH_OBJS) \
 		$(BENCH_LIB) $(SKELS) $(BENCH_SKELS) $(BENCH_HDRS) $(USER_HDRS)
 	$(CC) $(CPPFLAGS) -I$(BENCH_DIR) $(CFLAGS) $< $(BENCH_OBJS) $(BENCH_LIB) -o $@ $(LDLIBS)
 
