@@ -58,7 +58,7 @@ static __always_inline struct xlb_backend *xlb_backend_for(struct xlb_pkt *pkt,
 	struct xlb_backend *be;
 
 	if (!stateless) {
-		be = xlb_ct_lookup(pkt, vip_id, be_id);
+		be = xlb_ct_lookup(pkt, vip, be_id);
 		if (be)
 			return be;
 	}
@@ -154,7 +154,7 @@ static __always_inline int xlb_balance_as(struct xdp_md *ctx, const int gue)
 	vip = xlb_vip_lookup(&pkt, cfg->all_ports_addrs);
 	if (!vip)
 		return xlb_verdict(pkt.icmp_err ? XLB_PASS_ICMP_NOT_VIP : XLB_PASS_NOT_VIP);
-	if (vip->flags & XLB_VIP_F_ALL_DOWN)
+	if ((vip->flags & XLB_VIP_F_DROPPING) == XLB_VIP_F_DROPPING)
 		return xlb_verdict(XLB_DROP_NO_BACKEND);
 	vcnt = bpf_map_lookup_elem(&vip_stats, &vip->id);
 
@@ -194,6 +194,7 @@ static __always_inline int xlb_balance_as(struct xdp_md *ctx, const int gue)
 		return xlb_verdict(ret);
 
 	xlb_count_fwd(vcnt, be_id, pkt.frame_len);
+	xlb_count_down(vip, be);
 	if (fib.ifindex == ifindex)
 		return xlb_verdict(XLB_FWD_TX);
 	xlb_count_reason(XLB_FWD_REDIRECT);
