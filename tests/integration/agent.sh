@@ -297,8 +297,8 @@ test_agent_lrt_steers_new_flows_off_slow_backend() {
 }
 
 # HTTP checks: a backend that hangs, resets, answers garbage or 500 is marked
-# down, the agent lives on; a VIP whose every backend is down says so and
-# counts its packets as no-backend drops.
+# down, the agent lives on; a VIP whose every backend is down (--all-down
+# drop) says so and counts its packets as no-backend drops.
 test_agent_http_faults_mark_down_and_all_down_drops() {
 	local port=8081 vip="$VIP4:8081/tcp" dead="$VIP4:8082/tcp" i m a b
 	[ -x "$XLB_TOOLS/httpslow" ] || fail "$XLB_TOOLS/httpslow not built (make)"
@@ -309,7 +309,7 @@ test_agent_http_faults_mark_down_and_all_down_drops() {
 	bg b4 /dev/null "$XLB_TOOLS/httpslow" -n b4 -p "$port" -m garbage
 	bg b5 /dev/null "$XLB_TOOLS/httpslow" -n b5 -p "$port" -m 500
 	xlb_lb vip add "$vip" --check http:/ "${AG_CHECK[@]}"
-	xlb_lb vip add "$dead" "${AG_CHECK[@]}"	# nobody listens on 8082
+	xlb_lb vip add "$dead" --all-down drop "${AG_CHECK[@]}"	# nobody listens on 8082
 	for i in 1 2 3 4 5; do
 		xlb_lb backend add "$vip" "$(topo_addr4 "b$i")"
 	done

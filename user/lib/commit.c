@@ -529,6 +529,7 @@ static int repair_locked(const struct xlb_inst *in)
 		err = record_write(in, &target.ctl, gen + 1);
 	if (!err) {
 		journal_remove(in);
+		model_ensure_neighbours(&target, NULL);
 		xlb_warn("%s: a commit was interrupted; %s", in->iface,
 			 journalled ? "finished it from its journal"
 				    : "no journal of it: kept the VIPs the maps hold, rebuilt");
