@@ -137,3 +137,44 @@ test_down_policy_all_down_fails_open_by_default_drops_with_drop() {
 	dp_unblock b1
 	wait_for 5 "VIP ok again" dp_vip_state_is "$vip" ok
 }
+
+# dp_bad STATUS NEEDLE ARGS: refused with one "xlb: " line naming NEEDLE, nothing changed.
+dp_bad() {
+	local want=$1 needle=$2 rc=0 err before
+	shift 2
+	before=$(xlb_lb save)
+	err=$(xlb_lb "$@" 2>&1 >/dev/null) || rc=$?
+	echo "xlb $*: exit $rc: $err"
+	assert_eq "xlb $*: exit status" "$want" "$rc"
+	assert_eq "xlb $*: stderr lines" 1 "$(echo "$err" | wc -l)"
+	[[ "$err" == "xlb: "*"$needle"* ]] || fail "xlb $*: expected an error naming \"$needle\", got \"$err\""
+	[ "$before" = "$(xlb_lb save)" ] || fail "xlb $*: the configuration changed"
+}
+
+# The options: defaults, list, save and restore round trip, bad values refused.
+test_down_policy_cli_options_round_trip() {
+	local v1="$VIP4:80/tcp" v2="$VIP4:81/tcp" conf before after
+	topo_setup 1 1
+	xlb_lb vip add "$v1"
+	xlb_lb vip add "$v2" --down-flows move --all-down drop
+	xlb_lb backend add "$v2" "$(topo_addr4 b1)"
+	assert_eq "$v1 down_flows" stay "$(list_json | jq -r --arg v "$v1" '.vips[] | select(.vip == $v) | .down_flows')"
+	assert_eq "$v1 all_down" open "$(list_json | jq -r --arg v "$v1" '.vips[] | select(.vip == $v) | .all_down')"
+	assert_eq "$v2 down_flows" move "$(list_json | jq -r --arg v "$v2" '.vips[] | select(.vip == $v) | .down_flows')"
+	assert_eq "$v2 all_down" drop "$(list_json | jq -r --arg v "$v2" '.vips[] | select(.vip == $v) | .all_down')"
+	xlb_lb list | grep -q "down-flows move  all-down drop" || fail "list text: no policy of $v2: $(xlb_lb list)"
+	dp_bad 2 "sideways" vip set "$v1" --down-flows sideways
+	dp_bad 2 "--all-down" vip set "$v1" --all-down
+	dp_bad 2 "maybe" vip add "$VIP4:82/tcp" --all-down maybe
+	conf=$TMP/xlb.conf
+	xlb_lb save >"$conf"
+	grep -q "^xlb vip add $v2 .*--down-flows move --all-down drop" "$conf" || fail "save: $(cat "$conf")"
+	before=$(list_config)
+	xlb_lb vip set "$v2" --down-flows stay --all-down open
+	xlb_lb vip del "$v1"
+	xlb_lb restore "$conf"
+	after=$(list_config)
+	[ "$before" = "$after" ] || fail "after restore: expected $before, got $after"
+	xlb_lb stats | grep -q fwd_down_stay || fail "stats: no fwd_down_stay line"
+	[ "$(xlb_lb stats --json | jq '.reasons.fwd_fail_open')" = 0 ] || fail "stats --json: fwd_fail_open"
+}
