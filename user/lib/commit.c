@@ -481,9 +481,13 @@ int model_commit(const struct xlb_inst *in, const struct model *old, struct mode
 undo:
 	xlb_err("updating the maps of %s failed (%s): %s; change undone", in->iface, what,
 		strerror(-err));
-	/* The journal now names @old: a crash while undoing ends at @old too. */
-	if (!journal_write(in, old, running))
-		apply(in, new, old, true, &ignored);
+	/*
+	 * Forced: which writes happened is unknown. The journal names @old
+	 * first, so a crash while undoing ends at @old too (if it cannot be
+	 * rewritten, a repair finishes @new instead: still one of the two).
+	 */
+	journal_write(in, old, running);
+	apply(in, new, old, true, &ignored);
 	if (!record_write(in, &old->ctl, new->ctl.commit_gen))
 		journal_remove(in);
 	err = -1;
