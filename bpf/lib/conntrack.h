@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Step 3a: connection tracking. A flow keeps its backend while the backend
- * is configured for this VIP, and DOWN or not unless the VIP says
+ * is configured for this VIP, DOWN or not, unless the VIP says
  * --down-flows move (XLB_VIP_F_DOWN_MOVE: a DOWN backend is then a miss,
  * and the flow re-hashes; a VIP failing open keeps its flows either way);
  * anything else is a miss, so a slot that was freed and reused never
- * receives an old flow. The entry is
- * written only when it must change (new flow, FIN/RST, SYN reusing a
- * closing tuple) or its timestamp is XLB_FLOW_TOUCH_NS old: a per-packet
- * write would bounce the cache line between CPUs.
+ * receives an old flow. The entry is written only when it must change
+ * (new flow, FIN/RST, SYN reusing a closing tuple) or its timestamp is
+ * XLB_FLOW_TOUCH_NS old: a per-packet write would bounce the cache line
+ * between CPUs.
  *
  * Admission has two stages, so that a flood of short flows cannot evict
  * established ones. A new flow goes into the young LRU ct_new and moves
@@ -159,8 +159,8 @@ static __always_inline struct xlb_backend *xlb_ct_young(const struct xlb_pkt *pk
 /*
  * The backend of a tracked flow of @vip, or NULL (miss or stale entry).
  * conntrack first: an established flow costs one lookup. A stale entry
- * there (backend gone, or DOWN under --down-flows move) is left for the flow's promotion to
- * overwrite, so a re-picked flow is young again. ICMP errors read the
+ * there (backend gone, or DOWN under --down-flows move) is left for the
+ * flow's promotion to overwrite, so a re-picked flow is young again. ICMP errors read the
  * entry but do not refresh or count it: they are not traffic of the flow.
  */
 static __always_inline struct xlb_backend *xlb_ct_lookup(const struct xlb_pkt *pkt,
