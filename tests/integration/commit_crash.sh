@@ -84,7 +84,7 @@ cc_ms() {
 }
 
 test_commit_crash_kill_leaves_old_or_new() {
-	local old new t0 dur i d pid raw fixed n_neither=0 n_old=0 n_new=0 log="" sig
+	local old new t0 dur i d pid raw fixed errs n_neither=0 n_old=0 n_new=0 log="" sig
 	[ -x "$XLB_TOOLS/mapcheck" ] || fail "$XLB_TOOLS/mapcheck not built (make)"
 	topo_setup 1 1
 	old=$TMP/old.conf
@@ -112,9 +112,10 @@ test_commit_crash_kill_leaves_old_or_new() {
 		kill -KILL "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
 		raw=$(cc_classify)
+		errs=$("$XLB_TOOLS/mapcheck" "/sys/fs/bpf/xlb/$P-lb" | grep -c ERROR || true)
 		xlb_lb list --json >/dev/null 2>"$TMP/repair.err" || fail "list after kill $i: $(cat "$TMP/repair.err")"
 		fixed=$(cc_classify)
-		log+="kill $i at ${d}ms: left $raw, after a command $fixed$(grep -q interrupted "$TMP/repair.err" && echo ' (repaired)' || true)"$'\n'
+		log+="kill $i at ${d}ms: left $raw ($errs mapcheck errors), after a command $fixed$(grep -q interrupted "$TMP/repair.err" && echo ' (repaired)' || true)"$'\n'
 		[ "$raw" = neither ] && n_neither=$((n_neither + 1))
 		[ "$fixed" = old ] && n_old=$((n_old + 1))
 		[ "$fixed" = new ] && n_new=$((n_new + 1))
@@ -146,6 +147,21 @@ test_commit_crash_kill_leaves_old_or_new() {
 	[ "$fixed" != neither ] || fail "the agent left neither configuration"
 	kill -TERM "$BG_PID"
 	wait "$BG_PID" 2>/dev/null || true
+
+	# Journal lost: the repair keeps the VIPs the maps hold, rebuilt, orphans cleared.
+	cc_restore "$old"
+	cc_bg_restore "$new"
+	pid=$!
+	sleep "$(printf '%d.%03d' $((dur / 2000)) $((dur / 2 % 1000)))"
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	rm -f "/run/xlb/$P-lb.commit"
+	raw=$("$XLB_TOOLS/mapcheck" "/sys/fs/bpf/xlb/$P-lb" | grep -c ERROR || true)
+	xlb_lb list --json >/dev/null 2>"$TMP/repair.err"
+	grep -q "no journal" "$TMP/repair.err" || fail "no-journal repair: $(cat "$TMP/repair.err")"
+	fixed=$("$XLB_TOOLS/mapcheck" "/sys/fs/bpf/xlb/$P-lb" | grep -c ERROR || true)
+	echo "journal lost: $raw error lines left by the kill, $fixed after the repair ($(cc_classify))"
+	assert_eq "mapcheck errors after a repair without journal" 0 "$fixed"
 
 	# SIGINT and SIGTERM during a commit wait for it: the new configuration, always.
 	for ((i = 1; i <= CC_SIGS; i++)); do
