@@ -67,8 +67,10 @@ flows_reach() {
 test_agent_health_moves_flows_off_dead_backend_and_back() {
 	local tv="$VIP4:80/tcp" uv="$VIP4:80/udp" i s v t0 took bound out res bad
 	topo_setup 3 2
+	# --down-flows move: flows tracked to the dead backend stop counting for it
+	# (by default they stay, and count: tests/integration/down_policy.sh).
 	for v in "$tv" "$uv"; do
-		xlb_lb vip add "$v" --check tcp "${AG_CHECK[@]}"
+		xlb_lb vip add "$v" --check tcp --down-flows move "${AG_CHECK[@]}"
 		for i in 1 2 3; do
 			xlb_lb backend add "$v" "$(topo_addr4 "b$i")"
 		done

@@ -55,7 +55,8 @@ dp_reason() {
 }
 
 # dp_stream_through_down VIP: a stream, its backend's probes blocked until it is
-# DOWN, 1 s more of stream, then its end; prints the stream's result line.
+# DOWN, 1 s more of stream, then its end; prints the stream's result line, and
+# writes the DOWN backend's active flows as the agent counted them to $TMP/active.
 dp_stream_through_down() {
 	local vip=$1 out=$TMP/stream.$RANDOM be pid
 	bg c1 "$out" "$XLB_TOOLS/streamclient" -d 20 -r 65536 "$VIP4" 80
@@ -64,7 +65,9 @@ dp_stream_through_down() {
 	be=$(awk '$1 == "backend" { print $2; exit }' "$out")
 	dp_block "$be"
 	wait_for 5 "$be down" dp_health_is "$vip" "$(topo_addr4 "$be")" down
-	sleep 1		# stream packets after the DOWN commit
+	sleep 1.2	# stream packets after the DOWN commit, and one conntrack walk
+	list_json | jq --arg a "$(topo_addr4 "$be")" \
+		'[.vips[].backends[] | select(.addr == $a) | .active_flows] | add' >"$TMP/active"
 	kill -TERM "$pid" 2>/dev/null || true	# a reset stream has ended already
 	wait "$pid" || true
 	dp_unblock "$be"
@@ -90,6 +93,7 @@ test_down_policy_stream_stays_by_default_moves_with_move() {
 	be=$(echo "$res" | awk '{ print $4 }')
 	[[ "$res" == "result ok backend $be "* ]] || fail "stay: expected the stream to survive, got \"$res\""
 	[ $((s1 - s0)) -gt 0 ] || fail "stay: fwd_down_stay did not count the stream's packets"
+	assert_eq "stay: active flows the agent counts on the DOWN $be" 1 "$(cat "$TMP/active")"
 
 	xlb_lb vip set "$vip" --down-flows move
 	assert_eq "--down-flows after set" move "$(list_json | jq -r '.vips[0].down_flows')"
@@ -97,6 +101,7 @@ test_down_policy_stream_stays_by_default_moves_with_move() {
 	res=$(dp_stream_through_down "$vip")
 	echo "--down-flows move: $res"
 	[[ "$res" == "result fail "*"reset 1"* ]] || fail "move: expected the stream reset, got \"$res\""
+	assert_eq "move: active flows the agent counts on the DOWN backend" 0 "$(cat "$TMP/active")"
 	echo "--- agent log"
 	cat "$DP_AGENT_LOG"
 }
