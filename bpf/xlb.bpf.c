@@ -61,7 +61,7 @@ static __always_inline struct xlb_backend *xlb_backend_for(struct xlb_pkt *pkt,
 	struct xlb_backend *be;
 
 	if (!stateless) {
-		be = xlb_ct_lookup(pkt, vip_id, be_id);
+		be = xlb_ct_lookup(pkt, vip, be_id);
 		if (be) {
 			xlb_trace_backend(*be_id, XLB_TRACE_F_TRACKED);
 			return be;
@@ -161,7 +161,7 @@ static __always_inline int xlb_balance_as(struct xdp_md *ctx, const int gue)
 	if (!vip)
 		return xlb_verdict(xlb_unbalanced(&pkt, pkt.icmp_err ? XLB_PASS_ICMP_NOT_VIP :
 								       XLB_PASS_NOT_VIP));
-	if (vip->flags & XLB_VIP_F_ALL_DOWN)
+	if ((vip->flags & XLB_VIP_F_DROPPING) == XLB_VIP_F_DROPPING)
 		return xlb_verdict(XLB_DROP_NO_BACKEND);
 	vcnt = bpf_map_lookup_elem(&vip_stats, &vip->id);
 	xlb_trace_vip(vip->id);
@@ -206,6 +206,7 @@ static __always_inline int xlb_balance_as(struct xdp_md *ctx, const int gue)
 
 	if (fib.ifindex == ifindex) {
 		xlb_count_fwd(vcnt, be_id, pkt.frame_len);
+		xlb_count_down(vip, be);
 		return xlb_verdict(XLB_FWD_TX);
 	}
 	/*
@@ -218,6 +219,7 @@ static __always_inline int xlb_balance_as(struct xdp_md *ctx, const int gue)
 	if (ret != XDP_REDIRECT)
 		return xlb_verdict(XLB_DROP_REDIRECT);
 	xlb_count_fwd(vcnt, be_id, pkt.frame_len);
+	xlb_count_down(vip, be);
 	xlb_count_reason(XLB_FWD_REDIRECT);
 	xlb_trace_end(XLB_FWD_REDIRECT);
 	return ret;

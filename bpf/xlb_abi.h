@@ -49,13 +49,23 @@ enum xlb_sched {
 };
 
 /* struct xlb_vip.flags */
-#define XLB_VIP_F_ALL_DOWN	(1u << 0) /* every backend is unhealthy: count and drop */
+#define XLB_VIP_F_ALL_DOWN	(1u << 0) /* derived: every backend is DOWN (see the policy below) */
 #define XLB_VIP_F_NO_CT		(1u << 1) /* --conntrack off: stateless, table + hop list only */
+#define XLB_VIP_F_DOWN_MOVE	(1u << 2) /* --down-flows move: a DOWN backend's tracked flows re-hash */
+#define XLB_VIP_F_ALL_DOWN_DROP	(1u << 3) /* --all-down drop: ALL_DOWN drops every packet */
+/*
+ * The DOWN policy. By default (neither bit) a tracked flow stays on its
+ * backend when that goes DOWN (new flows never pick it: the table leaves it
+ * out), and a VIP whose every backend is DOWN fails open: its table is built
+ * from all of them as if none were, and their tracked flows stay. Both
+ * ALL_DOWN and ALL_DOWN_DROP set: the data plane drops (XLB_DROP_NO_BACKEND).
+ */
+#define XLB_VIP_F_DROPPING	(XLB_VIP_F_ALL_DOWN | XLB_VIP_F_ALL_DOWN_DROP)
 
 /* struct xlb_backend.flags */
 #define XLB_BE_F_USED		(1u << 0) /* slot holds a configured backend */
 #define XLB_BE_F_DRAINED	(1u << 1) /* no new flows; tracked flows stay */
-#define XLB_BE_F_DOWN		(1u << 2) /* failed health checks: tracked flows re-hash */
+#define XLB_BE_F_DOWN		(1u << 2) /* failed health checks: no new flows (XLB_VIP_F_DOWN_MOVE) */
 
 /* struct xlb_flow.flags */
 #define XLB_FLOW_F_CLOSING	(1u << 0) /* FIN or RST seen: short idle timeout */
@@ -277,7 +287,12 @@ struct xlb_ctl {
 	__u32 xdp_mode;		/* enum xdp_attach_mode the program was attached with */
 	__u32 encap;		/* enum xlb_encap (attach --encap), kept across upgrade-attach */
 	__u32 gue_port;		/* attach --gue-port (host order), XLB_GUE_PORT_DEFAULT */
-	__u32 pad;
+	/*
+	 * The commit record (user/lib/commit.c): odd while a commit of the
+	 * maps runs, written first; even once it is done, written last. Odd
+	 * with the instance's lock free means the commit was interrupted.
+	 */
+	__u32 commit_gen;
 	/*
 	 * The network namespace (SO_NETNS_COOKIE) whose interface this
 	 * instance is attached to: pins are machine-wide, interface names are
@@ -353,7 +368,7 @@ enum xlb_reason {
 	XLB_PASS_FRAGMENT,	/* no VIP address: later fragment, first not balanced */
 	XLB_PASS_ICMP_NOT_VIP,	/* no VIP address: ICMP, no error about a VIP flow */
 	XLB_DROP_MALFORMED,	/* truncated or inconsistent headers */
-	XLB_DROP_NO_BACKEND,	/* VIP with an empty table, or every backend down */
+	XLB_DROP_NO_BACKEND,	/* VIP with an empty table, or every backend down (--all-down drop) */
 	XLB_DROP_NO_SOURCE,	/* no outer source address for the backend's family */
 	XLB_DROP_ENCAP,		/* headroom or tail adjustment failed */
 	XLB_TX_TOO_BIG,		/* answered the client with frag-needed / packet-too-big */
@@ -378,6 +393,13 @@ enum xlb_reason {
 	XLB_DROP_FIB_UNSUPP_LWT, /* FIB: route with a lightweight tunnel encap XDP cannot do */
 	XLB_DROP_FIB_OTHER,	/* FIB: any other failure (outer length > 64 KiB, ...) */
 	XLB_DROP_REDIRECT,	/* bpf_redirect refused the egress (not XDP_REDIRECT) */
+	/*
+	 * Not exits: counted besides fwd_tx or fwd_redirect for a packet
+	 * forwarded to a DOWN backend, because its flow was tracked there
+	 * (--down-flows stay), or by a VIP failing open (every backend DOWN).
+	 */
+	XLB_FWD_DOWN_STAY,	/* forwarded to a DOWN backend: a tracked flow stays */
+	XLB_FWD_FAIL_OPEN,	/* forwarded by a VIP whose every backend is DOWN (--all-down open) */
 	XLB_DECAP_OK,		/* decap program: stripped an outer header */
 	XLB_DECAP_PASS,		/* decap program: not for us, passed untouched */
 	XLB_DECAP_MALFORMED,	/* decap program: truncated outer/inner header, dropped */
@@ -426,6 +448,8 @@ enum xlb_reason {
 	[XLB_DROP_FIB_UNSUPP_LWT] = "drop_fib_unsupp_lwt",	\
 	[XLB_DROP_FIB_OTHER]	 = "drop_fib_other",		\
 	[XLB_DROP_REDIRECT]	 = "drop_redirect",		\
+	[XLB_FWD_DOWN_STAY]	 = "fwd_down_stay",		\
+	[XLB_FWD_FAIL_OPEN]	 = "fwd_fail_open",		\
 	[XLB_DECAP_OK]		 = "decap_ok",			\
 	[XLB_DECAP_PASS]	 = "decap_pass",		\
 	[XLB_DECAP_MALFORMED]	 = "decap_malformed",		\

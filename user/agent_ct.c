@@ -5,7 +5,8 @@
  * so once a second one walk of both tables (conntrack and the young flows'
  * ct_new) deletes flows idle longer than their timeout (ctl: TCP, TCP after
  * FIN/RST, UDP) and counts, per backend, the flows that are neither closing
- * nor expired, nor on a backend they would leave (DOWN, removed): that count
+ * nor expired, nor on a backend they would leave (removed, or DOWN under
+ * --down-flows move; the data plane's xlb_backend_usable()): that count
  * replaces backend_active, which lc and lrt compare. A live flow is in one
  * table only (a stale conntrack entry beside a re-picked young one names a
  * backend it would leave, so it is not counted). A flow created between the
@@ -29,23 +30,26 @@ struct ct_pass {
 	__u64 tcp_ns, fin_ns, udp_ns;
 	__u64 *active;		/* XLB_MAX_BACKENDS counters */
 	const struct xlb_backend *bes;	/* the backends array, or NULL */
+	__u8 down_miss[XLB_MAX_VIPS];	/* by VIP id: XLB_BE_F_DOWN if DOWN re-hashes its flows */
 };
 
 /*
  * A flow counts for its backend only where the data plane would still send
- * it: a DOWN, freed or reused slot re-hashes the flow on its next packet.
+ * it: a freed or reused slot, or a DOWN one under --down-flows move (not
+ * while the VIP fails open), re-hashes the flow on its next packet.
  */
 static bool flow_on_backend(const struct ct_pass *p, const struct xlb_flow *f)
 {
 	const struct xlb_backend *be;
+	__u8 down;
 
 	if (f->backend_id >= XLB_MAX_BACKENDS)
 		return false;
 	if (!p->bes)
 		return true;
 	be = &p->bes[f->backend_id];
-	return (be->flags & (XLB_BE_F_USED | XLB_BE_F_DOWN)) == XLB_BE_F_USED &&
-	       be->vip_id == f->vip_id;
+	down = f->vip_id < XLB_MAX_VIPS ? p->down_miss[f->vip_id] : XLB_BE_F_DOWN;
+	return (be->flags & (XLB_BE_F_USED | down)) == XLB_BE_F_USED && be->vip_id == f->vip_id;
 }
 
 static bool ct_expire_visit(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
@@ -90,6 +94,23 @@ static void active_store(struct agent *a, const __u64 *active)
 	}
 }
 
+/* Each VIP's DOWN policy, as the data plane reads it from its flags. */
+static void down_policy_read(struct agent *a, __u8 *down_miss)
+{
+	struct xlb_vip_key k, next, *prev = NULL;
+	struct xlb_vip v;
+
+	memset(down_miss, 0, XLB_MAX_VIPS);
+	while (!bpf_map_get_next_key(a->in.fd[XLB_M_VIPS], prev, &next)) {
+		k = next;
+		prev = &k;
+		if (bpf_map_lookup_elem(a->in.fd[XLB_M_VIPS], &k, &v) || v.id >= XLB_MAX_VIPS)
+			continue;
+		if ((v.flags & (XLB_VIP_F_DOWN_MOVE | XLB_VIP_F_ALL_DOWN)) == XLB_VIP_F_DOWN_MOVE)
+			down_miss[v.id] = XLB_BE_F_DOWN;
+	}
+}
+
 /* The whole backends array by id (one syscall); NULL if unreadable. */
 static const struct xlb_backend *backends_read(struct agent *a)
 {
@@ -110,8 +131,8 @@ static const struct xlb_backend *backends_read(struct agent *a)
 void agent_ct_walk(struct agent *a)
 {
 	static __u64 active[XLB_MAX_BACKENDS];
+	static struct ct_pass p;
 	struct xlb_ctl ctl = {};
-	struct ct_pass p;
 	__u64 t0 = now_mono_ns(), visited = 0, deleted = 0;
 	__u32 zero = 0;
 	int err;
@@ -120,6 +141,7 @@ void agent_ct_walk(struct agent *a)
 	memset(active, 0, sizeof(active));
 	p.active = active;
 	p.bes = backends_read(a);
+	down_policy_read(a, p.down_miss);
 	p.tcp_ns = timeout_ns(ctl.ct_timeout_tcp_s, XLB_CT_TIMEOUT_TCP_S);
 	p.fin_ns = timeout_ns(ctl.ct_timeout_fin_s, XLB_CT_TIMEOUT_FIN_S);
 	p.udp_ns = timeout_ns(ctl.ct_timeout_udp_s, XLB_CT_TIMEOUT_UDP_S);

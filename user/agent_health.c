@@ -213,8 +213,10 @@ static void log_vip_states(const struct model *old, const struct model *new)
 		if (was == is)
 			continue;
 		vip_fmt(&v->key, vip, sizeof(vip));
-		agent_log("vip %s: %s", vip, is ? "every backend is down, its packets are dropped"
-						 : "has a live backend again");
+		agent_log("vip %s: %s", vip, !is ? "has a live backend again" :
+				 v->v.flags & XLB_VIP_F_ALL_DOWN_DROP ?
+				 "every backend is down, its packets are dropped (--all-down drop)" :
+				 "every backend is down, failing open to all of them (--all-down open)");
 	}
 }
 

@@ -108,6 +108,8 @@ static void list_vip(const struct xlb_inst *in, const struct model *m, const str
 	out_bool("conntrack", NULL, !(v->v.flags & XLB_VIP_F_NO_CT));
 	out_text("%s", v->v.flags & XLB_VIP_F_NO_CT ? "  conntrack off" : "");
 	out_u64("chain_window_s", "  chain %llus", v->v.chain_window_s);
+	out_str("down_flows", "  down-flows %s", down_flows_name(v->v.flags));
+	out_str("all_down", "  all-down %s", all_down_name(v->v.flags));
 	out_str("state", "  state %s", vip_state(m, v));
 	list_check(&v->cfg);
 	out_text("\n");

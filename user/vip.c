@@ -9,6 +9,9 @@
  * packet (maglev, sh) and an instance attached with --encap gue.
  * --chain-window is how long a slot's previous owner stays a hop; it only
  * matters to maglev and sh (wrr, lc and lrt picks are not the flow's slot).
+ * --down-flows and --all-down are the DOWN policy (bpf/xlb_abi.h): whether
+ * a DOWN backend keeps its tracked flows, and whether a VIP whose every
+ * backend is DOWN fails open (to all of them) or drops.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -31,7 +34,9 @@ const char vip_usage[] =
 	"       https:   [--check-ca FILE] [--check-insecure]; --check resets these to the defaults\n"
 	"--table-size: a prime up to 65537 (default 65537); fixed once the VIP exists\n"
 	"--conntrack off: stateless (maglev or sh, attach --encap gue); default on\n"
-	"--chain-window: 0s to 3600s, whole seconds (default 240s; 0 = no second hop)\n";
+	"--chain-window: 0s to 3600s, whole seconds (default 240s; 0 = no second hop)\n"
+	"--down-flows: a DOWN backend's tracked flows stay (default) or move; new flows never go\n"
+	"--all-down: every backend DOWN: open (default: to all of them, as if none were) or drop\n";
 
 #define CHAIN_WINDOW_MAX_MS	(3600 * 1000)
 
@@ -46,6 +51,16 @@ static const char *const sched_names[XLB_SCHED_MAX] = {
 const char *sched_name(__u8 s)
 {
 	return s < XLB_SCHED_MAX ? sched_names[s] : "?";
+}
+
+const char *down_flows_name(__u8 vip_flags)
+{
+	return vip_flags & XLB_VIP_F_DOWN_MOVE ? "move" : "stay";
+}
+
+const char *all_down_name(__u8 vip_flags)
+{
+	return vip_flags & XLB_VIP_F_ALL_DOWN_DROP ? "drop" : "open";
 }
 
 const char *check_name(__u8 c)
@@ -245,6 +260,18 @@ static bool parse_chain_window(const char *s, __u32 *out)
 	return true;
 }
 
+/* A flag set by one word of a pair and cleared by the other (the default). */
+static bool parse_flag(const char *s, const char *off, const char *on, __u8 bit, __u8 *flags)
+{
+	if (!strcmp(s, off))
+		*flags &= ~bit;
+	else if (!strcmp(s, on))
+		*flags |= bit;
+	else
+		return false;
+	return true;
+}
+
 static bool parse_conntrack(const char *s, __u8 *flags)
 {
 	if (!strcmp(s, "on"))
@@ -314,6 +341,10 @@ static int vip_options(const struct model *m, struct m_vip *v, bool creating, in
 			ok = parse_conntrack(arg, &nv.flags);
 		} else if (!strcmp(flag, "--chain-window")) {
 			ok = parse_chain_window(arg, &nv.chain_window_s);
+		} else if (!strcmp(flag, "--down-flows")) {
+			ok = parse_flag(arg, "stay", "move", XLB_VIP_F_DOWN_MOVE, &nv.flags);
+		} else if (!strcmp(flag, "--all-down")) {
+			ok = parse_flag(arg, "open", "drop", XLB_VIP_F_ALL_DOWN_DROP, &nv.flags);
 		} else if (!strcmp(flag, "--check")) {
 			ok = parse_check(arg, &cfg);
 		} else if (!strcmp(flag, "--interval")) {
@@ -336,6 +367,8 @@ static int vip_options(const struct model *m, struct m_vip *v, bool creating, in
 				!strcmp(flag, "--sched") ? ": must be maglev, sh, wrr, lc or lrt" :
 				!strcmp(flag, "--check") ? ": must be tcp, none, http:/PATH or https:/PATH" :
 				!strcmp(flag, "--conntrack") ? ": must be on or off" :
+				!strcmp(flag, "--down-flows") ? ": must be stay or move" :
+				!strcmp(flag, "--all-down") ? ": must be open or drop" :
 				!strcmp(flag, "--chain-window") ?
 					": must be 0s to 3600s in whole seconds" :
 				!strcmp(flag, "--interval") ? ": must be 100ms to 3600s" :
@@ -469,9 +502,11 @@ void vip_save_line(const struct m_vip *v, char *buf, size_t len)
 		snprintf(check, sizeof(check), "%s", check_name(v->cfg.check));
 	snprintf(buf, len,
 		 "xlb vip add %s --sched %s --table-size %u --conntrack %s --chain-window %us "
+		 "--down-flows %s --all-down %s "
 		 "--check %s --interval %ums --timeout %ums --rise %u --fall %u",
 		 vip, sched_name(v->v.sched), v->v.table_size,
-		 v->v.flags & XLB_VIP_F_NO_CT ? "off" : "on", v->v.chain_window_s, check,
+		 v->v.flags & XLB_VIP_F_NO_CT ? "off" : "on", v->v.chain_window_s,
+		 down_flows_name(v->v.flags), all_down_name(v->v.flags), check,
 		 v->cfg.interval_ms, v->cfg.timeout_ms, v->cfg.rise, v->cfg.fall);
 	http_save_opts(&v->cfg, buf, len);
 }

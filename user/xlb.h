@@ -57,6 +57,9 @@ int do_trace(int argc, char **argv);
 struct m_vip *vip_arg(struct model *m, const char *s);
 /* "ipip" or "gue" (enum xlb_encap). */
 const char *encap_name(__u32 encap);
+/* --down-flows stay|move and --all-down open|drop of a VIP's flags. */
+const char *down_flows_name(__u8 vip_flags);
+const char *all_down_name(__u8 vip_flags);
 /* Writes the `xlb vip add` options of @v (save). */
 void vip_save_line(const struct m_vip *v, char *buf, size_t len);
 

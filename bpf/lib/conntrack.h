@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Step 3a: connection tracking. A flow keeps its backend while the backend
- * is configured for this VIP and not DOWN; anything else is a miss, so a
- * slot that was freed and reused never receives an old flow. The entry is
- * written only when it must change (new flow, FIN/RST, SYN reusing a
- * closing tuple) or its timestamp is XLB_FLOW_TOUCH_NS old: a per-packet
- * write would bounce the cache line between CPUs.
+ * is configured for this VIP, DOWN or not, unless the VIP says
+ * --down-flows move (XLB_VIP_F_DOWN_MOVE: a DOWN backend is then a miss,
+ * and the flow re-hashes; a VIP failing open keeps its flows either way);
+ * anything else is a miss, so a slot that was freed and reused never
+ * receives an old flow. The entry is written only when it must change
+ * (new flow, FIN/RST, SYN reusing a closing tuple) or its timestamp is
+ * XLB_FLOW_TOUCH_NS old: a per-packet write would bounce the cache line
+ * between CPUs.
  *
  * Admission has two stages, so that a flood of short flows cannot evict
  * established ones. A new flow goes into the young LRU ct_new and moves
@@ -28,13 +31,35 @@
 
 #include "maps.h"
 #include "pkt.h"
+#include "reasons.h"
 
 #define XLB_NS_PER_SEC	1000000000ULL
 
-static __always_inline int xlb_backend_usable(const struct xlb_backend *be, __u32 vip_id)
+/* The DOWN policy, from the VIP's flags read once: whether DOWN is a miss. */
+static __always_inline __u8 xlb_down_miss(const struct xlb_vip *vip)
 {
-	return (be->flags & (XLB_BE_F_USED | XLB_BE_F_DOWN)) == XLB_BE_F_USED &&
-	       be->vip_id == vip_id;
+	return (vip->flags & (XLB_VIP_F_DOWN_MOVE | XLB_VIP_F_ALL_DOWN)) == XLB_VIP_F_DOWN_MOVE ?
+	       XLB_BE_F_DOWN : 0;
+}
+
+static __always_inline int xlb_backend_usable(const struct xlb_backend *be,
+					      const struct xlb_vip *vip)
+{
+	return (be->flags & (XLB_BE_F_USED | xlb_down_miss(vip))) == XLB_BE_F_USED &&
+	       be->vip_id == vip->id;
+}
+
+/*
+ * A forwarded packet that went to a DOWN backend: fwd_fail_open when its
+ * VIP fails open, else fwd_down_stay (a tracked flow kept). Counted besides
+ * the forwarding reason.
+ */
+static __always_inline void xlb_count_down(const struct xlb_vip *vip, const struct xlb_backend *be)
+{
+	if (vip->flags & XLB_VIP_F_ALL_DOWN)
+		xlb_count_reason(XLB_FWD_FAIL_OPEN);
+	else if (be->flags & XLB_BE_F_DOWN)
+		xlb_count_reason(XLB_FWD_DOWN_STAY);
 }
 
 /* The admission settings (an array's entry 0: the verifier inlines the lookup). */
@@ -74,18 +99,18 @@ static __always_inline void xlb_ct_touch(struct xlb_flow *flow, const struct xlb
 	}
 }
 
-/* The usable backend an entry of either table names for @vip_id, or NULL. */
+/* The usable backend an entry of either table names for @vip, or NULL. */
 static __always_inline struct xlb_backend *xlb_ct_backend(const struct xlb_flow *flow,
-							  __u32 vip_id, __u32 *be_id)
+							  const struct xlb_vip *vip, __u32 *be_id)
 {
 	struct xlb_backend *be;
 	__u32 id;
 
-	if (flow->vip_id != vip_id)
+	if (flow->vip_id != vip->id)
 		return NULL;
 	id = flow->backend_id;
 	be = bpf_map_lookup_elem(&backends, &id);
-	if (!be || !xlb_backend_usable(be, vip_id))
+	if (!be || !xlb_backend_usable(be, vip))
 		return NULL;
 	*be_id = id;
 	return be;
@@ -111,7 +136,7 @@ static __always_inline void xlb_ct_promote(const struct xlb_pkt *pkt, const stru
  * it is about to end, and would only take an established flow's place.
  */
 static __always_inline struct xlb_backend *xlb_ct_young(const struct xlb_pkt *pkt,
-							__u32 vip_id, __u32 *be_id)
+							const struct xlb_vip *vip, __u32 *be_id)
 {
 	struct xlb_flow *flow = bpf_map_lookup_elem(&ct_new, &pkt->key);
 	const struct xlb_config *cfg;
@@ -119,7 +144,7 @@ static __always_inline struct xlb_backend *xlb_ct_young(const struct xlb_pkt *pk
 
 	if (!flow)
 		return NULL;
-	be = xlb_ct_backend(flow, vip_id, be_id);
+	be = xlb_ct_backend(flow, vip, be_id);
 	if (!be || pkt->icmp_err)
 		return be;
 	xlb_ct_touch(flow, pkt);
@@ -132,27 +157,27 @@ static __always_inline struct xlb_backend *xlb_ct_young(const struct xlb_pkt *pk
 }
 
 /*
- * The backend of a tracked flow of @vip_id, or NULL (miss or stale entry).
+ * The backend of a tracked flow of @vip, or NULL (miss or stale entry).
  * conntrack first: an established flow costs one lookup. A stale entry
- * there (backend gone or DOWN) is left for the flow's promotion to
- * overwrite, so a re-picked flow is young again. ICMP errors read the
+ * there (backend gone, or DOWN under --down-flows move) is left for the
+ * flow's promotion to overwrite, so a re-picked flow is young again. ICMP errors read the
  * entry but do not refresh or count it: they are not traffic of the flow.
  */
 static __always_inline struct xlb_backend *xlb_ct_lookup(const struct xlb_pkt *pkt,
-							 __u32 vip_id, __u32 *be_id)
+							 const struct xlb_vip *vip, __u32 *be_id)
 {
 	struct xlb_flow *flow = bpf_map_lookup_elem(&conntrack, &pkt->key);
 	struct xlb_backend *be;
 
 	if (flow) {
-		be = xlb_ct_backend(flow, vip_id, be_id);
+		be = xlb_ct_backend(flow, vip, be_id);
 		if (be) {
 			if (!pkt->icmp_err)
 				xlb_ct_touch(flow, pkt);
 			return be;
 		}
 	}
-	return xlb_ct_young(pkt, vip_id, be_id);
+	return xlb_ct_young(pkt, vip, be_id);
 }
 
 /* Room for one more new flow in this CPU's budget of @rate a second; uses it. */

@@ -67,8 +67,10 @@ flows_reach() {
 test_agent_health_moves_flows_off_dead_backend_and_back() {
 	local tv="$VIP4:80/tcp" uv="$VIP4:80/udp" i s v t0 took bound out res bad
 	topo_setup 3 2
+	# --down-flows move: flows tracked to the dead backend stop counting for it
+	# (by default they stay, and count: tests/integration/down_policy.sh).
 	for v in "$tv" "$uv"; do
-		xlb_lb vip add "$v" --check tcp "${AG_CHECK[@]}"
+		xlb_lb vip add "$v" --check tcp --down-flows move "${AG_CHECK[@]}"
 		for i in 1 2 3; do
 			xlb_lb backend add "$v" "$(topo_addr4 "b$i")"
 		done
@@ -297,8 +299,8 @@ test_agent_lrt_steers_new_flows_off_slow_backend() {
 }
 
 # HTTP checks: a backend that hangs, resets, answers garbage or 500 is marked
-# down, the agent lives on; a VIP whose every backend is down says so and
-# counts its packets as no-backend drops.
+# down, the agent lives on; a VIP whose every backend is down (--all-down
+# drop) says so and counts its packets as no-backend drops.
 test_agent_http_faults_mark_down_and_all_down_drops() {
 	local port=8081 vip="$VIP4:8081/tcp" dead="$VIP4:8082/tcp" i m a b
 	[ -x "$XLB_TOOLS/httpslow" ] || fail "$XLB_TOOLS/httpslow not built (make)"
@@ -309,7 +311,7 @@ test_agent_http_faults_mark_down_and_all_down_drops() {
 	bg b4 /dev/null "$XLB_TOOLS/httpslow" -n b4 -p "$port" -m garbage
 	bg b5 /dev/null "$XLB_TOOLS/httpslow" -n b5 -p "$port" -m 500
 	xlb_lb vip add "$vip" --check http:/ "${AG_CHECK[@]}"
-	xlb_lb vip add "$dead" "${AG_CHECK[@]}"	# nobody listens on 8082
+	xlb_lb vip add "$dead" --all-down drop "${AG_CHECK[@]}"	# nobody listens on 8082
 	for i in 1 2 3 4 5; do
 		xlb_lb backend add "$vip" "$(topo_addr4 "b$i")"
 	done

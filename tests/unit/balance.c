@@ -60,7 +60,7 @@ static const struct bal_vip bal_vips[VIP_COUNT] = {
 	[VIP_DRAIN]	= { 4, "192.0.2.80", 80, IPPROTO_TCP },
 	[VIP_6IN4]	= { 6, "2001:db8::20", 80, IPPROTO_TCP },
 	[VIP_NOTABLE]	= { 4, "192.0.2.90", 80, IPPROTO_TCP },
-	[VIP_ALLDOWN]	= { 4, "192.0.2.91", 80, IPPROTO_TCP, 0, XLB_VIP_F_ALL_DOWN },
+	[VIP_ALLDOWN]	= { 4, "192.0.2.91", 80, IPPROTO_TCP, 0, XLB_VIP_F_DROPPING },
 	[VIP_LC]	= { 4, "192.0.2.92", 80, IPPROTO_TCP, XLB_SCHED_LC },
 };
 

@@ -34,7 +34,7 @@ enum {
 	VIP_DRAIN,		/* 192.0.2.80:80/tcp -> BE 13 (10.99.0.15), 14 (.16) */
 	VIP_6IN4,		/* [2001:db8::20]:80/tcp -> BE 15 (10.99.0.19): refused */
 	VIP_NOTABLE,		/* 192.0.2.90:80/tcp, no table at all */
-	VIP_ALLDOWN,		/* 192.0.2.91:80/tcp, flagged ALL_DOWN */
+	VIP_ALLDOWN,		/* 192.0.2.91:80/tcp, flagged ALL_DOWN with --all-down drop */
 	VIP_LC,			/* 192.0.2.92:80/tcp sched lc -> BE 16 (10.99.0.20), 17 (.21) */
 	VIP_COUNT,
 };

@@ -576,12 +576,15 @@ static void xdp_sched_drained_backend_keeps_tracked_flows(void)
 	fx_table(bal, VIP_DRAIN, BAL_TABLE, both, 2);
 }
 
-/* DOWN: tracked flows of a failed backend move to a live one. */
+/* DOWN under --down-flows move: tracked flows of a failed backend move to a live one. */
 static void xdp_sched_down_backend_flows_rehash(void)
 {
 	__u32 both[] = { 13, 14 }, live[] = { 14 };
 	struct pkt_spec s;
 	int i;
+
+	fx_vip(bal, 4, "192.0.2.80", 80, IPPROTO_TCP, VIP_DRAIN, BAL_TABLE, 0,
+	       XLB_VIP_F_DOWN_MOVE);
 
 	for (i = 0; i < N_FLOWS; i++) {
 		s = tcp4("192.0.2.80", 43000 + i, 80, PKT_SYN);
@@ -597,6 +600,7 @@ static void xdp_sched_down_backend_flows_rehash(void)
 	expect_fwd(&s, 0, 0, VIP_DRAIN, 14);
 	fx_backend(bal, 13, 4, "10.99.0.15", 1, XLB_BE_F_USED, VIP_DRAIN);
 	fx_table(bal, VIP_DRAIN, BAL_TABLE, both, 2);
+	fx_vip(bal, 4, "192.0.2.80", 80, IPPROTO_TCP, VIP_DRAIN, BAL_TABLE, 0, 0);
 }
 
 /* sh: every port of a client lands on one backend; clients still spread. */

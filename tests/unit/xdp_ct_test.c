@@ -487,7 +487,7 @@ static void ct_icmp_error_follows_young_flow(void)
 }
 
 /*
- * An established flow whose backend goes DOWN is picked again and young
+ * An established flow whose backend goes DOWN (--down-flows move) is picked again and young
  * again; its promotion overwrites the stale conntrack entry, so it stays on
  * the new backend when the old one comes back.
  */
@@ -548,7 +548,9 @@ static void setup(void)
 	events_fd = bpf_map__fd(skel->maps.ct_events);
 	config_fd = bpf_map__fd(skel->maps.config);
 	fx_config(skel, FX_SRC4, NULL);
-	fx_vip(skel, 4, "192.0.2.100", 80, IPPROTO_TCP, VIP_WRR, WRR_BACKENDS, XLB_SCHED_WRR, 0);
+	/* --down-flows move: ct_stale_entry_replaced_by_promotion takes a backend DOWN */
+	fx_vip(skel, 4, "192.0.2.100", 80, IPPROTO_TCP, VIP_WRR, WRR_BACKENDS, XLB_SCHED_WRR,
+	       XLB_VIP_F_DOWN_MOVE);
 	fx_vip(skel, 4, "192.0.2.101", 80, IPPROTO_TCP, VIP_MAGLEV, MAGLEV_TABLE,
 	       XLB_SCHED_MAGLEV, 0);
 	for (__u32 id = 1; id <= 5; id++) {

@@ -221,6 +221,20 @@ int inst_lock(const char *iface)
 	return fd;
 }
 
+int inst_lock_try(const char *iface)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s.lock", XLB_LOCK_DIR, iface);
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 __u64 netns_cookie_self(void)
 {
 	__u64 cookie = 0;

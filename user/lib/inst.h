@@ -62,6 +62,8 @@ int inst_open(const char *iface, bool lock, struct xlb_inst *in);
 void inst_close(struct xlb_inst *in);
 /* The lock alone (attach and detach take it before the pins exist). */
 int inst_lock(const char *iface);
+/* The lock if it is free now (no waiting, no message), else -1. */
+int inst_lock_try(const char *iface);
 void pin_dir(const char *root, const char *iface, char *buf, size_t len);
 /* This process's network namespace cookie (SO_NETNS_COOKIE), 0 if unknown. */
 __u64 netns_cookie_self(void);

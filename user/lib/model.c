@@ -1,23 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Loading, editing and committing an instance's configuration (see model.h). */
+/*
+ * The model's own life: loading it from the pinned maps, copying, freeing,
+ * finding VIPs and backends, and the edits every verb is made of. Nothing
+ * here writes a map, except that loading first lets commit.c repair a
+ * commit a crash interrupted (the model is read from maps that hold one
+ * configuration, never half of two). Writing is commit.c's, tables are
+ * table_build.c's, neighbours neigh.c's.
+ */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 
 #include "model.h"
-#include "maglev.h"
-#include "table.h"
-#include "ct.h"
-#include "nl.h"
 #include "util.h"
-#include "vipaddrs.h"
-#include "vlanifs.h"
-
-#define BITS_WORDS(n) (((n) + 63) / 64)
 
 /* ---- loading ---- */
 
@@ -61,7 +58,7 @@ out:
 	return err;
 }
 
-int model_load(const struct xlb_inst *in, struct model *m)
+int model_load_maps(const struct xlb_inst *in, struct model *m)
 {
 	struct xlb_vip_key key, next, *prev = NULL;
 	__u32 zero = 0;
@@ -93,6 +90,20 @@ int model_load(const struct xlb_inst *in, struct model *m)
 	bpf_map_lookup_elem(in->fd[XLB_M_CONFIG], &zero, &m->config);
 	bpf_map_lookup_elem(in->fd[XLB_M_CTL], &zero, &m->ctl);
 	return 0;
+}
+
+int model_load(const struct xlb_inst *in, struct model *m)
+{
+	int err = model_load_maps(in, m);
+
+	if (err || !commit_interrupted(&m->ctl))
+		return err;
+	/* Repaired (or another process is committing): read what the maps hold now. */
+	if (commit_repair(in) > 0) {
+		model_free(m);
+		err = model_load_maps(in, m);
+	}
+	return err;
 }
 
 static int vip_by_id(const void *a, const void *b)
@@ -173,7 +184,7 @@ struct m_backend *model_backend(const struct model *m, __u32 vip_id, const struc
 	return NULL;
 }
 
-static struct m_backend *backend_by_id(const struct model *m, __u32 id)
+struct m_backend *model_backend_by_id(const struct model *m, __u32 id)
 {
 	for (size_t i = 0; i < m->nbes; i++)
 		if (m->bes[i].id == id)
@@ -215,7 +226,7 @@ void vip_defaults(struct m_vip *v)
 {
 	v->v.table_size = XLB_TABLE_SIZE_DEFAULT;
 	v->v.sched = XLB_SCHED_MAGLEV;
-	v->v.flags &= ~XLB_VIP_F_NO_CT;
+	v->v.flags &= ~(XLB_VIP_F_NO_CT | XLB_VIP_F_DOWN_MOVE | XLB_VIP_F_ALL_DOWN_DROP);
 	v->v.chain_window_s = XLB_CHAIN_WINDOW_DEFAULT_S;
 	memset(&v->cfg, 0, sizeof(v->cfg));
 	v->cfg.check = v->key.proto == IPPROTO_UDP ? XLB_CHECK_NONE : XLB_CHECK_TCP;
@@ -302,6 +313,19 @@ bool backend_eligible(const struct xlb_backend *be)
 	       be->weight;
 }
 
+bool vip_fails_open(const struct m_vip *v)
+{
+	return (v->v.flags & (XLB_VIP_F_ALL_DOWN | XLB_VIP_F_ALL_DOWN_DROP)) == XLB_VIP_F_ALL_DOWN;
+}
+
+bool backend_in_table(const struct m_vip *v, const struct xlb_backend *be)
+{
+	if (vip_fails_open(v))	/* as if none were down */
+		return (be->flags & (XLB_BE_F_USED | XLB_BE_F_DRAINED)) == XLB_BE_F_USED &&
+		       be->weight;
+	return backend_eligible(be);
+}
+
 const char *vip_state(const struct model *m, const struct m_vip *v)
 {
 	bool any = false;
@@ -313,11 +337,7 @@ const char *vip_state(const struct model *m, const struct m_vip *v)
 	return any ? "ok" : "empty";
 }
 
-/*
- * Derived state: a VIP whose every backend is down drops instead of looking
- * further; the data plane looks for all-ports VIPs only if there is one.
- */
-static void model_finalize(struct model *m)
+void model_finalize(struct model *m)
 {
 	m->config.all_ports_addrs = 0;
 	for (size_t i = 0; i < m->nvips; i++)
@@ -338,376 +358,4 @@ static void model_finalize(struct model *m)
 		else
 			v->v.flags &= ~XLB_VIP_F_ALL_DOWN;
 	}
-}
-
-/* ---- committing ---- */
-
-/* The table's inputs, in id order: what decides whether it must be rebuilt. */
-static size_t table_inputs(const struct model *m, const struct m_vip *v,
-			   struct maglev_backend *out)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < m->nbes; i++) {
-		const struct m_backend *b = &m->bes[i];
-
-		if (b->be.vip_id != v->v.id)
-			continue;
-		if (out) {
-			memset(&out[n], 0, sizeof(out[n]));
-			out[n].id = b->id;
-			memcpy(out[n].addr, b->be.addr, sizeof(out[n].addr));
-			out[n].family = b->be.family;
-			out[n].weight = backend_eligible(&b->be) ? b->be.weight : 0;
-		}
-		n++;
-	}
-	return n;
-}
-
-static bool table_changed(const struct model *om, const struct m_vip *ov,
-			  const struct model *nm, const struct m_vip *nv)
-{
-	size_t on = table_inputs(om, ov, NULL), nn = table_inputs(nm, nv, NULL);
-	struct maglev_backend *a, *b;
-	bool changed = true;
-
-	if (on != nn || ov->v.table_size != nv->v.table_size ||
-	    (ov->v.sched == XLB_SCHED_WRR) != (nv->v.sched == XLB_SCHED_WRR))
-		return true;
-	a = calloc(on + 1, sizeof(*a));
-	b = calloc(nn + 1, sizeof(*b));
-	if (a && b) {
-		table_inputs(om, ov, a);
-		table_inputs(nm, nv, b);
-		changed = memcmp(a, b, on * sizeof(*a)) != 0;
-	}
-	free(a);
-	free(b);
-	return changed;
-}
-
-/* Backend ids of one VIP, for table_chain(): a deleted backend is never a previous owner. */
-struct vip_bes {
-	__u64 bits[BITS_WORDS(XLB_MAX_BACKENDS)];
-};
-
-static bool vip_bes_has(__u32 id, void *arg)
-{
-	const struct vip_bes *b = arg;
-
-	return id < XLB_MAX_BACKENDS && (b->bits[id / 64] & (1ULL << (id % 64)));
-}
-
-/*
- * The slots of @v's new table: owners from the builder, previous owners
- * carried over from the table in place (@ov, the VIP as the old model has
- * it, NULL if new). WRR tables have none: their slots are a sequence, not
- * where a flow lives.
- */
-static int table_slots(const struct xlb_inst *in, const struct m_vip *ov, const struct model *m,
-		       const struct m_vip *v, const __u32 *owners, struct xlb_slot *slots)
-{
-	__u32 size = v->v.table_size;
-	struct xlb_slot *old = NULL;
-	struct vip_bes *bes = calloc(1, sizeof(*bes));
-
-	if (!bes)
-		return -ENOMEM;
-	for (size_t i = 0; i < m->nbes; i++)
-		if (m->bes[i].be.vip_id == v->v.id)
-			bes->bits[m->bes[i].id / 64] |= 1ULL << (m->bes[i].id % 64);
-	if (v->v.sched != XLB_SCHED_WRR && ov && ov->v.sched != XLB_SCHED_WRR &&
-	    ov->v.id == v->v.id && ov->v.table_size == size) {
-		old = malloc(size * sizeof(*old));
-		if (old && table_read(in->fd[XLB_M_TABLES], v->v.id, old, size)) {
-			free(old);
-			old = NULL;
-		}
-	}
-	table_chain(slots, owners, old, size, table_now_s(), vip_bes_has, bes);
-	free(old);
-	free(bes);
-	return 0;
-}
-
-/* Build the VIP's table into a new map. Returns its fd or -errno. */
-static int table_build(const struct xlb_inst *in, const struct m_vip *ov, const struct model *m,
-		       const struct m_vip *v)
-{
-	__u32 size = v->v.table_size, *table = malloc(size * sizeof(*table));
-	struct xlb_slot *slots = malloc(size * sizeof(*slots));
-	size_t n = table_inputs(m, v, NULL);
-	struct maglev_backend *in_be = calloc(n + 1, sizeof(*in_be));
-	int fd = -ENOMEM;
-
-	if (in_be && table && slots) {
-		table_inputs(m, v, in_be);
-		fd = v->v.sched == XLB_SCHED_WRR ? wrr_build(in_be, n, size, table)
-						 : maglev_build(in_be, n, size, table);
-		if (!fd)
-			fd = table_slots(in, ov, m, v, table, slots);
-		if (!fd)
-			fd = table_map_new_slots(slots, size);
-	}
-	free(table);
-	free(slots);
-	free(in_be);
-	return fd;
-}
-
-/*
- * Tables waiting to be swapped in. Every update of a map of maps waits for
- * an RCU grace period (about 10 ms), so they go in one batched update, in
- * chunks that keep the number of open map fds small.
- */
-#define TABLE_BATCH 256
-
-struct table_batch {
-	__u32 ids[TABLE_BATCH];
-	int fds[TABLE_BATCH];
-	__u32 n;
-};
-
-static void tables_discard(struct table_batch *tb)
-{
-	for (__u32 i = 0; i < tb->n; i++)
-		close(tb->fds[i]);
-	tb->n = 0;
-}
-
-static int tables_flush(const struct xlb_inst *in, struct table_batch *tb)
-{
-	__u32 count = tb->n;
-	int err = 0;
-
-	if (tb->n && bpf_map_update_batch(in->fd[XLB_M_TABLES], tb->ids, tb->fds, &count, NULL))
-		err = -errno;
-	tables_discard(tb);
-	return err;
-}
-
-static int tables_add(const struct xlb_inst *in, struct table_batch *tb, const struct m_vip *ov,
-		      const struct model *m, const struct m_vip *v)
-{
-	int fd = table_build(in, ov, m, v);
-
-	if (fd < 0)
-		return fd;
-	tb->ids[tb->n] = v->v.id;
-	tb->fds[tb->n++] = fd;
-	return tb->n == TABLE_BATCH ? tables_flush(in, tb) : 0;
-}
-
-static void zero_percpu(int fd, __u32 key, size_t value_size)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	void *zero;
-
-	if (ncpu <= 0)
-		return;
-	zero = calloc(ncpu, value_size);
-	if (zero)
-		bpf_map_update_elem(fd, &key, zero, BPF_ANY);
-	free(zero);
-}
-
-struct purge {
-	__u64 vips[BITS_WORDS(XLB_MAX_VIPS)];
-	__u64 bes[BITS_WORDS(XLB_MAX_BACKENDS)];
-	bool any;
-};
-
-static bool bit(const __u64 *set, __u32 i, __u32 max)
-{
-	return i < max && (set[i / 64] & (1ULL << (i % 64)));
-}
-
-static bool purge_visit(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
-{
-	const struct purge *p = arg;
-
-	return bit(p->vips, f->vip_id, XLB_MAX_VIPS) ||
-	       bit(p->bes, f->backend_id, XLB_MAX_BACKENDS);
-}
-
-#define TRY(expr)						\
-	do {							\
-		if (expr) {					\
-			err = -errno;				\
-			what = #expr;				\
-			goto fail;				\
-		}						\
-	} while (0)
-
-static int apply(const struct xlb_inst *in, const struct model *old, const struct model *new,
-		 const char **whatp)
-{
-	struct purge *p = calloc(1, sizeof(*p));
-	struct table_batch *tb = calloc(1, sizeof(*tb));
-	const char *what = "";
-	__u32 zero = 0;
-	__u64 zero64 = 0;
-	int err = 0;
-
-	if (!p || !tb) {
-		free(p);
-		free(tb);
-		return -ENOMEM;
-	}
-	/* 1. Backend slots: new ones start from zeroed counters. */
-	for (size_t i = 0; i < new->nbes; i++) {
-		const struct m_backend *b = &new->bes[i];
-		const struct m_backend *o = backend_by_id(old, b->id);
-		struct xlb_health h = {};
-
-		if (o && !memcmp(&o->be, &b->be, sizeof(b->be)))
-			continue;
-		if (!o || o->be.vip_id != b->be.vip_id) {
-			zero_percpu(in->fd[XLB_M_BACKEND_STATS], b->id, sizeof(struct xlb_counters));
-			TRY(bpf_map_update_elem(in->fd[XLB_M_BACKEND_ACTIVE], &b->id, &zero64, BPF_ANY));
-			TRY(bpf_map_update_elem(in->fd[XLB_M_HEALTH], &b->id, &h, BPF_ANY));
-		}
-		TRY(bpf_map_update_elem(in->fd[XLB_M_BACKENDS], &b->id, &b->be, BPF_ANY));
-	}
-	/* 2. Tables, all of them before any VIP that uses one. */
-	for (size_t i = 0; i < new->nvips; i++) {
-		const struct m_vip *v = &new->vips[i];
-		const struct m_vip *o = model_vip(old, &v->key);
-
-		if (o && o->v.id == v->v.id && !table_changed(old, o, new, v))
-			continue;
-		err = tables_add(in, tb, o, new, v);
-		if (err) {
-			what = "table";
-			goto fail;
-		}
-	}
-	err = tables_flush(in, tb);
-	if (err) {
-		what = "tables";
-		goto fail;
-	}
-	/* 3. VIP settings, then the VIPs themselves. */
-	for (size_t i = 0; i < new->nvips; i++) {
-		const struct m_vip *v = &new->vips[i];
-		const struct m_vip *o = model_vip(old, &v->key);
-
-		if (!o || o->v.id != v->v.id) {
-			zero_percpu(in->fd[XLB_M_VIP_STATS], v->v.id, sizeof(struct xlb_counters));
-			TRY(bpf_map_update_elem(in->fd[XLB_M_VIP_CONFIG], &v->v.id, &v->cfg, BPF_ANY));
-			TRY(bpf_map_update_elem(in->fd[XLB_M_VIPS], &v->key, &v->v, BPF_ANY));
-			continue;
-		}
-		if (memcmp(&o->v, &v->v, sizeof(v->v)))
-			TRY(bpf_map_update_elem(in->fd[XLB_M_VIPS], &v->key, &v->v, BPF_ANY));
-		if (memcmp(&o->cfg, &v->cfg, sizeof(v->cfg)))
-			TRY(bpf_map_update_elem(in->fd[XLB_M_VIP_CONFIG], &v->v.id, &v->cfg, BPF_ANY));
-	}
-	TRY(vip_addrs_sync(in, new));
-	TRY(vlan_ifs_sync(in));
-	/* 4. Removed VIPs: stop matching first, then free the table. */
-	for (size_t i = 0; i < old->nvips; i++) {
-		const struct m_vip *o = &old->vips[i];
-		const struct m_vip *v = model_vip(new, &o->key);
-		struct xlb_vip_config cfg = {};
-
-		if (v && v->v.id == o->v.id)
-			continue;
-		if (!v)
-			bpf_map_delete_elem(in->fd[XLB_M_VIPS], &o->key);
-		if (!model_vip_by_id(new, o->v.id)) {
-			bpf_map_delete_elem(in->fd[XLB_M_TABLES], &o->v.id);
-			bpf_map_update_elem(in->fd[XLB_M_VIP_CONFIG], &o->v.id, &cfg, BPF_ANY);
-		}
-		p->vips[o->v.id / 64] |= 1ULL << (o->v.id % 64);
-		p->any = true;
-	}
-	/* 5. Removed backends: the tables no longer name them; free the slot. */
-	for (size_t i = 0; i < old->nbes; i++) {
-		const struct m_backend *o = &old->bes[i];
-		const struct m_backend *b = backend_by_id(new, o->id);
-		struct xlb_backend none = {};
-
-		if (b && b->be.vip_id == o->be.vip_id)
-			continue;
-		if (!b)
-			TRY(bpf_map_update_elem(in->fd[XLB_M_BACKENDS], &o->id, &none, BPF_ANY));
-		p->bes[o->id / 64] |= 1ULL << (o->id % 64);
-		p->any = true;
-	}
-	TRY(bpf_map_update_elem(in->fd[XLB_M_CTL], &zero, &new->ctl, BPF_ANY));
-	TRY(bpf_map_update_elem(in->fd[XLB_M_CONFIG], &zero, &new->config, BPF_ANY));
-	/* 6. Their tracked flows re-hash to live backends on their next packet. */
-	if (p->any)
-		ct_walk_both(in, purge_visit, p, NULL, NULL);
-	free(p);
-	free(tb);
-	return 0;
-fail:
-	tables_discard(tb);
-	free(p);
-	free(tb);
-	*whatp = what;
-	return err;
-}
-
-int model_commit(const struct xlb_inst *in, const struct model *old, struct model *new)
-{
-	const char *what = "", *ignored;
-	int err;
-
-	model_finalize(new);
-	err = apply(in, old, new, &what);
-	if (!err) {
-		model_ensure_neighbours(new, old);
-		return 0;
-	}
-	xlb_err("updating the maps of %s failed (%s): %s; change undone", in->iface, what,
-		strerror(-err));
-	apply(in, new, old, &ignored);
-	return -1;
-}
-
-static const char *neigh_error(int err)
-{
-	switch (err) {
-	case -ENETUNREACH:
-	case -EHOSTUNREACH:
-		return "no route to it";
-	case -ENOBUFS:
-		return "the kernel's neighbour table is full (see net.ipv4.neigh.default.gc_thresh3)";
-	default:
-		return strerror(-err);
-	}
-}
-
-void model_ensure_neighbours(const struct model *m, const struct model *old)
-{
-	char first[XLB_ADDR_STRLEN] = "";
-	int first_err = 0;
-	size_t failed = 0;
-
-	for (size_t i = 0; i < m->nbes; i++) {
-		const struct xlb_backend *be = &m->bes[i].be;
-		const struct m_backend *o = old ? backend_by_id(old, m->bes[i].id) : NULL;
-		int err;
-
-		if (o && o->be.vip_id == be->vip_id)
-			continue;
-		err = nl_neigh_ensure(be->family, be->addr, NULL);
-		if (!err)
-			continue;
-		if (!failed++) {
-			addr_fmt(be->addr, be->family, first, sizeof(first));
-			first_err = err;
-		}
-	}
-	/* One line, not one per backend: a restore may add thousands. */
-	if (failed == 1)
-		xlb_warn("backend %s cannot be kept resolved (%s): its packets go to the kernel",
-			 first, neigh_error(first_err));
-	else if (failed)
-		xlb_warn("%zu backends cannot be kept resolved, the first %s (%s): their packets go "
-			 "to the kernel", failed, first, neigh_error(first_err));
 }

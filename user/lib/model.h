@@ -7,6 +7,14 @@
  * done: new backend slots before the tables that name them, a new table
  * before the VIP that uses it, a VIP removed before its table, tables
  * swapped before a removed backend's slot is cleared.
+ *
+ * A commit is also crash-safe: it is journalled and recorded in the pinned
+ * ctl entry before the first write, and a process that loads the model
+ * after a commit was killed half way finishes it first (commit.c).
+ *
+ * The files: model.c (load, copy, queries, edits), table_build.c (a VIP's
+ * table from the model), commit.c (writing the maps, the crash record and
+ * the repair), neigh.c (keeping backends' next hops resolved).
  */
 #ifndef XLB_MODEL_H
 #define XLB_MODEL_H
@@ -45,7 +53,17 @@ struct model {
 	bool restoring;
 };
 
+#define BITS_WORDS(n) (((n) + 63) / 64)
+
+/*
+ * The model the maps of @in hold. If the ctl entry records an interrupted
+ * commit and no other process holds the instance's lock, the commit is
+ * finished first (commit_repair()), so what is loaded is one whole
+ * configuration. 0 or -errno.
+ */
 int model_load(const struct xlb_inst *in, struct model *m);
+/* The maps as they are, never repairing: commit.c's and model_load()'s. */
+int model_load_maps(const struct xlb_inst *in, struct model *m);
 /*
  * inst_open() then model_load(), VIPs in id order (the order a hash map
  * hands them out is no order at all). Prints one line and returns -1 on
@@ -60,6 +78,7 @@ void model_free(struct model *m);
 struct m_vip *model_vip(const struct model *m, const struct xlb_vip_key *k);
 struct m_vip *model_vip_by_id(const struct model *m, __u32 id);
 struct m_backend *model_backend(const struct model *m, __u32 vip_id, const struct xlb_addr *a);
+struct m_backend *model_backend_by_id(const struct model *m, __u32 id);
 /*
  * A new VIP's settings: maglev, the default table size, conntrack on, a
  * chain window of XLB_CHAIN_WINDOW_DEFAULT_S, and health checks
@@ -79,17 +98,43 @@ void model_drop_unseen(struct model *m);
 
 /* Backends of a VIP that take new flows (used, not drained, not down). */
 bool backend_eligible(const struct xlb_backend *be);
+/*
+ * Every backend of @v is DOWN and its policy is --all-down open: its table
+ * is built from all of them as if none were down (model_finalize() sets
+ * XLB_VIP_F_ALL_DOWN).
+ */
+bool vip_fails_open(const struct m_vip *v);
+/* Whether @be (of @v) has its weight in @v's table: eligible, or not drained when failing open. */
+bool backend_in_table(const struct m_vip *v, const struct xlb_backend *be);
+/*
+ * Derived state, before a commit: XLB_VIP_F_ALL_DOWN on a VIP whose every
+ * backend is down; the all-ports addresses the data plane looks up twice.
+ */
+void model_finalize(struct model *m);
 /* "ok", "empty" (no backend takes new flows) or "all_down". */
 const char *vip_state(const struct model *m, const struct m_vip *v);
 
 /*
- * Write @new over what @old loaded. Prints one line and returns -1 on
- * failure, after putting @old back as well as it can.
+ * commit.c. Write @new over what @old loaded; the caller holds the
+ * instance's lock. SIGINT, SIGTERM, SIGHUP and SIGQUIT wait until it is
+ * done. Prints one line and returns -1 on failure, after putting @old back
+ * as well as it can.
  */
 int model_commit(const struct xlb_inst *in, const struct model *old, struct model *new);
+/* The ctl entry records a commit that has begun and not ended. */
+bool commit_interrupted(const struct xlb_ctl *ctl);
+/*
+ * Finish an interrupted commit, if the instance's lock is ours or free:
+ * the maps are made to hold exactly the configuration the commit's journal
+ * names (or, without one, the VIPs the vips map holds, rebuilt and cleared
+ * of orphans). Idempotent: a crash during repair is repaired again.
+ * 1 if repaired, 0 if nothing to do (or another process holds the lock),
+ * -1 (message printed) on failure.
+ */
+int commit_repair(const struct xlb_inst *in);
 
 /*
- * Keep the kernel resolving each backend's next hop (bpf_fib_lookup needs
+ * neigh.c. Keep the kernel resolving each backend's next hop (bpf_fib_lookup needs
  * it): every backend of @m, or with @old only those @old did not have.
  */
 void model_ensure_neighbours(const struct model *m, const struct model *old);
