@@ -64,7 +64,12 @@ enum kind {
 	K_NEW,		/* a 5-tuple never seen before, every call */
 };
 
-enum prog { P_XLB, P_FLOOR_A, P_FLOOR_B, P_FLOOR_C };
+/*
+ * P_XLB_NOHOOKS: the same program and maps with the trace hooks compiled
+ * out (rodata xlb_trace_hooks = 0): what `xlb trace`'s hooks cost while no
+ * trace runs is the difference.
+ */
+enum prog { P_XLB, P_FLOOR_A, P_FLOOR_B, P_FLOOR_C, P_XLB_NOHOOKS };
 
 struct ccase {
 	const char *name;
@@ -100,6 +105,7 @@ static struct {
 	struct floor_pass_bpf *fa;
 	struct floor_tx_bpf *fb;
 	struct floor_ct_bpf *fc;	/* per base group: its LRU sized like xlb's conntrack */
+	struct xlb_bpf *nohooks;	/* per base group: xlb without trace hooks, xlb's maps */
 	__u64 rng, new_seq;
 	__u32 *samples;
 	int first_group;
@@ -155,6 +161,8 @@ static int prog_fd(struct xlb_bpf *skel, enum prog p)
 		return bpf_program__fd(g.fb->progs.floor_tx);
 	case P_FLOOR_C:
 		return bpf_program__fd(g.fc->progs.floor_ct_tx);
+	case P_XLB_NOHOOKS:
+		return bpf_program__fd(g.nohooks->progs.xlb_balance);
 	default:
 		return bpf_program__fd(skel->progs.xlb_balance);
 	}
@@ -375,6 +383,11 @@ static void setup_base(struct xlb_bpf *skel, struct group *gr)
 	f.tcp_flags = BENCH_TCP_ACK;
 	add_case(gr, "new_nonsyn", P_XLB, K_NEW, &f, XDP_TX);
 	katran_too(gr);
+	/* The same as non_vip and tcp4_tracked, the trace hooks compiled out. */
+	f = flow4(200, IPPROTO_TCP, DPORT_HTTP, BENCH_TCP_ACK);
+	add_case(gr, "non_vip_nohooks", P_XLB_NOHOOKS, K_FIXED, &f, XDP_PASS);
+	f = flow4(0, IPPROTO_TCP, DPORT_HTTP, BENCH_TCP_ACK);
+	add_case(gr, "tcp4_tracked_nohooks", P_XLB_NOHOOKS, K_FIXED, &f, XDP_TX);
 	/* Floor (c), the LRU alone: the same frames as tcp4_tracked and new_syn. */
 	f = flow4(0, IPPROTO_TCP, DPORT_HTTP, BENCH_TCP_ACK);
 	add_case(gr, "floor_c_tracked", P_FLOOR_C, K_FIXED, &f, XDP_TX);
@@ -506,6 +519,29 @@ static struct xlb_bpf *load_xlb(struct group *gr)
 	return skel;
 }
 
+/* xlb again, its trace hooks compiled out, sharing every map of @skel (so its configuration). */
+static struct xlb_bpf *load_xlb_nohooks(struct xlb_bpf *skel)
+{
+	struct xlb_bpf *n = xlb_bpf__open();
+	struct bpf_map *m;
+
+	if (!n)
+		bench_die("open xlb skeleton: %s", strerror(errno));
+	n->rodata->xlb_trace_hooks = 0;
+	bpf_object__for_each_map(m, n->obj) {
+		struct bpf_map *o;
+
+		if (strchr(bpf_map__name(m), '.'))
+			continue;	/* .rodata and friends: each program's own */
+		o = bpf_object__find_map_by_name(skel->obj, bpf_map__name(m));
+		if (!o || bpf_map__reuse_fd(m, bpf_map__fd(o)))
+			bench_die("share map %s: %s", bpf_map__name(m), strerror(errno));
+	}
+	if (xlb_bpf__load(n))
+		bench_die("load xlb without trace hooks: %s", strerror(errno));
+	return n;
+}
+
 static void print_stat(const char *key, double *v, int n)
 {
 	double *tmp = malloc(n * sizeof(*tmp));
@@ -602,6 +638,7 @@ static void run_group(struct group *gr, int base)
 		if (floor_ct_bpf__load(g.fc))
 			bench_die("load floor (c): %s", strerror(errno));
 		setup_base(skel, gr);
+		g.nohooks = load_xlb_nohooks(skel);
 	} else {
 		setup_curve(skel, gr);
 	}
@@ -626,7 +663,7 @@ static void run_group(struct group *gr, int base)
 			continue;
 		if (bench_run_once(prog_fd(skel, c->prog), g.ifindex, frame, len, &act, &out) < 0)
 			bench_die("%s/%s: warm-up run failed", gr->name, c->name);
-		if (c->prog == P_XLB && c->expect == XDP_TX && out <= len)
+		if ((c->prog == P_XLB || c->prog == P_XLB_NOHOOKS) && c->expect == XDP_TX && out <= len)
 			bench_die("%s/%s: sent %zu bytes for %zu: not encapsulated", gr->name,
 				  c->name, out, len);
 		if (c->katran)
@@ -662,6 +699,8 @@ static void run_group(struct group *gr, int base)
 	xlb_bpf__destroy(skel);
 	floor_ct_bpf__destroy(g.fc);
 	g.fc = NULL;
+	xlb_bpf__destroy(g.nohooks);
+	g.nohooks = NULL;
 	free(ratio);
 }
 

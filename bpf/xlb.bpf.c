@@ -63,7 +63,7 @@ static __always_inline struct xlb_backend *xlb_backend_for(struct xlb_pkt *pkt,
 	if (!stateless) {
 		be = xlb_ct_lookup(pkt, vip, be_id);
 		if (be) {
-			xlb_trace_backend(*be_id, XLB_TRACE_F_TRACKED);
+			xlb_trace_backend(pkt->trace, *be_id, XLB_TRACE_F_TRACKED);
 			return be;
 		}
 	}
@@ -89,7 +89,7 @@ static __always_inline struct xlb_backend *xlb_backend_for(struct xlb_pkt *pkt,
 		/* Untracked, a stateless VIP's new flows are its SYNs. */
 		xlb_count_new_flow(vcnt, id, vip->sched);
 	}
-	xlb_trace_backend(id, XLB_TRACE_F_NEW);
+	xlb_trace_backend(pkt->trace, id, XLB_TRACE_F_NEW);
 	*be_id = id;
 	return be;
 }
@@ -150,6 +150,7 @@ static __always_inline int xlb_balance_as(struct xdp_md *ctx, const int gue)
 	__u32 be_id, overhead, label = 0, zero = 0;
 	int ret;
 
+	pkt.trace = xlb_trace_begin(ctx);
 	ret = xlb_parse(ctx, &pkt);
 	if (ret != XLB_CONTINUE)
 		return xlb_verdict(xlb_unbalanced(&pkt, ret));
@@ -164,7 +165,7 @@ static __always_inline int xlb_balance_as(struct xdp_md *ctx, const int gue)
 	if ((vip->flags & XLB_VIP_F_DROPPING) == XLB_VIP_F_DROPPING)
 		return xlb_verdict(XLB_DROP_NO_BACKEND);
 	vcnt = bpf_map_lookup_elem(&vip_stats, &vip->id);
-	xlb_trace_vip(vip->id);
+	xlb_trace_vip(pkt.trace, vip->id);
 
 	be = xlb_backend_for(&pkt, vip, vcnt, &be_id, gue, &second);
 	if (!be)
@@ -228,7 +229,6 @@ static __always_inline int xlb_balance_as(struct xdp_md *ctx, const int gue)
 SEC("xdp")
 int xlb_balance(struct xdp_md *ctx)
 {
-	xlb_trace_begin(ctx);
 	if (xlb_encap == XLB_ENCAP_GUE)
 		return xlb_balance_as(ctx, 1);
 	return xlb_balance_as(ctx, 0);

@@ -37,6 +37,7 @@ struct xlb_pkt {
 	 */
 	__u8 l4_opaque;
 	__u8 nd;			/* IPv6 neighbour discovery (link-local) */
+	__u8 trace;			/* a trace runs: note the VIP and backend (trace.h) */
 	__u32 frag_id;			/* a fragment's IPv4/IPv6 identification */
 };
 

@@ -4,7 +4,8 @@
  * `xlb decap trace`: drops are invisible to tcpdump, and an operator must
  * be able to see why a flow went where it went. Off unless a trace runs:
  * then every packet costs one inlined array read (trace_ctl) at its start
- * and one at its exit, nothing else. While one runs, the start copies the
+ * and one at its exit, nothing else (the notes in between test a byte of
+ * the packet's own state). While one runs, the start copies the
  * frame's first bytes (before anything rewrites them) into this CPU's
  * xlb_trace_cpu, the path notes the VIP and the backend, and the exit
  * sends the whole event through the ring buffer trace_events; user space
@@ -15,6 +16,13 @@
 #define XLB_TRACE_H
 
 #include "consts.h"
+
+/*
+ * Whether the hooks are in the program at all; set by the loader, frozen
+ * at load (the verifier removes them when 0). xlb loads them always: 0 is
+ * for the benchmark that measures what they cost when no trace runs.
+ */
+const volatile __u8 xlb_trace_hooks = 1;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -37,8 +45,11 @@ struct {
 
 static __always_inline int xlb_tracing(void)
 {
-	__u32 zero = 0, *n = bpf_map_lookup_elem(&trace_ctl, &zero);
+	__u32 zero = 0, *n;
 
+	if (!xlb_trace_hooks)
+		return 0;
+	n = bpf_map_lookup_elem(&trace_ctl, &zero);
 	return n && *n;
 }
 
@@ -49,15 +60,19 @@ static __always_inline struct xlb_trace_cpu *xlb_trace_slot(void)
 	return bpf_map_lookup_elem(&trace_cpu, &zero);
 }
 
-/* At the start of a packet: take its first bytes while they are the client's. */
-static __always_inline void xlb_trace_begin(struct xdp_md *ctx)
+/*
+ * At the start of a packet: take its first bytes while they are the
+ * client's. 1 if the packet is traced: the path then notes what it decides
+ * without asking trace_ctl again.
+ */
+static __always_inline int xlb_trace_begin(struct xdp_md *ctx)
 {
 	struct xlb_trace_cpu *t;
 	__u32 len;
 	__u64 snap;	/* 64 bits: a 32-bit copy would be checked instead of it */
 
 	if (!xlb_tracing() || !(t = xlb_trace_slot()))
-		return;
+		return 0;
 	len = ctx->data_end - ctx->data;
 	t->ev.frame_len = len;
 	t->ev.snap_len = 0;
@@ -77,23 +92,24 @@ static __always_inline void xlb_trace_begin(struct xdp_md *ctx)
 	t->ev.backend_id = XLB_BACKEND_NONE;
 	t->ev.flags = 0;
 	t->armed = 1;
+	return 1;
 }
 
-/* The VIP a packet matched. */
-static __always_inline void xlb_trace_vip(__u32 vip_id)
+/* The VIP a packet matched, if it is traced (@traced: xlb_trace_begin()'s answer). */
+static __always_inline void xlb_trace_vip(int traced, __u32 vip_id)
 {
 	struct xlb_trace_cpu *t;
 
-	if (xlb_tracing() && (t = xlb_trace_slot()) && t->armed)
+	if (traced && (t = xlb_trace_slot()) && t->armed)
 		t->ev.vip_id = vip_id;
 }
 
 /* The backend it got, and how (XLB_TRACE_F_TRACKED or XLB_TRACE_F_NEW). */
-static __always_inline void xlb_trace_backend(__u32 be_id, __u8 how)
+static __always_inline void xlb_trace_backend(int traced, __u32 be_id, __u8 how)
 {
 	struct xlb_trace_cpu *t;
 
-	if (xlb_tracing() && (t = xlb_trace_slot()) && t->armed) {
+	if (traced && (t = xlb_trace_slot()) && t->armed) {
 		t->ev.backend_id = be_id;
 		t->ev.flags = how;
 	}
