@@ -17,6 +17,8 @@ CFLAGS     += -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializer
 	      -std=gnu11 -D_GNU_SOURCE
 CPPFLAGS   += -I$(BUILD) -Ibpf -Iuser -Iuser/lib
 LDLIBS     += $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxdp -lbpf) -lelf -lz -lm
+# Session sync's HMAC-SHA256 (user/lib/syncproto.c).
+LDLIBS     += $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/%.bpf.o)

@@ -5,6 +5,7 @@
 set -euo pipefail
 
 build_pkgs=(clang llvm gcc make pkg-config libbpf-dev libxdp-dev libelf-dev zlib1g-dev bpftool)
+build_pkgs+=(libssl-dev)	# libcrypto: session sync's HMAC-SHA256
 test_pkgs=(xdp-tools iproute2 ethtool socat curl procps util-linux jq bird2)
 bench_pkgs=(iperf3 wrk haproxy nftables gnuplot-nox)
 

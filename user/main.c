@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "xlb.h"
+#include "sync.h"
 #include "out.h"
 #include "util.h"
 
@@ -27,6 +28,7 @@ static const char usage[] =
 	"  xlb conntrack list|count|flush|set ...  (xlb conntrack --help)\n"
 	"  xlb decap attach|detach|show|stats ...  (on a backend host: xlb decap --help)\n"
 	"  xlb bgp set|del|show ...               (xlb bgp --help)\n"
+	"  xlb sync set|del|show ...              (session sync with peers: xlb sync --help)\n"
 	"  xlb agent [-i IFACE] [--metrics ADDR:PORT] [--drain-time 5s]\n"
 	"VIP is ADDR:PORT/PROTO or [ADDR6]:PORT/PROTO, PROTO tcp or udp, port 0 = all ports.\n";
 
@@ -54,6 +56,7 @@ static const struct object objects[] = {
 	{ "conntrack", NULL, conntrack_verbs, conntrack_usage },
 	{ "decap", NULL, decap_verbs, decap_usage },
 	{ "bgp", NULL, bgp_verbs, bgp_usage },
+	{ "sync", NULL, sync_verbs, sync_usage },
 	{ "agent", do_agent },
 };
 
