@@ -10,7 +10,7 @@
 #define XLB_SYNC_H
 
 #include <stdio.h>
-#include "xlb_abi.h"
+#include "xlb.h"
 
 #define SYNC_MAP_NAME		"sync"
 #define SYNC_STATS_MAP_NAME	"sync_stats"
