@@ -487,7 +487,7 @@ static void on_message(struct agent *a, struct peer *p, const struct sync_msg *m
 	case SYNC_T_DUMP_END:
 		if (!p->st.dump_done) {
 			addr_fmt(p->st.addr, p->st.family, addr, sizeof(addr));
-			agent_log("sync: full copy from %s complete (%llu flows applied so far)",
+			agent_log("sync: full copy from %s complete (%llu of its flows applied)",
 				  addr, (unsigned long long)p->st.applied);
 		}
 		p->st.dump_done = 1;
