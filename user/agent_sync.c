@@ -24,7 +24,9 @@
  *    its own (neither table), for a VIP it has (address, port, protocol)
  *    and a backend of that VIP with the same address; it is marked
  *    XLB_FLOW_F_SYNCED, and only such an entry is ever changed by a later
- *    message (a close). Nothing this instance learned itself is touched.
+ *    message (a refresh, a close). Nothing this instance learned itself is
+ *    touched. A copy sees no packet where it waits, so the owner sends its
+ *    live flows again every third of the shortest idle timeout.
  *  - At start every peer is asked for a full copy (DUMP_REQ); it walks its
  *    conntrack, queues every flow and, once they are acknowledged, says so
  *    (DUMP_END). BGP announces this instance when every peer has, or after
@@ -106,7 +108,7 @@ static struct {
 	struct model model;
 	bool model_ok;
 	__u64 model_ns;
-	__u64 start_ns;
+	__u64 start_ns, refresh_ns;
 	bool ready, logged_off;
 } ss = { .ep = -1, .timer = -1, .sock = -1, .ring_fd = -1, .young_fd = -1, .stats_fd = -1 };
 
@@ -199,10 +201,12 @@ static bool flow_apply(struct agent *a, const struct sync_flow *f)
 	if (bpf_map_lookup_elem(a->in.fd[XLB_M_VIPS], &vk, &vip) || (vip.flags & XLB_VIP_F_NO_CT))
 		return false;
 	if (!bpf_map_lookup_elem(ct, &f->key, &fl)) {
-		/* Only a copy may learn that the flow closes; a flow of our own is ours. */
-		if (!(fl.flags & XLB_FLOW_F_SYNCED) || !closing || (fl.flags & XLB_FLOW_F_CLOSING))
+		/* A copy is refreshed (and may learn that the flow closes); our own flows are ours. */
+		if (!(fl.flags & XLB_FLOW_F_SYNCED))
 			return false;
-		fl.flags |= XLB_FLOW_F_CLOSING;
+		fl.last_seen_ns = now_ns();
+		if (closing)
+			fl.flags |= XLB_FLOW_F_CLOSING;
 		return bpf_map_update_elem(ct, &f->key, &fl, BPF_EXIST) == 0;
 	}
 	if (ss.young_fd >= 0 && !bpf_map_lookup_elem(ss.young_fd, &f->key, &fl))
@@ -404,6 +408,49 @@ static void dump_to(struct agent *a, struct peer *p)
 	p->dump_sending = true;
 	addr_fmt(p->st.addr, p->st.family, addr, sizeof(addr));
 	agent_log("sync: %s asked for a full copy: %zu flows", addr, w.n);
+}
+
+/*
+ * A copy ages at its peers like any entry, but sees no packet there: once
+ * a third of the shortest idle timeout, every flow of our own that carried
+ * a packet since the last refresh is sent again, and refreshes its copies.
+ */
+struct refresh_walk {
+	struct agent *a;
+	__u64 since;
+	size_t n;
+};
+
+static bool refresh_visit(const struct xlb_flow_key *k, const struct xlb_flow *fl, void *arg)
+{
+	struct refresh_walk *w = arg;
+	struct sync_flow f;
+
+	if ((fl->flags & XLB_FLOW_F_SYNCED) || fl->last_seen_ns < w->since ||
+	    !flow_name(w->a, k, fl->backend_id, fl->vip_id, fl->flags, &f))
+		return false;
+	for (int i = 0; i < ss.cfg.npeers; i++)
+		enqueue(&ss.peers[i], &f);
+	w->n++;
+	return false;
+}
+
+static void refresh(struct agent *a)
+{
+	struct refresh_walk w = { .a = a };
+	struct xlb_ctl ctl = {};
+	__u32 zero = 0, period_s;
+	__u64 now = now_ns();
+
+	bpf_map_lookup_elem(a->in.fd[XLB_M_CTL], &zero, &ctl);
+	period_s = ctl.ct_timeout_tcp_s < ctl.ct_timeout_udp_s ? ctl.ct_timeout_tcp_s :
+								   ctl.ct_timeout_udp_s;
+	period_s = period_s / AGENT_SYNC_REFRESH_DIV ? period_s / AGENT_SYNC_REFRESH_DIV : 1;
+	if (now - ss.refresh_ns < period_s * 1000 * NS_PER_MS)
+		return;
+	w.since = ss.refresh_ns;
+	ss.refresh_ns = now;
+	ct_walk(a->in.fd[XLB_M_CONNTRACK], refresh_visit, &w, NULL, NULL);
 }
 
 /* ---- receiving ---- */
@@ -684,7 +731,7 @@ static void sync_on(const struct xlb_sync_config *c)
 	stats_zero();
 	ss.dirty = true;
 	ss.on = true;
-	ss.start_ns = now_ns();
+	ss.start_ns = ss.refresh_ns = now_ns();
 	agent_log("sync: on, UDP port %u, %u peers; asking each for a full copy", c->port,
 		  c->npeers);
 }
@@ -710,6 +757,8 @@ void agent_sync_tick(struct agent *a)
 		return;
 	}
 	key_load();
+	if (ss.on && ss.key_ok)
+		refresh(a);
 }
 
 /* ---- the agent's hooks ---- */
@@ -740,6 +789,7 @@ void agent_sync_service(struct agent *a)
 	}
 	for (int i = 0; ss.on && ss.key_ok && i < ss.cfg.npeers; i++)
 		peer_fill(&ss.peers[i]);
+	stats_write();		/* at most SYNC_STATS_ENTRIES updates, only when something moved */
 }
 
 bool agent_sync_ready(const struct agent *a)

@@ -20,6 +20,7 @@
 #define AGENT_SYNC_QUEUE_MAX	(1u << 18)	/* flows waiting per peer; more are lost */
 #define AGENT_SYNC_HOLD_MS	5000	/* BGP waits at most this long for the full copies */
 #define AGENT_SYNC_RX_BUDGET	512	/* datagrams read per wake-up */
+#define AGENT_SYNC_REFRESH_DIV	3	/* own live flows are sent again every timeout / 3 */
 
 /* Sets up (whether or not sync is set); the descriptor for the agent's epoll, or -1. */
 int agent_sync_open(struct agent *a);

@@ -334,3 +334,30 @@ test_sync_save_restore_and_detach() {
 	xlb_lb detach "$P-lb" >/dev/null
 	[ ! -e "/sys/fs/bpf/xlb/$P-lb" ] || fail "pins left after detach: $(ls "/sys/fs/bpf/xlb/$P-lb")"
 }
+
+# Copies see no packet where they wait: with a 6 s TCP timeout, streams
+# that run 10 s are still tracked everywhere (their owners refreshed the
+# copies every 2 s), and survive their instance leaving after that.
+test_sync_copies_of_live_flows_are_refreshed() {
+	local k
+	SY_STREAMS=20
+	sy_setup on
+	cluster_xlb_all "$P" conntrack set --tcp-timeout 6s >/dev/null || fail "conntrack set"
+	sy_agents_start --drain-time 1s
+	sy_wait_hops "$SY_ALL" "three next hops"
+	streams_start "$SY_STREAMS" "$SY_VIP" "$SY_PORT"
+	wait_for 10 "every stream tracked on every instance" sy_all_track "$SY_STREAMS"
+	# Past the timeout: only refreshed copies are left.
+	sleep 10
+	for k in 1 2 3; do
+		echo "lb$k tracks $(sy_ct_count "$k") flows after 10 s"
+	done
+	sy_all_track "$SY_STREAMS" || fail "copies expired although their streams live"
+	kill -TERM "$(cluster_agent_pid "$P" 1)"
+	sy_wait_hops "$SY_REST" "lb1 withdrawn on SIGTERM"
+	cluster_agent_wait "$P" 1 || fail "lb1's agent did not end"
+	sleep 2
+	streams_stop || true
+	streams_report | tail -3
+	assert_eq "intact streams after lb1 left" "$SY_STREAMS" "$(streams_intact)"
+}
