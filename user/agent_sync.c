@@ -284,6 +284,10 @@ static bool next_msg(struct peer *p, struct out_msg *m)
 	if (p->req_pending) {
 		m->len = sync_encode_ctl(m->buf, &ss.key, SYNC_T_DUMP_REQ, ss.epoch, m->seq);
 		p->req_pending = false;
+	} else if (p->dump_sending && !p->dump_left && !dump_unacked(p)) {
+		/* Before newer flows: a busy queue must not hold the end of a dump back. */
+		m->len = sync_encode_ctl(m->buf, &ss.key, SYNC_T_DUMP_END, ss.epoch, m->seq);
+		p->dump_sending = false;
 	} else if (p->qlen) {
 		while (n < SYNC_FLOWS_PER_MSG && p->qlen) {
 			batch[n++] = p->q[p->qhead];
@@ -295,9 +299,6 @@ static bool next_msg(struct peer *p, struct out_msg *m)
 		m->len = sync_encode_flows(m->buf, &ss.key, ss.epoch, m->seq, batch, n);
 		m->nflows = n;
 		p->st.sent += n;
-	} else if (p->dump_sending && !p->dump_left && !dump_unacked(p)) {
-		m->len = sync_encode_ctl(m->buf, &ss.key, SYNC_T_DUMP_END, ss.epoch, m->seq);
-		p->dump_sending = false;
 	} else {
 		return false;
 	}
