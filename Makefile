@@ -20,6 +20,8 @@ LDLIBS     += $(shell pkg-config --libs libxdp libbpf 2>/dev/null || echo -lxdp 
 # The agent's HTTP server, health probes and netlink: libmicrohttpd, libcurl, libmnl.
 CPPFLAGS   += $(shell pkg-config --cflags libmicrohttpd libcurl libmnl 2>/dev/null)
 LDLIBS     += $(shell pkg-config --libs libmicrohttpd libcurl libmnl 2>/dev/null || echo -lmicrohttpd -lcurl -lmnl)
+# Session sync's HMAC-SHA256 (user/lib/syncproto.c).
+LDLIBS     += $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
 
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
 BPF_OBJS  := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/%.bpf.o)

@@ -69,6 +69,7 @@ enum xlb_sched {
 
 /* struct xlb_flow.flags */
 #define XLB_FLOW_F_CLOSING	(1u << 0) /* FIN or RST seen: short idle timeout */
+#define XLB_FLOW_F_SYNCED	(1u << 1) /* inserted by the agent from a peer's sync message */
 
 /* Key of the vips hash. Port 0 is the "all ports" VIP of that address. */
 struct xlb_vip_key {
@@ -206,7 +207,7 @@ struct xlb_flow {
 struct xlb_config {
 	__u32 src4;		/* 0 = none: IPv4-outer encapsulation is refused */
 	__u32 src6[4];		/* all zero = none */
-	__u32 pad;
+	__u32 sync_report;	/* 1: report flows entering conntrack and closing (xlb sync set) */
 	/*
 	 * Bit xlb_all_ports_bit(addr) is set for the address of every
 	 * all-ports (port 0) VIP, so a packet to any other address skips that
@@ -254,6 +255,7 @@ enum xlb_ct_event {
 	XLB_CT_EV_DIRECT,	/* new flow tracked in conntrack at once (ct_promote_after 0 or 1) */
 	XLB_CT_EV_OVER_BUDGET,	/* new flow not tracked: ct_insert_rate reached on this CPU */
 	XLB_CT_EV_INSERT_FAILED,/* a conntrack or ct_new update failed (flow not tracked there) */
+	XLB_CT_EV_SYNC_LOST,	/* a sync event not reported: the sync_events ring was full */
 	XLB_CT_EV_MAX,
 };
 
@@ -263,6 +265,7 @@ enum xlb_ct_event {
 	[XLB_CT_EV_DIRECT]	  = "direct",			\
 	[XLB_CT_EV_OVER_BUDGET]	  = "over_budget",		\
 	[XLB_CT_EV_INSERT_FAILED] = "insert_failed",		\
+	[XLB_CT_EV_SYNC_LOST]	  = "sync_lost",		\
 }
 
 /* Room for events appended later without changing the pinned map's layout. */
@@ -662,6 +665,78 @@ struct xlb_bgp_config {
 	struct xlb_bgp_peer peers[XLB_BGP_PEERS_MAX];
 };
 
+/*
+ * Session sync between instances (xlb sync, docs/SCALE-OUT.md). With
+ * config.sync_report set, the data plane writes one struct xlb_sync_event
+ * to the ring buffer sync_events when a flow enters conntrack (direct
+ * insert or promotion from ct_new) and when a tracked flow turns CLOSING;
+ * the agent sends them to its peers by address, never by slot id.
+ */
+#define XLB_SYNC_RING_SIZE	(1u << 20)	/* bytes: about 16k events */
+
+enum xlb_sync_ev {
+	XLB_SYNC_EV_NEW = 1,	/* entered conntrack */
+	XLB_SYNC_EV_CLOSING,	/* saw FIN or RST */
+};
+
+struct xlb_sync_event {
+	struct xlb_flow_key key;
+	__u32 backend_id;
+	__u32 vip_id;
+	__u32 type;		/* enum xlb_sync_ev */
+	__u32 flow_flags;	/* XLB_FLOW_F_* */
+};
+
+/*
+ * The settings of xlb sync set: the one value of an ARRAY map "sync" that
+ * user space creates and pins next to the program's maps (as "bgp"); no
+ * BPF program reads it. The shared secret stays in key_path; the agent
+ * reads it at start and when the file changes. enabled 0: not configured.
+ */
+#define XLB_SYNC_PEERS_MAX	16
+#define XLB_SYNC_KEY_PATH_LEN	128
+#define XLB_SYNC_PORT_DEFAULT	8848
+
+struct xlb_sync_peer {
+	__u32 addr[4];		/* network order, IPv4 in word 0 */
+	__u8 family;		/* enum xlb_family */
+	__u8 pad[3];
+};
+
+struct xlb_sync_config {
+	__u32 enabled;
+	__u16 port;		/* host order */
+	__u8 npeers;
+	__u8 pad;
+	struct xlb_sync_peer peers[XLB_SYNC_PEERS_MAX];
+	char key_path[XLB_SYNC_KEY_PATH_LEN];	/* absolute, NUL terminated */
+};
+
+/*
+ * What the agent did per peer, in an ARRAY map "sync_stats" it creates
+ * beside "sync" (entry i: peer i of the setting; entry XLB_SYNC_PEERS_MAX:
+ * messages from addresses that are no peer). Counts since the agent started.
+ */
+struct xlb_sync_stats {
+	__u32 addr[4];
+	__u8 family;
+	__u8 dump_done;		/* this peer's full copy arrived after our request */
+	__u8 pad[2];
+	__u32 pad2;
+	__u64 sent;		/* flows sent (first transmissions) */
+	__u64 received;		/* flows in messages that verified */
+	__u64 applied;		/* inserted into the local conntrack */
+	__u64 skipped;		/* not inserted: known locally, or no such VIP/backend here */
+	__u64 refused;		/* messages dropped: bad HMAC, malformed */
+	__u64 lost;		/* flows given up: never acknowledged, or the queue was full */
+	__u64 last_contact_s;	/* CLOCK_REALTIME of the last verified message, 0 = never */
+};
+
+_Static_assert(sizeof(struct xlb_sync_event) == 56, "xlb_sync_event layout");
+_Static_assert(sizeof(struct xlb_sync_peer) == 20, "xlb_sync_peer layout");
+_Static_assert(sizeof(struct xlb_sync_config) == 8 + 20 * XLB_SYNC_PEERS_MAX + XLB_SYNC_KEY_PATH_LEN,
+	       "xlb_sync_config layout");
+_Static_assert(sizeof(struct xlb_sync_stats) == 80, "xlb_sync_stats layout");
 _Static_assert(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key layout");
 _Static_assert(sizeof(struct xlb_vip) == 16, "xlb_vip layout");
 _Static_assert(sizeof(struct xlb_backend) == 32, "xlb_backend layout");

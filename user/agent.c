@@ -28,6 +28,7 @@
 #include "xlb.h"
 #include "agent.h"
 #include "agent_bgp.h"
+#include "agent_sync.h"
 #include "httpd.h"
 #include "util.h"
 
@@ -174,13 +175,13 @@ static bool still_attached(const struct agent *a)
 	return same;
 }
 
-/* The main loop: signals and the conntrack period (/metrics has its own thread). */
-static int agent_loop(struct agent *a, int sig_fd, int tick_fd)
+/* The main loop: signals, the conntrack period, session sync (/metrics has its own thread). */
+static int agent_loop(struct agent *a, int sig_fd, int tick_fd, int sync_fd)
 {
 	struct epoll_event evs[8];
 	int ep = epoll_create1(EPOLL_CLOEXEC), ret = XLB_EXIT_OK;
 
-	if (ep < 0 || ep_add(ep, sig_fd) || ep_add(ep, tick_fd)) {
+	if (ep < 0 || ep_add(ep, sig_fd) || ep_add(ep, tick_fd) || ep_add(ep, sync_fd)) {
 		xlb_err("epoll: %s", strerror(errno));
 		return XLB_EXIT_FAIL;
 	}
@@ -213,7 +214,10 @@ static int agent_loop(struct agent *a, int sig_fd, int tick_fd)
 					break;
 				}
 				agent_ct_walk(a);
+				agent_sync_tick(a);
 				agent_bgp_tick(a);
+			} else if (fd == sync_fd) {
+				agent_sync_service(a);
 			}
 		}
 	}
@@ -224,7 +228,7 @@ static int agent_loop(struct agent *a, int sig_fd, int tick_fd)
 int do_agent(int argc, char **argv)
 {
 	const char *iface = opts.iface, *listen = AGENT_METRICS_DEFAULT;
-	int pid_fd = -1, sig_fd = -1, tick_fd = -1, ret = XLB_EXIT_FAIL, r;
+	int pid_fd = -1, sig_fd = -1, tick_fd = -1, sync_fd = -1, ret = XLB_EXIT_FAIL, r;
 	static struct agent a;
 	struct httpd *h = NULL;
 	char errbuf[256];
@@ -265,12 +269,13 @@ int do_agent(int argc, char **argv)
 	agent_log("started on %s, pid %d, metrics on http://%s%s", a.iface, getpid(), listen,
 		  HTTPD_METRICS_PATH);
 	agent_ct_walk(&a);
+	sync_fd = agent_sync_open(&a);
 	agent_bgp_tick(&a);
 	if ((errno = pthread_create(&th, NULL, agent_health_main, &a))) {
 		xlb_err("cannot start the health thread: %s", strerror(errno));
 		goto out;
 	}
-	ret = agent_loop(&a, sig_fd, tick_fd);
+	ret = agent_loop(&a, sig_fd, tick_fd, sync_fd);
 	agent_bgp_stop(&a, sig_fd, ret == XLB_EXIT_OK);
 	atomic_store(&a.stop, true);
 	if (write(a.wake_fd, &one, sizeof(one)) < 0)
@@ -287,6 +292,7 @@ out:
 		close(a.wake_fd);
 	if (pid_fd >= 0)
 		close(pid_fd);
+	agent_sync_close(&a);
 	inst_close(&a.in);
 	return ret;
 }

@@ -34,6 +34,7 @@
 
 #include "xlb.h"
 #include "agent_bgp.h"
+#include "agent_sync.h"
 #include "bgp.h"
 #include "strbuf.h"
 #include "util.h"
@@ -402,7 +403,7 @@ void agent_bgp_tick(const struct agent *a)
 		return;
 	}
 	if (vip_prefixes(a, &pfx) == 0)
-		bird_follow(a, &c, strbuf_str(&pfx));
+		bird_follow(a, &c, agent_sync_ready(a) ? strbuf_str(&pfx) : "");	/* sync: hold */
 	strbuf_free(&pfx);
 }
 

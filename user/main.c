@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "xlb.h"
+#include "sync.h"
 #include "out.h"
 #include "util.h"
 
@@ -34,6 +35,7 @@ static const char usage[] =
 	"  xlb trace [VIP] [--backend ADDR] [--reason R] [--count N] [--pcap FILE]  (xlb trace --help)\n"
 	"  xlb decap attach|detach|show|stats ...  (on a backend host: xlb decap --help)\n"
 	"  xlb bgp set|del|show ...               (xlb bgp --help)\n"
+	"  xlb sync set|del|show ...              (session sync with peers: xlb sync --help)\n"
 	"  xlb agent [-i IFACE] [--metrics ADDR:PORT] [--drain-time 5s]\n"
 	"VIP is ADDR:PORT/PROTO or [ADDR6]:PORT/PROTO, PROTO tcp or udp, port 0 = all ports.\n";
 
@@ -61,6 +63,7 @@ static const struct object objects[] = {
 	{ "conntrack", NULL, conntrack_verbs, conntrack_usage },
 	{ "decap", NULL, decap_verbs, decap_usage },
 	{ "bgp", NULL, bgp_verbs, bgp_usage },
+	{ "sync", NULL, sync_verbs, sync_usage },
 	{ "agent", do_agent },
 	{ "trace", do_trace },
 };

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "xlb.h"
+#include "sync.h"
 #include "util.h"
 
 #define RESTORE_ARGS_MAX 32
@@ -79,6 +80,7 @@ int do_save(int argc, char **argv)
 		}
 	}
 	bgp_save_lines(stdout);
+	sync_save_lines(stdout);
 	printf("%s\n", SAVE_END_MARKER);
 	model_close(&in, &m);
 	return XLB_EXIT_OK;
@@ -216,7 +218,7 @@ int do_restore(int argc, char **argv)
 		if (check)
 			printf("%s: ok, %zu VIPs and %zu backends; nothing changed\n", argv[0],
 			       new.nvips, new.nbes);
-		else if (model_commit(&in, &old, &new) || bgp_restore_apply())
+		else if (model_commit(&in, &old, &new) || bgp_restore_apply() || sync_restore_apply())
 			ret = XLB_EXIT_FAIL;
 	}
 	model_free(&new);

@@ -23,6 +23,13 @@
  * next packet picks again (the same backend under maglev and sh). Every
  * admission event is counted in ct_events.
  *
+ * Session sync: with config.sync_report set (xlb sync set), a flow that
+ * enters conntrack (direct insert or promotion) and a conntrack flow that
+ * turns CLOSING are written to the ring buffer sync_events for the agent,
+ * which tells the other instances (docs/SCALE-OUT.md). Those are events a
+ * flow has once or twice, never a per-packet cost; young flows are not
+ * reported (a flow that never lasted needs no copy elsewhere).
+ *
  * Timestamps use the coarse monotonic clock: same epoch as CLOCK_MONOTONIC
  * (what user space expires against), a tick of error, and cheaper.
  */
@@ -83,20 +90,46 @@ static __always_inline void xlb_ct_count(struct xlb_ct_events *ev, enum xlb_ct_e
 		ev->count[e]++;
 }
 
-static __always_inline void xlb_ct_touch(struct xlb_flow *flow, const struct xlb_pkt *pkt)
+/* One sync event for the agent, when sync is on; a full ring is counted, not waited for. */
+static __always_inline void xlb_sync_report(const struct xlb_config *cfg,
+					    const struct xlb_flow_key *key,
+					    const struct xlb_flow *flow, __u32 type)
+{
+	struct xlb_sync_event *e;
+
+	if (!cfg || !cfg->sync_report)
+		return;
+	e = bpf_ringbuf_reserve(&sync_events, sizeof(*e), 0);
+	if (!e) {
+		xlb_ct_count(xlb_ct_events(), XLB_CT_EV_SYNC_LOST);
+		return;
+	}
+	e->key = *key;
+	e->backend_id = flow->backend_id;
+	e->vip_id = flow->vip_id;
+	e->type = type;
+	e->flow_flags = flow->flags;
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* Refreshes @flow for @pkt; 1 when this packet turned it CLOSING. */
+static __always_inline int xlb_ct_touch(struct xlb_flow *flow, const struct xlb_pkt *pkt)
 {
 	__u64 now = bpf_ktime_get_coarse_ns();
 
 	if (now - flow->last_seen_ns >= XLB_FLOW_TOUCH_NS)
 		flow->last_seen_ns = now;
 	if (pkt->tcp_flags & (XLB_TCP_FIN | XLB_TCP_RST)) {
-		if (!(flow->flags & XLB_FLOW_F_CLOSING))
+		if (!(flow->flags & XLB_FLOW_F_CLOSING)) {
 			flow->flags |= XLB_FLOW_F_CLOSING;
+			return 1;
+		}
 	} else if ((pkt->tcp_flags & (XLB_TCP_SYN | XLB_TCP_ACK)) == XLB_TCP_SYN &&
 		   (flow->flags & XLB_FLOW_F_CLOSING)) {
 		/* A new connection reuses the tuple: give it the normal timeout. */
 		flow->flags &= ~XLB_FLOW_F_CLOSING;
 	}
+	return 0;
 }
 
 /* The usable backend an entry of either table names for @vip, or NULL. */
@@ -117,7 +150,8 @@ static __always_inline struct xlb_backend *xlb_ct_backend(const struct xlb_flow 
 }
 
 /* Move a young flow that has carried enough packets to conntrack. */
-static __always_inline void xlb_ct_promote(const struct xlb_pkt *pkt, const struct xlb_flow *young)
+static __always_inline void xlb_ct_promote(const struct xlb_pkt *pkt, const struct xlb_flow *young,
+					   const struct xlb_config *cfg)
 {
 	struct xlb_ct_events *ev = xlb_ct_events();
 	struct xlb_flow flow = *young;
@@ -129,6 +163,7 @@ static __always_inline void xlb_ct_promote(const struct xlb_pkt *pkt, const stru
 	}
 	bpf_map_delete_elem(&ct_new, &pkt->key);
 	xlb_ct_count(ev, XLB_CT_EV_PROMOTED);
+	xlb_sync_report(cfg, &pkt->key, &flow, XLB_SYNC_EV_NEW);
 }
 
 /*
@@ -152,7 +187,7 @@ static __always_inline struct xlb_backend *xlb_ct_young(const struct xlb_pkt *pk
 	cfg = xlb_ct_config();
 	if (cfg && flow->young_pkts >= cfg->ct_promote_after &&
 	    !(flow->flags & XLB_FLOW_F_CLOSING))
-		xlb_ct_promote(pkt, flow);
+		xlb_ct_promote(pkt, flow, cfg);
 	return be;
 }
 
@@ -172,8 +207,9 @@ static __always_inline struct xlb_backend *xlb_ct_lookup(const struct xlb_pkt *p
 	if (flow) {
 		be = xlb_ct_backend(flow, vip, be_id);
 		if (be) {
-			if (!pkt->icmp_err)
-				xlb_ct_touch(flow, pkt);
+			if (!pkt->icmp_err && xlb_ct_touch(flow, pkt))
+				xlb_sync_report(xlb_ct_config(), &pkt->key, flow,
+						XLB_SYNC_EV_CLOSING);
 			return be;
 		}
 	}
@@ -218,6 +254,8 @@ static __always_inline void xlb_ct_insert(const struct xlb_pkt *pkt, __u32 vip_i
 	if (cfg->ct_promote_after <= 1) {
 		err = bpf_map_update_elem(&conntrack, &pkt->key, &flow, BPF_ANY);
 		xlb_ct_count(ev, err ? XLB_CT_EV_INSERT_FAILED : XLB_CT_EV_DIRECT);
+		if (!err)
+			xlb_sync_report(cfg, &pkt->key, &flow, XLB_SYNC_EV_NEW);
 		return;
 	}
 	flow.young_pkts = 1;

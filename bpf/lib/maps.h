@@ -171,4 +171,10 @@ struct {
 	__type(value, struct xlb_vlan_if);
 } vlan_ifs SEC(".maps");
 
+/* Session sync (bpf/lib/conntrack.h): flows entering conntrack and closing, for the agent. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, XLB_SYNC_RING_SIZE);
+} sync_events SEC(".maps");
+
 #endif /* XLB_MAPS_H */
