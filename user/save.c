@@ -15,7 +15,7 @@
 #include "sync.h"
 #include "util.h"
 
-#define RESTORE_ARGS_MAX 32
+#define RESTORE_ARGS_MAX 64	/* a VIP with every option set saves about 40 words */
 /*
  * The last line save writes. restore refuses a file without it: the file is
  * the whole configuration, so a truncated one (a full disk, a cut copy, an
