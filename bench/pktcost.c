@@ -48,6 +48,7 @@
 #define CLIENT_PORT_BASE	1024
 #define NEW_CLIENT_BASE		(1u << 20)	/* new flows' clients never meet tracked ones */
 #define CT_BATCH		65536
+#define SYNC_DRAIN_EVERY	1024		/* calls between two reads of the sync ring */
 #define SPREAD_FLOWS		100000		/* tracked flows the VIP and backend curves spread over */
 #define VIP_TABLE_SMALL		1021		/* table of each VIP in the VIP curve (prime) */
 #define DPORT_HTTP		80
@@ -80,6 +81,7 @@ struct ccase {
 	double *rep_ns;			/* per repetition: median ns */
 	__u64 misses;			/* K_TRACKED: calls that were new flows after all */
 	int katran;			/* also timed on each Katran build */
+	int sync;			/* with config.sync_report on (xlb sync set) */
 	struct {
 		double *rep_ns;
 		__u64 misses;		/* Katran's LRU misses over all its calls */
@@ -106,6 +108,8 @@ static struct {
 	struct floor_tx_bpf *fb;
 	struct floor_ct_bpf *fc;	/* per base group: its LRU sized like xlb's conntrack */
 	struct xlb_bpf *nohooks;	/* per base group: xlb without trace hooks, xlb's maps */
+	struct ring_buffer *sync_rb;	/* per base group: the sync events' consumer (the agent's part) */
+	__u64 sync_events;		/* events it consumed */
 	__u64 rng, new_seq;
 	__u32 *samples;
 	int first_group;
@@ -203,6 +207,9 @@ static double time_calls(int fd, struct group *gr, struct ccase *c, const char *
 			len = bench_frame(&f, frame);
 		}
 		ns = bench_run_once(fd, g.ifindex, frame, len, &act, NULL);
+		/* As the agent would, outside the timed run: the ring never fills. */
+		if (c->sync && !(i % SYNC_DRAIN_EVERY))
+			ring_buffer__consume(g.sync_rb);
 		if (ns < 0)
 			bench_die("%s/%s (%s): test run failed: %s", gr->name, c->name, who,
 				  strerror(errno));
@@ -214,6 +221,26 @@ static double time_calls(int fd, struct group *gr, struct ccase *c, const char *
 	return bench_median_u32(g.samples, n);
 }
 
+/* Session sync's reporting (config.sync_report) on or off. */
+static void set_sync(struct xlb_bpf *skel, int on)
+{
+	struct xlb_config cfg;
+	__u32 zero = 0;
+	int fd = bpf_map__fd(skel->maps.config);
+
+	if (bpf_map_lookup_elem(fd, &zero, &cfg))
+		bench_die("config: %s", strerror(errno));
+	cfg.sync_report = on;
+	if (bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY))
+		bench_die("config: %s", strerror(errno));
+}
+
+static int count_sync_event(void *ctx, void *data, size_t size)
+{
+	g.sync_events++;
+	return 0;
+}
+
 static double time_case(struct xlb_bpf *skel, struct group *gr, struct ccase *c)
 {
 	__u64 before = 0;
@@ -221,7 +248,13 @@ static double time_case(struct xlb_bpf *skel, struct group *gr, struct ccase *c)
 
 	if (c->kind == K_TRACKED)
 		before = new_flows_total(skel, gr->vips);
+	if (c->sync)
+		set_sync(skel, 1);
 	ns = time_calls(prog_fd(skel, c->prog), gr, c, "xlb");
+	if (c->sync) {
+		set_sync(skel, 0);
+		ring_buffer__consume(g.sync_rb);
+	}
 	if (c->kind == K_TRACKED)
 		c->misses += new_flows_total(skel, gr->vips) - before;
 	return ns;
@@ -383,6 +416,10 @@ static void setup_base(struct xlb_bpf *skel, struct group *gr)
 	f.tcp_flags = BENCH_TCP_ACK;
 	add_case(gr, "new_nonsyn", P_XLB, K_NEW, &f, XDP_TX);
 	katran_too(gr);
+	/* new_syn with session sync reporting each flow that enters conntrack. */
+	f.tcp_flags = BENCH_TCP_SYN;
+	add_case(gr, "new_syn_sync", P_XLB, K_NEW, &f, XDP_TX);
+	gr->cases[gr->ncases - 1].sync = 1;
 	/* The same as non_vip and tcp4_tracked, the trace hooks compiled out. */
 	f = flow4(200, IPPROTO_TCP, DPORT_HTTP, BENCH_TCP_ACK);
 	add_case(gr, "non_vip_nohooks", P_XLB_NOHOOKS, K_FIXED, &f, XDP_PASS);
@@ -639,6 +676,10 @@ static void run_group(struct group *gr, int base)
 			bench_die("load floor (c): %s", strerror(errno));
 		setup_base(skel, gr);
 		g.nohooks = load_xlb_nohooks(skel);
+		g.sync_rb = ring_buffer__new(bpf_map__fd(skel->maps.sync_events),
+					     count_sync_event, NULL, NULL);
+		if (!g.sync_rb)
+			bench_die("sync ring buffer: %s", strerror(errno));
 	} else {
 		setup_curve(skel, gr);
 	}
@@ -701,6 +742,8 @@ static void run_group(struct group *gr, int base)
 	g.fc = NULL;
 	xlb_bpf__destroy(g.nohooks);
 	g.nohooks = NULL;
+	ring_buffer__free(g.sync_rb);
+	g.sync_rb = NULL;
 	free(ratio);
 }
 

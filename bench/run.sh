@@ -34,12 +34,14 @@ if [ -n "$QUICK" ] && [ "$QUICK" != 0 ]; then
 	CP_REPS=1
 	E2E_REPS=1
 	E2E_DUR=1
+	SYNC_FLOWS=10000
 else
 	QUICK=0
 	PKT_ARGS=()
 	CP_REPS=5
 	E2E_REPS=5
 	E2E_DUR=3
+	SYNC_FLOWS=50000
 fi
 
 cleanup() {
@@ -95,6 +97,12 @@ run_cplane() {
 	return $rc
 }
 
+# Session sync on a two-instance tier (bench/sync.sh): events, full copy, latency.
+run_sync() {
+	SYNC_JSON=$RESULTS/sync.json.tmp "$BENCH_DIR/sync.sh" "$SYNC_FLOWS" >&2 &&
+		mv "$RESULTS/sync.json.tmp" "$RESULTS/sync.json"
+}
+
 run_e2e() {
 	bench_e2e "$E2E_REPS" "$E2E_DUR" "$RESULTS/e2e.json"
 }
@@ -114,6 +122,7 @@ section pktcost run_in_bench_ns pktcost
 section second run_in_bench_ns second
 section liverate run_in_bench_ns liverate
 section cplane run_cplane
+section sync run_sync
 section e2e run_e2e
 
 {

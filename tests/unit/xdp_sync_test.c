@@ -4,9 +4,8 @@
  * config.sync_report set, a flow is reported once when it enters conntrack
  * (direct insert, or promotion from the young table) and once when a
  * tracked flow turns CLOSING; never for a young flow, never per packet,
- * and nothing at all with sync off (the control). The last case times a
- * new flow (one SYN, direct insert) with sync off and on, in-kernel
- * (BPF_PROG_TEST_RUN's duration, repeat 1), and prints the figures.
+ * and nothing at all with sync off (the control). What it costs a new
+ * flow is measured by make bench (bench/pktcost's new_syn_sync), not here.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,8 +27,6 @@
 #define BE_ADDR		"10.99.0.17"
 #define TABLE		1021
 #define EV_MAX		64
-#define COST_FLOWS	20000	/* new flows timed per setting */
-#define COST_ROUNDS	5	/* off and on alternate, so drift hits both */
 
 static struct xlb_bpf *skel;
 static int prog, ct_fd, young_fd, config_fd;
@@ -205,70 +202,6 @@ static void closing_reported_once(void)
 	EXPECT_EQ("events of a closing flow's packets", 0, drain());
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Median in-kernel ns of COST_FLOWS new flows (SYN, direct insert), from flow @first. */
-static __u32 new_flow_ns(__u32 first, __u32 *dur)
-{
-	struct xdp_md ctx = { .ingress_ifindex = fx_ifindex_a };
-	struct flow f;
-
-	for (__u32 i = 0; i < COST_FLOWS; i++) {
-		size_t len;
-
-		flow_init(&f, first + i);
-		len = frame_of(&f, PKT_SYN);
-		ctx.data_end = len;
-		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = len,
-			    .data_out = run.out, .data_size_out = sizeof(run.out),
-			    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = 1);
-		if (bpf_prog_test_run_opts(prog, &opts) || opts.retval != XDP_TX) {
-			t_fail("new flow %u: test run failed or not XDP_TX", i);
-			return 0;
-		}
-		dur[i] = opts.duration;
-		if (!(i % 1024))
-			drain();	/* the agent's part: the ring never fills */
-	}
-	qsort(dur, COST_FLOWS, sizeof(*dur), cmp_u32);
-	return dur[COST_FLOWS / 2];
-}
-
-static void sync_cost_of_a_new_flow(void)
-{
-	__u32 *dur = calloc(COST_FLOWS, sizeof(*dur)), off[COST_ROUNDS], on[COST_ROUNDS];
-	__u64 seq = 10000;
-	__u32 sum_off = 0, sum_on = 0;
-
-	if (!dur) {
-		t_skip("out of memory");
-		return;
-	}
-	for (int r = 0; r < COST_ROUNDS; r++) {
-		reset(1, 0);
-		off[r] = new_flow_ns(seq, dur);
-		seq += COST_FLOWS;
-		reset(1, 1);
-		on[r] = new_flow_ns(seq, dur);
-		seq += COST_FLOWS;
-		if (t_failed())
-			break;
-		sum_off += off[r];
-		sum_on += on[r];
-	}
-	free(dur);
-	RETURN_IF_FAILED();
-	printf("INFO new flow (SYN, direct insert), median ns over %d flows, %d rounds: "
-	       "sync off %u, sync on %u (+%d)\n", COST_FLOWS, COST_ROUNDS,
-	       sum_off / COST_ROUNDS, sum_on / COST_ROUNDS,
-	       (int)(sum_on / COST_ROUNDS) - (int)(sum_off / COST_ROUNDS));
-}
-
 static void setup(void)
 {
 	__u32 ids[] = { BE_ID };
@@ -293,7 +226,6 @@ static const struct t_case cases[] = {
 	T_CASE(direct_insert_reported_once),
 	T_CASE(promotion_reported_young_flow_not),
 	T_CASE(closing_reported_once),
-	T_CASE(sync_cost_of_a_new_flow),
 };
 
 int main(int argc, char **argv)

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# syncbench: figures of session sync (xlb sync) on a two-instance tier of
-# scripts/cluster.sh, printed as "figure: value" lines. Not part of
-# tests/run.sh (it measures, it does not judge); run as root after make:
-#   tests/tools/syncbench.sh [FLOWS]        (default 50000)
+# bench/sync.sh: figures of session sync (xlb sync) on a two-instance tier of
+# scripts/cluster.sh, printed as "figure: value" lines and, with SYNC_JSON=FILE
+# (bench/run.sh's section "sync"), as one JSON document. It measures, it does
+# not judge; run as root after make:
+#   bench/sync.sh [FLOWS]        (default 50000)
 # 1. events: FLOWS spoofed three-packet flows (tests/tools/synflood) into lb1,
 #    conntrack --promote-after 1 so each enters conntrack on its SYN; the time
 #    from the first packet until lb2 has applied all of them, and the rate
@@ -18,18 +19,20 @@
 # Every loop is bounded; the tier is torn down however the script ends.
 set -uo pipefail
 
-TOP=$(cd "$(dirname "$0")/../.." && pwd)
+TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP" || exit 1
 XLB=${XLB:-$TOP/build/xlb}
 XLB_TOOLS=${XLB_TOOLS:-$TOP/build/tools}
 # shellcheck source=scripts/cluster.sh
 source "$TOP/scripts/cluster.sh"
 
-P=syncbench
+P=xlbbsync
 FLOWS=${1:-50000}
 RATE=${RATE:-60000}		# packets per second of the flood
 LAT_FLOWS=20
 KEY=$(mktemp /tmp/xlb-syncbench.XXXXXX)
+SYNC_JSON=${SYNC_JSON:-}
+lat_med=null lat_max=null got=0 t_flood=null tot=null t_rest=null n1=0 t_dump=null
 VIP=$CLUSTER_VIP4
 SVC="$VIP:$CLUSTER_PORT/tcp"
 
@@ -100,7 +103,9 @@ done
 t0=$(ms)
 for j in 1 2 3 4 5 6 7 8 9 10; do applied_fast 2 >/dev/null; done
 poll=$((($(ms) - t0) / 10))
-echo "latency (synflood's exit -> lb2's applied counter moved; one poll takes ${poll} ms): $(printf '%s\n' "${lat[@]}" | sort -n | awk '{ a[NR] = $1 } END { printf "median %s ms, max %s ms over %d flows", a[int((NR + 1) / 2)], a[NR], NR }')"
+read -r lat_med lat_max < <(printf '%s\n' "${lat[@]}" | sort -n |
+	awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)], a[NR] }')
+echo "latency (synflood's exit -> lb2's applied counter moved; one poll takes ${poll} ms): median $lat_med ms, max $lat_max ms over ${#lat[@]} flows"
 
 # 1. events
 t0=$(ms)
@@ -115,6 +120,7 @@ if [ "$t_rest" != timeout ]; then
 	echo "events: lb2 had all $got flows ${tot} ms after the first packet (${t_rest} ms after the flood ended): $((got * 1000 / tot)) flows/s end to end"
 else
 	echo "events: lb2 did not get all $got flows within 60 s (has $(ct_count 2))"
+	t_rest=null
 fi
 
 # 2. full copy
@@ -128,9 +134,18 @@ if [ "$t_dump" != timeout ]; then
 	echo "full copy: $n1 flows from lb1 in lb2's conntrack ${t_dump} ms after its agent started: $((n1 * 1000 / (t_dump > 0 ? t_dump : 1))) flows/s"
 else
 	echo "full copy: lb2 has $(ct_count 2) of $n1 after 60 s"
+	t_dump=null
 fi
 grep "sync:" "$TOPO_RUN_BASE/$P/lb2.agent.log" | tail -3
 grep "asked for a full copy" "$TOPO_RUN_BASE/$P/lb1.agent.log" | tail -1
 
 cluster_xlb "$P" 1 sync show
 cluster_xlb "$P" 2 sync show
+
+if [ -n "$SYNC_JSON" ]; then
+	printf '{"flows":%s,"latency_median_ms":%s,"latency_max_ms":%s,"poll_ms":%s,' \
+		"$got" "$lat_med" "$lat_max" "$poll" >"$SYNC_JSON"
+	printf '"flood_ms":%s,"events_all_ms":%s,"events_after_flood_ms":%s,' \
+		"$t_flood" "${tot:-null}" "$t_rest" >>"$SYNC_JSON"
+	printf '"dump_flows":%s,"dump_ms":%s}\n' "$n1" "$t_dump" >>"$SYNC_JSON"
+fi
