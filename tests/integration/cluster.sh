@@ -18,7 +18,8 @@ CL_PORT=8080
 CL_VIP=$CLUSTER_VIP4
 CL_SVC="$CL_VIP:$CL_PORT/tcp"
 CL_ALL="$(cluster_addr4 lb1) $(cluster_addr4 lb2) $(cluster_addr4 lb3)"
-CL_STREAMS=30
+CL_STREAMS=100
+CL_STREAM_RATE=16384	# bytes/s each: 100 streams on a shared 2-core machine
 CL_TIMEOUT=10		# the router's FIB follows an agent within this (s)
 CL_HEALTH_TIMEOUT=20	# ... and the health checks (fall 3, every 2 s) within this
 
@@ -150,7 +151,7 @@ test_cluster_graceful_stop_and_return_keep_streams() {
 	cl_setup
 	cl_agents_start --drain-time 3s
 	cl_wait_hops "$CL_VIP" "$CL_ALL" "three next hops"
-	streams_start "$CL_STREAMS" "$CL_VIP" "$CL_PORT"
+	streams_start "$CL_STREAMS" "$CL_VIP" "$CL_PORT" "$CL_STREAM_RATE"
 	for k in 1 2 3; do
 		n=$(cl_new_flows "$k")
 		echo "instance lb$k: $n streams"
@@ -188,7 +189,7 @@ test_cluster_control_disagreeing_tables_break_moved_streams() {
 	done
 	cl_agents_start --drain-time 1s
 	cl_wait_hops "$CL_VIP" "$CL_ALL" "three next hops"
-	streams_start "$CL_STREAMS" "$CL_VIP" "$CL_PORT"
+	streams_start "$CL_STREAMS" "$CL_VIP" "$CL_PORT" "$CL_STREAM_RATE"
 	[ "$(cl_new_flows 1)" -ge 5 ] || fail "only $(cl_new_flows 1) streams pass lb1: the control would prove nothing"
 	kill -TERM "$(cluster_agent_pid "$P" 1)"
 	cl_wait_hops "$CL_VIP" "$(cluster_addr4 lb2) $(cluster_addr4 lb3)" "lb1 withdrawn on SIGTERM"
@@ -210,7 +211,7 @@ test_cluster_killed_instance_dropped_after_hold_time() {
 	cl_setup
 	cl_agents_start
 	cl_wait_hops "$CL_VIP" "$CL_ALL" "three next hops"
-	streams_start "$CL_STREAMS" "$CL_VIP" "$CL_PORT"
+	streams_start "$CL_STREAMS" "$CL_VIP" "$CL_PORT" "$CL_STREAM_RATE"
 	t0=$(date +%s%N)
 	kill -KILL "$(cluster_bird_pid "$P" 1)" "$(cluster_agent_pid "$P" 1)"
 	cl_wait_hops "$CL_VIP" "$(cluster_addr4 lb2) $(cluster_addr4 lb3)" "lb1 dropped after SIGKILL"
