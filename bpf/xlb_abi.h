@@ -53,6 +53,7 @@ enum xlb_sched {
 #define XLB_VIP_F_NO_CT		(1u << 1) /* --conntrack off: stateless, table + hop list only */
 #define XLB_VIP_F_DOWN_MOVE	(1u << 2) /* --down-flows move: a DOWN backend's tracked flows re-hash */
 #define XLB_VIP_F_ALL_DOWN_DROP	(1u << 3) /* --all-down drop: ALL_DOWN drops every packet */
+#define XLB_VIP_F_ON_BACKUP	(1u << 4) /* derived: the table is of backups (no usable primary); BPF ignores it */
 /*
  * The DOWN policy. By default (neither bit) a tracked flow stays on its
  * backend when that goes DOWN (new flows never pick it: the table leaves it
@@ -66,6 +67,12 @@ enum xlb_sched {
 #define XLB_BE_F_USED		(1u << 0) /* slot holds a configured backend */
 #define XLB_BE_F_DRAINED	(1u << 1) /* no new flows; tracked flows stay */
 #define XLB_BE_F_DOWN		(1u << 2) /* failed health checks: no new flows (XLB_VIP_F_DOWN_MOVE) */
+/*
+ * --backup: in its VIP's table only while no primary is usable (the control
+ * plane builds the table; BPF never reads this bit). A backup out of the
+ * table is USED and not DOWN, so its tracked flows stay on it.
+ */
+#define XLB_BE_F_BACKUP		(1u << 3)
 
 /* struct xlb_flow.flags */
 #define XLB_FLOW_F_CLOSING	(1u << 0) /* FIN or RST seen: short idle timeout */

@@ -15,6 +15,9 @@
  * A VIP with port 0 (every port) has no port to check, and `--check none`
  * asks for no check: their backends are never marked down (a DOWN flag left
  * from an earlier check is cleared) and their health stays "unknown".
+ *
+ * A VIP switching to its backups (no usable primary) or back is logged with
+ * the reason, whichever commit caused it (the agent's or the CLI's).
  */
 #include <errno.h>
 #include <poll.h>
@@ -220,6 +223,86 @@ static void log_vip_states(const struct model *old, const struct model *new)
 	}
 }
 
+/* What the thread last saw of each VIP id: whether it ran on its backups. */
+struct vip_seen {
+	bool known;
+	bool on_backup;
+	struct xlb_vip_key key;
+};
+
+static struct vip_seen vips_seen[XLB_MAX_VIPS];
+
+#define AGENT_WHY_MAX	4	/* primaries named in a reason; more are counted */
+
+/* Why no primary of @v is usable: each one's state, or that there is none. */
+static void no_primary_why(const struct model *m, const struct m_vip *v, char *buf, size_t len)
+{
+	char a[XLB_ADDR_STRLEN];
+	size_t n = 0, off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < m->nbes; i++) {
+		const struct xlb_backend *be = &m->bes[i].be;
+		const char *why;
+
+		if (be->vip_id != v->v.id || backend_is_backup(be))
+			continue;
+		if (n++ >= AGENT_WHY_MAX)
+			continue;
+		why = be->flags & XLB_BE_F_DOWN ? "down" : be->flags & XLB_BE_F_DRAINED ? "drained" :
+		      !be->weight ? "weight 0" : "usable";
+		addr_fmt(be->addr, be->family, a, sizeof(a));
+		off += snprintf(buf + off, off < len ? len - off : 0, "%s%s %s", n > 1 ? ", " : "",
+				a, why);
+	}
+	if (!n)
+		snprintf(buf, len, "none configured");
+	else if (n > AGENT_WHY_MAX && off < len)
+		snprintf(buf + off, len - off, " and %zu more", n - AGENT_WHY_MAX);
+}
+
+/* The first usable primary of @v (its address in @buf), false if none. */
+static bool usable_primary(const struct model *m, const struct m_vip *v, char *buf, size_t len)
+{
+	for (size_t i = 0; i < m->nbes; i++) {
+		const struct xlb_backend *be = &m->bes[i].be;
+
+		if (be->vip_id == v->v.id && !backend_is_backup(be) && backend_eligible(be)) {
+			addr_fmt(be->addr, be->family, buf, len);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void log_backup_switches(const struct model *m)
+{
+	char vip[XLB_VIP_STRLEN], why[AGENT_WHY_MAX * (XLB_ADDR_STRLEN + 16) + 32];
+
+	for (size_t i = 0; i < m->nvips; i++) {
+		const struct m_vip *v = &m->vips[i];
+		struct vip_seen *s = &vips_seen[v->v.id % XLB_MAX_VIPS];
+		bool is = v->v.flags & XLB_VIP_F_ON_BACKUP;
+		bool same = s->known && !memcmp(&s->key, &v->key, sizeof(s->key));
+		bool was = same && s->on_backup;
+
+		s->known = true;
+		s->key = v->key;
+		s->on_backup = is;
+		if (was == is)	/* a VIP first seen is logged only if on its backups */
+			continue;
+		vip_fmt(&v->key, vip, sizeof(vip));
+		if (is) {
+			no_primary_why(m, v, why, sizeof(why));
+			agent_log("vip %s: no usable primary (%s): running on its backups", vip, why);
+		} else if (usable_primary(m, v, why, sizeof(why))) {
+			agent_log("vip %s: primary %s usable again: back on the primaries", vip, why);
+		} else {
+			agent_log("vip %s: no usable backup either: back on the primaries", vip);
+		}
+	}
+}
+
 /* Lock, load, edit a copy, commit, unlock: as run_edit() does for the CLI. */
 static void commit_changes(struct agent *a, struct be_change *ch, size_t n)
 {
@@ -260,6 +343,7 @@ static void commit_changes(struct agent *a, struct be_change *ch, size_t n)
 				agent_log("%s: up (%u passed checks)", name, ch[i].streak);
 		}
 		log_vip_states(&old, &new);
+		log_backup_switches(&new);
 	}
 	model_free(&new);
 out:
@@ -345,6 +429,7 @@ static __u64 health_pass(struct agent *a, bool first)
 		return AGENT_IDLE_POLL_MS;
 	}
 	log_config_changes(&m, first);
+	log_backup_switches(&m);
 	t = calloc(m.nbes + 1, sizeof(*t));
 	r = calloc(m.nbes + 1, sizeof(*r));
 	tb = calloc(m.nbes + 1, sizeof(*tb));

@@ -24,9 +24,9 @@ struct metric {
 };
 
 enum {
-	M_VIP_PACKETS, M_VIP_BYTES, M_VIP_NEW_FLOWS, M_VIP_UP, M_VIP_BACKENDS,
+	M_VIP_PACKETS, M_VIP_BYTES, M_VIP_NEW_FLOWS, M_VIP_UP, M_VIP_BACKENDS, M_VIP_ON_BACKUP,
 	M_BE_PACKETS, M_BE_BYTES, M_BE_NEW_FLOWS, M_BE_ACTIVE, M_BE_UP, M_BE_DRAINED,
-	M_BE_WEIGHT, M_BE_RTT, M_BE_LAST_PROBE,
+	M_BE_WEIGHT, M_BE_RTT, M_BE_LAST_PROBE, M_BE_BACKUP,
 	M_PACKETS, M_CT_ENTRIES, M_CT_EXPIRED, M_CT_WALK,
 	M_COUNT,
 };
@@ -37,6 +37,7 @@ static const struct metric metrics[M_COUNT] = {
 	[M_VIP_NEW_FLOWS] = { "xlb_vip_new_flows_total", "counter", "Flows the VIP's scheduler placed." },
 	[M_VIP_UP] = { "xlb_vip_up", "gauge", "1 unless every backend of the VIP is down (then its packets are dropped)." },
 	[M_VIP_BACKENDS] = { "xlb_vip_backends", "gauge", "Configured backends of the VIP." },
+	[M_VIP_ON_BACKUP] = { "xlb_vip_on_backup", "gauge", "1 while no primary of the VIP is usable and it runs on its backups." },
 	[M_BE_PACKETS] = { "xlb_backend_packets_total", "counter", "Packets forwarded to the backend." },
 	[M_BE_BYTES] = { "xlb_backend_bytes_total", "counter", "Bytes (inner frames) forwarded to the backend." },
 	[M_BE_NEW_FLOWS] = { "xlb_backend_new_flows_total", "counter", "Flows placed on the backend." },
@@ -46,6 +47,7 @@ static const struct metric metrics[M_COUNT] = {
 	[M_BE_WEIGHT] = { "xlb_backend_weight", "gauge", "Configured weight of the backend." },
 	[M_BE_RTT] = { "xlb_backend_probe_rtt_seconds", "gauge", "EWMA of the health probe response time (0 = unknown)." },
 	[M_BE_LAST_PROBE] = { "xlb_backend_last_probe_timestamp_seconds", "gauge", "Unix time the last health probe ended (0 = never)." },
+	[M_BE_BACKUP] = { "xlb_backend_backup", "gauge", "1 if the backend is a backup (in the table only while no primary is usable), 0 if a primary." },
 	[M_PACKETS] = { "xlb_packets_total", "counter", "Packets by what the data plane did with them (fwd_*, pass_*, drop_*, ...)." },
 	[M_CT_ENTRIES] = { "xlb_conntrack_entries", "gauge", "Conntrack entries at the agent's last walk." },
 	[M_CT_EXPIRED] = { "xlb_conntrack_expired_total", "counter", "Conntrack entries this agent removed for idleness." },
@@ -65,6 +67,7 @@ struct vip_row {
 	char vip[XLB_VIP_STRLEN];
 	struct xlb_counters c;
 	bool up;
+	bool on_backup;
 	__u64 nbes;
 };
 
@@ -83,7 +86,7 @@ static void vip_block(struct strbuf *o, int m, const struct vip_row *v, size_t n
 	for (size_t i = 0; i < n; i++) {
 		__u64 val = m == M_VIP_PACKETS ? v[i].c.packets : m == M_VIP_BYTES ? v[i].c.bytes :
 			    m == M_VIP_NEW_FLOWS ? v[i].c.new_flows : m == M_VIP_UP ? v[i].up :
-			    v[i].nbes;
+			    m == M_VIP_ON_BACKUP ? v[i].on_backup : v[i].nbes;
 
 		strbuf_printf(o, "%s{vip=\"%s\"} %llu\n", metrics[m].name, v[i].vip,
 			      (unsigned long long)val);
@@ -110,6 +113,7 @@ static void be_block(struct strbuf *o, int m, const struct be_row *b, size_t n)
 				m == M_BE_NEW_FLOWS ? r->c.new_flows : m == M_BE_ACTIVE ? r->active :
 				m == M_BE_UP ? !(r->be.flags & XLB_BE_F_DOWN) :
 				m == M_BE_DRAINED ? !!(r->be.flags & XLB_BE_F_DRAINED) :
+				m == M_BE_BACKUP ? !!(r->be.flags & XLB_BE_F_BACKUP) :
 				r->be.weight));
 		}
 	}
@@ -148,6 +152,7 @@ void agent_metrics_render(struct strbuf *o, void *arg)
 		vip_fmt(&v->key, vr[i].vip, sizeof(vr[i].vip));
 		percpu_counters(a->in.fd[XLB_M_VIP_STATS], v->v.id, &vr[i].c);
 		vr[i].up = !(v->v.flags & XLB_VIP_F_ALL_DOWN);
+		vr[i].on_backup = v->v.flags & XLB_VIP_F_ON_BACKUP;
 		/* Backends grouped by VIP, in VIP order. */
 		for (size_t j = 0; j < m.nbes; j++) {
 			const struct m_backend *b = &m.bes[j];
@@ -165,9 +170,9 @@ void agent_metrics_render(struct strbuf *o, void *arg)
 			nb++;
 		}
 	}
-	for (int k = M_VIP_PACKETS; k <= M_VIP_BACKENDS; k++)
+	for (int k = M_VIP_PACKETS; k <= M_VIP_ON_BACKUP; k++)
 		vip_block(o, k, vr, m.nvips);
-	for (int k = M_BE_PACKETS; k <= M_BE_LAST_PROBE; k++)
+	for (int k = M_BE_PACKETS; k <= M_BE_BACKUP; k++)
 		be_block(o, k, br, nb);
 	head(o, M_PACKETS);
 	for (__u32 r = 0; r < XLB_BALANCER_REASONS; r++) {

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xlb backend add|weight|drain|undrain|del VIP ADDR. An IPv4 VIP takes IPv4
+ * xlb backend add|weight|drain|undrain|set|del VIP ADDR. An IPv4 VIP takes IPv4
  * backends (IPIP) and IPv6 ones (4-in-6); an IPv6 VIP only IPv6 backends.
  * Drained backends get no new flows but keep their tracked ones; deleted
- * ones lose their tracked flows to live backends (model_commit).
+ * ones lose their tracked flows to live backends (model_commit). A backend
+ * is a primary or a backup (--backup, XLB_BE_F_BACKUP): backups are in the
+ * table only while no primary is usable (model_finalize()).
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,7 +14,8 @@
 #include "util.h"
 
 const char backend_usage[] =
-	"usage: xlb backend add VIP ADDR [--weight N]      (N 1..1000, default 1)\n"
+	"usage: xlb backend add VIP ADDR [--weight N] [--backup|--primary]   (N 1..1000, default 1)\n"
+	"       xlb backend set VIP ADDR --backup|--primary\n"
 	"       xlb backend weight VIP ADDR N\n"
 	"       xlb backend drain|undrain|del VIP ADDR\n";
 
@@ -53,22 +56,78 @@ static int vip_and_addr(struct model *m, int argc, char **argv, int nargs, struc
 	return XLB_EXIT_OK;
 }
 
+/* The role options of add and set: at most one of --backup, --primary. */
+struct be_opts {
+	__u16 weight;
+	bool weight_set;
+	int backup;		/* -1: not given, 0: --primary, 1: --backup */
+};
+
+static bool parse_role(const char *arg, struct be_opts *o)
+{
+	int want = !strcmp(arg, "--backup");
+
+	if (o->backup == want) {
+		xlb_err("%s given twice", arg);
+		return false;
+	}
+	if (o->backup >= 0) {
+		xlb_err("--backup and --primary together: a backend has one role");
+		return false;
+	}
+	o->backup = want;
+	return true;
+}
+
+/* argv[3..] of add (@weight_ok) or set. */
+static int parse_be_opts(int argc, char **argv, bool weight_ok, struct be_opts *o)
+{
+	const char *verb = weight_ok ? "add VIP ADDR [--weight N] [--backup|--primary]" :
+				       "set VIP ADDR --backup|--primary";
+
+	for (int i = 3; i < argc; i++) {
+		if (!strcmp(argv[i], "--backup") || !strcmp(argv[i], "--primary")) {
+			if (!parse_role(argv[i], o))
+				return XLB_EXIT_USAGE;
+		} else if (weight_ok && !strcmp(argv[i], "--weight")) {
+			if (o->weight_set) {
+				xlb_err("--weight given twice");
+				return XLB_EXIT_USAGE;
+			}
+			if (i + 1 == argc) {
+				xlb_err("--weight needs a value (1 to %d)", XLB_WEIGHT_MAX);
+				return XLB_EXIT_USAGE;
+			}
+			if (!parse_weight(argv[++i], &o->weight))
+				return XLB_EXIT_USAGE;
+			o->weight_set = true;
+		} else {
+			xlb_err("unexpected argument \"%s\" (backend %s)", argv[i], verb);
+			return XLB_EXIT_USAGE;
+		}
+	}
+	return XLB_EXIT_OK;
+}
+
+static void set_role(struct m_backend *b, bool backup)
+{
+	if (backup)
+		b->be.flags |= XLB_BE_F_BACKUP;
+	else
+		b->be.flags &= ~XLB_BE_F_BACKUP;
+}
+
 static int backend_add(struct model *m, int argc, char **argv)
 {
+	struct be_opts o = { .weight = 1, .backup = -1 };
 	struct xlb_addr a;
 	struct m_backend *b;
 	struct m_vip *v;
-	__u16 weight = 1;
-	int ret;
+	int ret = parse_be_opts(argc, argv, true, &o);
 
-	if (argc == 5 && !strcmp(argv[3], "--weight")) {
-		if (!parse_weight(argv[4], &weight))
-			return XLB_EXIT_USAGE;
-		argc = 3;
-	} else if (argc > 3) {
-		xlb_err("unexpected argument \"%s\" (backend add VIP ADDR [--weight N])", argv[3]);
-		return XLB_EXIT_USAGE;
-	}
+	if (ret)
+		return ret;
+	argc = argc > 3 ? 3 : argc;
 	ret = vip_and_addr(m, argc, argv, 3, &v, &a, &b);
 	if (ret)
 		return ret;
@@ -88,8 +147,9 @@ static int backend_add(struct model *m, int argc, char **argv)
 	}
 	/* restore re-declares an existing one: the file says all but health. */
 	b->seen = true;
-	b->be.weight = weight;
+	b->be.weight = o.weight;
 	b->be.flags &= ~XLB_BE_F_DRAINED;
+	set_role(b, o.backup == 1);
 	if (a.family == XLB_AF_INET ? !m->config.src4 : addr_is_zero(m->config.src6))
 		xlb_warn("no IPv%d source address configured: packets to %s are dropped until "
 			 "`xlb attach IFACE --source ADDR`", a.family, argv[2]);
@@ -157,6 +217,25 @@ static int backend_undrain(struct model *m, int argc, char **argv)
 	return backend_flag(m, argc, argv, false);
 }
 
+static int backend_set(struct model *m, int argc, char **argv)
+{
+	struct be_opts o = { .backup = -1 };
+	struct m_backend *b;
+	int ret = parse_be_opts(argc, argv, false, &o);
+
+	if (ret)
+		return ret;
+	if (o.backup < 0) {
+		xlb_err("backend set needs --backup or --primary");
+		return XLB_EXIT_USAGE;
+	}
+	ret = backend_existing(m, argc > 3 ? 3 : argc, argv, 3, &b);
+	if (ret)
+		return ret;
+	set_role(b, o.backup);
+	return XLB_EXIT_OK;
+}
+
 static int backend_del(struct model *m, int argc, char **argv)
 {
 	struct m_backend *b;
@@ -173,6 +252,7 @@ const struct verb backend_verbs[] = {
 	{ "weight", backend_weight },
 	{ "drain", backend_drain },
 	{ "undrain", backend_undrain },
+	{ "set", backend_set },
 	{ "del", backend_del },
 	{ NULL },
 };

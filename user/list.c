@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xlb list: every VIP with its settings and state, and every backend with
+ * xlb list: every VIP with its settings and state (and whether it runs on
+ * its backups now), and every backend with its role (primary or backup),
  * weight, drain and health state, active flows and the agent's last probe.
  * The instance line names its encapsulation (attach --encap, --gue-port).
  */
@@ -36,6 +37,7 @@ static void list_backend(const struct xlb_inst *in, const struct m_backend *b)
 	out_obj_open(NULL);
 	out_str("addr", "    %-24s", addr);
 	out_u64("id", NULL, b->id);
+	out_str("role", " %-7s", backend_is_backup(&b->be) ? "backup" : "primary");
 	out_u64("weight", " weight %-4llu", b->be.weight);
 	out_bool("drained", NULL, b->be.flags & XLB_BE_F_DRAINED);
 	out_text(" %-7s", b->be.flags & XLB_BE_F_DRAINED ? "drained" : "active");
@@ -111,6 +113,8 @@ static void list_vip(const struct xlb_inst *in, const struct model *m, const str
 	out_str("down_flows", "  down-flows %s", down_flows_name(v->v.flags));
 	out_str("all_down", "  all-down %s", all_down_name(v->v.flags));
 	out_str("state", "  state %s", vip_state(m, v));
+	out_bool("on_backup", NULL, v->v.flags & XLB_VIP_F_ON_BACKUP);
+	out_text("%s", v->v.flags & XLB_VIP_F_ON_BACKUP ? "  on backups" : "");
 	list_check(&v->cfg);
 	out_text("\n");
 	out_arr_open("backends");

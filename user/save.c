@@ -74,7 +74,8 @@ int do_save(int argc, char **argv)
 			if (b->be.vip_id != v->v.id)
 				continue;
 			addr_fmt(b->be.addr, b->be.family, addr, sizeof(addr));
-			printf("xlb backend add %s %s --weight %u\n", vip, addr, b->be.weight);
+			printf("xlb backend add %s %s --weight %u%s\n", vip, addr, b->be.weight,
+			       backend_is_backup(&b->be) ? " --backup" : "");
 			if (b->be.flags & XLB_BE_F_DRAINED)
 				printf("xlb backend drain %s %s\n", vip, addr);
 		}

@@ -313,6 +313,11 @@ bool backend_eligible(const struct xlb_backend *be)
 	       be->weight;
 }
 
+bool backend_is_backup(const struct xlb_backend *be)
+{
+	return be->flags & XLB_BE_F_BACKUP;
+}
+
 bool vip_fails_open(const struct m_vip *v)
 {
 	return (v->v.flags & (XLB_VIP_F_ALL_DOWN | XLB_VIP_F_ALL_DOWN_DROP)) == XLB_VIP_F_ALL_DOWN;
@@ -320,6 +325,9 @@ bool vip_fails_open(const struct m_vip *v)
 
 bool backend_in_table(const struct m_vip *v, const struct xlb_backend *be)
 {
+	/* The table is of one role: the backups while ON_BACKUP, else the primaries. */
+	if (backend_is_backup(be) != !!(v->v.flags & XLB_VIP_F_ON_BACKUP))
+		return false;
 	if (vip_fails_open(v))	/* as if none were down */
 		return (be->flags & (XLB_BE_F_USED | XLB_BE_F_DRAINED)) == XLB_BE_F_USED &&
 		       be->weight;
@@ -337,25 +345,52 @@ const char *vip_state(const struct model *m, const struct m_vip *v)
 	return any ? "ok" : "empty";
 }
 
+/* A VIP's backends counted by role: configured, usable, DOWN. */
+struct role_count {
+	size_t n, usable, down;
+};
+
+static void count_roles(const struct model *m, const struct m_vip *v, struct role_count rc[2])
+{
+	memset(rc, 0, 2 * sizeof(*rc));
+	for (size_t j = 0; j < m->nbes; j++) {
+		const struct xlb_backend *be = &m->bes[j].be;
+		struct role_count *r = &rc[backend_is_backup(be)];
+
+		if (be->vip_id != v->v.id)
+			continue;
+		r->n++;
+		r->usable += backend_eligible(be);
+		r->down += !!(be->flags & XLB_BE_F_DOWN);
+	}
+}
+
+/*
+ * The table's role and the fail-open state: usable primaries, else usable
+ * backups (ON_BACKUP), else every primary if all of them are DOWN
+ * (ALL_DOWN; the backups when there is no primary at all).
+ */
+static void vip_finalize(const struct model *m, struct m_vip *v)
+{
+	struct role_count rc[2], *set;
+	bool on_backup;
+
+	count_roles(m, v, rc);
+	on_backup = !rc[0].usable && (rc[1].usable || (!rc[0].n && rc[1].n));
+	set = &rc[on_backup];
+	v->v.flags &= ~(XLB_VIP_F_ON_BACKUP | XLB_VIP_F_ALL_DOWN);
+	if (on_backup)
+		v->v.flags |= XLB_VIP_F_ON_BACKUP;
+	if (!rc[0].usable && !rc[1].usable && set->n && set->down == set->n)
+		v->v.flags |= XLB_VIP_F_ALL_DOWN;
+}
+
 void model_finalize(struct model *m)
 {
 	m->config.all_ports_addrs = 0;
 	for (size_t i = 0; i < m->nvips; i++)
 		if (!m->vips[i].key.port)
 			m->config.all_ports_addrs |= 1ULL << xlb_all_ports_bit(m->vips[i].key.addr);
-	for (size_t i = 0; i < m->nvips; i++) {
-		struct m_vip *v = &m->vips[i];
-		size_t n = 0, down = 0;
-
-		for (size_t j = 0; j < m->nbes; j++) {
-			if (m->bes[j].be.vip_id != v->v.id)
-				continue;
-			n++;
-			down += !!(m->bes[j].be.flags & XLB_BE_F_DOWN);
-		}
-		if (n && down == n)
-			v->v.flags |= XLB_VIP_F_ALL_DOWN;
-		else
-			v->v.flags &= ~XLB_VIP_F_ALL_DOWN;
-	}
+	for (size_t i = 0; i < m->nvips; i++)
+		vip_finalize(m, &m->vips[i]);
 }

@@ -96,19 +96,29 @@ void model_backend_del(struct model *m, struct m_backend *b);
 /* restore: drop what the file did not name. */
 void model_drop_unseen(struct model *m);
 
-/* Backends of a VIP that take new flows (used, not drained, not down). */
+/* Backends of a VIP that could take new flows (used, not drained, not down, weight > 0). */
 bool backend_eligible(const struct xlb_backend *be);
+/* XLB_BE_F_BACKUP: in the table only while no primary is eligible. */
+bool backend_is_backup(const struct xlb_backend *be);
 /*
- * Every backend of @v is DOWN and its policy is --all-down open: its table
- * is built from all of them as if none were down (model_finalize() sets
- * XLB_VIP_F_ALL_DOWN).
+ * No backend of @v is eligible, every one of the table's role is DOWN, and
+ * its policy is --all-down open: its table is built from all of that role
+ * as if none were down (model_finalize() sets XLB_VIP_F_ALL_DOWN).
  */
 bool vip_fails_open(const struct m_vip *v);
-/* Whether @be (of @v) has its weight in @v's table: eligible, or not drained when failing open. */
+/*
+ * Whether @be (of @v) has its weight in @v's table: of the table's role
+ * (backups while XLB_VIP_F_ON_BACKUP, else primaries) and eligible, or not
+ * drained when failing open.
+ */
 bool backend_in_table(const struct m_vip *v, const struct xlb_backend *be);
 /*
- * Derived state, before a commit: XLB_VIP_F_ALL_DOWN on a VIP whose every
- * backend is down; the all-ports addresses the data plane looks up twice.
+ * Derived state, before a commit: per VIP, XLB_VIP_F_ON_BACKUP when no
+ * primary is eligible and a backup is (or there are only backups), and
+ * XLB_VIP_F_ALL_DOWN when nothing is eligible and every backend of the
+ * table's role is DOWN. The order: usable primaries, else usable backups,
+ * else every primary (fail open on the primaries, not the backups). Also
+ * the all-ports addresses the data plane looks up twice.
  */
 void model_finalize(struct model *m);
 /* "ok", "empty" (no backend takes new flows) or "all_down". */

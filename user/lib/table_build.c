@@ -15,8 +15,7 @@
 #include "maglev.h"
 #include "table.h"
 
-/* The table's inputs, in id order: what decides whether it must be rebuilt. */
-static size_t table_inputs(const struct model *m, const struct m_vip *v,
+size_t table_inputs(const struct model *m, const struct m_vip *v,
 			   struct maglev_backend *out)
 {
 	size_t n = 0;

@@ -13,6 +13,15 @@
 #include <stdbool.h>
 #include "model.h"
 
+struct maglev_backend;
+
+/*
+ * The table's inputs, in id order: every backend of @v with its weight in
+ * the table (0 if left out: backend_in_table()), what decides whether it
+ * must be rebuilt. Fills @out (unless NULL); returns the count.
+ */
+size_t table_inputs(const struct model *m, const struct m_vip *v, struct maglev_backend *out);
+
 /* Whether @nv (of @nm) needs another table than @ov (of @om) has. */
 bool table_changed(const struct model *om, const struct m_vip *ov,
 		   const struct model *nm, const struct m_vip *nv);
