@@ -30,6 +30,7 @@
 #include "out.h"
 #include "strbuf.h"
 #include "util.h"
+#include "pinval.h"
 
 const char bgp_usage[] =
 	"usage: xlb bgp set --asn N --peer ADDR --peer-asn N [--peer ADDR --peer-asn N ...]\n"
@@ -48,25 +49,11 @@ void bgp_run_path(const char *iface, const char *suffix, char *buf, size_t len)
 	snprintf(buf, len, "%s/%s.bird.%s", XLB_LOCK_DIR, iface, suffix);
 }
 
-static void map_path(const char *dir, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/%s", dir, BGP_MAP_NAME);
-}
-
 int bgp_read(const char *dir, struct xlb_bgp_config *c)
 {
-	char path[256];
-	__u32 zero = 0;
-	int fd, err;
-
-	memset(c, 0, sizeof(*c));
-	map_path(dir, path, sizeof(path));
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -1;
-	err = bpf_map_lookup_elem(fd, &zero, c);
-	close(fd);
-	if (err || c->npeers > XLB_BGP_PEERS_MAX) {
+	if (pinval_read(dir, BGP_MAP_NAME, c, sizeof(*c)))
+		return -1;
+	if (c->npeers > XLB_BGP_PEERS_MAX) {
 		memset(c, 0, sizeof(*c));
 		return -1;
 	}
@@ -76,43 +63,9 @@ int bgp_read(const char *dir, struct xlb_bgp_config *c)
 /* Writes @c to the map of the instance in @dir, creating and pinning it if need be. */
 static int bgp_write(const char *dir, const struct xlb_bgp_config *c)
 {
-	char path[256];
-	__u32 zero = 0;
-	int fd, err = 0;
-
-	map_path(dir, path, sizeof(path));
-	fd = bpf_obj_get(path);
-	if (fd < 0 && errno == ENOENT) {
-		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_bgp", sizeof(__u32),
-				    sizeof(struct xlb_bgp_config), 1, NULL);
-		if (fd >= 0 && bpf_obj_pin(fd, path)) {
-			err = -errno;
-			close(fd);
-			fd = -1;
-		}
-	}
-	if (fd < 0) {
-		xlb_err("cannot create the map %s: %s", path, strerror(err ? -err : errno));
-		return -1;
-	}
-	if (bpf_map_update_elem(fd, &zero, c, BPF_ANY)) {
-		xlb_err("cannot write the map %s: %s", path, strerror(errno));
-		err = -1;
-	}
-	close(fd);
-	return err ? -1 : 0;
+	return pinval_write(dir, BGP_MAP_NAME, "xlb_bgp", c, sizeof(*c));
 }
 
-/* The pin directory of the instance this command works on (already checked by the caller). */
-static int inst_dir(char *dir, size_t len)
-{
-	char name[IF_NAMESIZE];
-
-	if (inst_pick(opts.iface, name, sizeof(name)))
-		return -1;
-	pin_dir(XLB_PIN_ROOT, name, dir, len);
-	return 0;
-}
 
 /* ---- parsing ---- */
 
@@ -280,7 +233,7 @@ static int bgp_set(struct model *m, int argc, char **argv)
 		pending.c = c;
 		return XLB_EXIT_OK;
 	}
-	if (inst_dir(dir, sizeof(dir)) || bgp_write(dir, &c))
+	if (inst_pin_dir(opts.iface, dir, sizeof(dir)) || bgp_write(dir, &c))
 		return XLB_EXIT_FAIL;
 	return XLB_EXIT_OK;
 }
@@ -299,7 +252,7 @@ static int bgp_del(struct model *m, int argc, char **argv)
 		pending.c = none;
 		return XLB_EXIT_OK;
 	}
-	if (inst_dir(dir, sizeof(dir)))
+	if (inst_pin_dir(opts.iface, dir, sizeof(dir)))
 		return XLB_EXIT_FAIL;
 	if (bgp_read(dir, &c)) {
 		xlb_err("cannot read %s/%s: %s", dir, BGP_MAP_NAME, strerror(errno));
@@ -317,7 +270,7 @@ int bgp_restore_apply(void)
 	struct xlb_bgp_config cur;
 	char dir[128];
 
-	if (inst_dir(dir, sizeof(dir)) || bgp_read(dir, &cur))
+	if (inst_pin_dir(opts.iface, dir, sizeof(dir)) || bgp_read(dir, &cur))
 		return XLB_EXIT_FAIL;
 	/* The file is the whole configuration: no bgp line, no BGP. */
 	if (!pending.seen)
@@ -341,7 +294,7 @@ void bgp_save_lines(FILE *f)
 	char dir[128], addr[XLB_ADDR_STRLEN];
 	struct xlb_bgp_config c;
 
-	if (inst_dir(dir, sizeof(dir)) || bgp_read(dir, &c) || !c.asn)
+	if (inst_pin_dir(opts.iface, dir, sizeof(dir)) || bgp_read(dir, &c) || !c.asn)
 		return;
 	fprintf(f, "xlb bgp set --asn %u", c.asn);
 	for (int i = 0; i < c.npeers; i++) {

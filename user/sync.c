@@ -30,6 +30,7 @@
 #include "out.h"
 #include "syncproto.h"
 #include "util.h"
+#include "pinval.h"
 
 const char sync_usage[] =
 	"usage: xlb sync set --peer ADDR [--peer ADDR ...] [--port 8848] --key FILE\n"
@@ -48,18 +49,9 @@ static void map_path(const char *dir, const char *name, char *buf, size_t len)
 
 int sync_read(const char *dir, struct xlb_sync_config *c)
 {
-	char path[256];
-	__u32 zero = 0;
-	int fd, err;
-
-	memset(c, 0, sizeof(*c));
-	map_path(dir, SYNC_MAP_NAME, path, sizeof(path));
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -1;
-	err = bpf_map_lookup_elem(fd, &zero, c);
-	close(fd);
-	if (err || c->npeers > XLB_SYNC_PEERS_MAX) {
+	if (pinval_read(dir, SYNC_MAP_NAME, c, sizeof(*c)))
+		return -1;
+	if (c->npeers > XLB_SYNC_PEERS_MAX) {
 		memset(c, 0, sizeof(*c));
 		return -1;
 	}
@@ -69,42 +61,9 @@ int sync_read(const char *dir, struct xlb_sync_config *c)
 
 static int sync_write(const char *dir, const struct xlb_sync_config *c)
 {
-	char path[256];
-	__u32 zero = 0;
-	int fd, err = 0;
-
-	map_path(dir, SYNC_MAP_NAME, path, sizeof(path));
-	fd = bpf_obj_get(path);
-	if (fd < 0 && errno == ENOENT) {
-		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_sync", sizeof(__u32),
-				    sizeof(struct xlb_sync_config), 1, NULL);
-		if (fd >= 0 && bpf_obj_pin(fd, path)) {
-			err = -errno;
-			close(fd);
-			fd = -1;
-		}
-	}
-	if (fd < 0) {
-		xlb_err("cannot create the map %s: %s", path, strerror(err ? -err : errno));
-		return -1;
-	}
-	if (bpf_map_update_elem(fd, &zero, c, BPF_ANY)) {
-		xlb_err("cannot write the map %s: %s", path, strerror(errno));
-		err = -1;
-	}
-	close(fd);
-	return err ? -1 : 0;
+	return pinval_write(dir, SYNC_MAP_NAME, "xlb_sync", c, sizeof(*c));
 }
 
-static int inst_dir(char *dir, size_t len)
-{
-	char name[IF_NAMESIZE];
-
-	if (inst_pick(opts.iface, name, sizeof(name)))
-		return -1;
-	pin_dir(XLB_PIN_ROOT, name, dir, len);
-	return 0;
-}
 
 /* ---- parsing ---- */
 
@@ -228,7 +187,7 @@ static int sync_set(struct model *m, int argc, char **argv)
 		m->config.sync_report = 1;
 		return XLB_EXIT_OK;
 	}
-	if (inst_dir(dir, sizeof(dir)) || sync_write(dir, &c))
+	if (inst_pin_dir(opts.iface, dir, sizeof(dir)) || sync_write(dir, &c))
 		return XLB_EXIT_FAIL;
 	m->config.sync_report = 1;
 	return XLB_EXIT_OK;
@@ -249,7 +208,7 @@ static int sync_del(struct model *m, int argc, char **argv)
 		m->config.sync_report = 0;
 		return XLB_EXIT_OK;
 	}
-	if (inst_dir(dir, sizeof(dir)))
+	if (inst_pin_dir(opts.iface, dir, sizeof(dir)))
 		return XLB_EXIT_FAIL;
 	if (sync_read(dir, &c)) {
 		xlb_err("cannot read %s/%s: %s", dir, SYNC_MAP_NAME, strerror(errno));
@@ -290,7 +249,7 @@ int sync_restore_apply(void)
 	struct xlb_sync_config cur;
 	char dir[128];
 
-	if (inst_dir(dir, sizeof(dir)) || sync_read(dir, &cur))
+	if (inst_pin_dir(opts.iface, dir, sizeof(dir)) || sync_read(dir, &cur))
 		return XLB_EXIT_FAIL;
 	/* The file is the whole configuration: no sync line, no sync. */
 	if (!pending.seen) {
@@ -310,7 +269,7 @@ void sync_save_lines(FILE *f)
 	char dir[128], addr[XLB_ADDR_STRLEN];
 	struct xlb_sync_config c;
 
-	if (inst_dir(dir, sizeof(dir)) || sync_read(dir, &c) || !c.enabled)
+	if (inst_pin_dir(opts.iface, dir, sizeof(dir)) || sync_read(dir, &c) || !c.enabled)
 		return;
 	fprintf(f, "xlb sync set");
 	for (int i = 0; i < c.npeers; i++) {

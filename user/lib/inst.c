@@ -180,6 +180,16 @@ static long lock_holder(int fd)
 	return pid;
 }
 
+int inst_pin_dir(const char *iface, char *dir, size_t len)
+{
+	char name[IF_NAMESIZE];
+
+	if (inst_pick(iface, name, sizeof(name)))
+		return -1;
+	pin_dir(XLB_PIN_ROOT, name, dir, len);
+	return 0;
+}
+
 int inst_lock(const char *iface)
 {
 	char path[128];

@@ -57,6 +57,8 @@ int bpffs_ensure(bool mount_it);
  * there are several). Fills @name. Prints an error and returns -1 if none.
  */
 int inst_pick(const char *iface, char *name, size_t len);
+/* The pin directory of the instance @iface (or the only one: inst_pick()); -1 with an error. */
+int inst_pin_dir(const char *iface, char *dir, size_t len);
 /* Open every pinned map; with @lock, first take the instance's lock. */
 int inst_open(const char *iface, bool lock, struct xlb_inst *in);
 void inst_close(struct xlb_inst *in);
