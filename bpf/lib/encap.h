@@ -54,6 +54,42 @@ static __always_inline int xlb_egress_frame(struct xdp_md *ctx, struct xlb_pkt *
 	return xlb_vlan_retag(ctx, pkt, !!fib->h_vlan_proto, fib->h_vlan_TCI);
 }
 
+/*
+ * The outer IPv4 header, shared by IPIP and GUE: DSCP/ECN of the inner
+ * header, DF, TTL XLB_OUTER_TTL, protocol @proto, @tot_len bytes in all.
+ */
+static __always_inline void xlb_outer4_fill(struct iphdr *ip, const struct xlb_pkt *pkt,
+					    __be32 saddr, __be32 daddr, __u8 proto, __u32 tot_len)
+{
+	ip->version = XLB_IPV4_VERSION;
+	ip->ihl = XLB_IPV4_IHL_MIN;
+	ip->tos = pkt->tos;
+	ip->tot_len = bpf_htons(tot_len);
+	ip->id = 0;
+	ip->frag_off = bpf_htons(XLB_IP_DF);
+	ip->ttl = XLB_OUTER_TTL;
+	ip->protocol = proto;
+	ip->check = 0;
+	ip->saddr = saddr;
+	ip->daddr = daddr;
+	ip->check = xlb_ipv4_csum(ip);
+}
+
+/* The outer IPv6 header, shared by IPIP and GUE: flow label @label, next header @nexthdr. */
+static __always_inline void xlb_outer6_fill(struct ipv6hdr *ip6, const struct xlb_pkt *pkt,
+					    const __u32 *saddr, const __u32 *daddr, __u32 label,
+					    __u8 nexthdr, __u32 payload_len)
+{
+	/* version, traffic class, flow label: one 32-bit word */
+	*(__be32 *)ip6 = bpf_htonl(((__u32)XLB_IPV6_VERSION << XLB_IPV6_VERSION_SHIFT) |
+				   ((__u32)pkt->tos << XLB_IPV6_TCLASS_SHIFT) | label);
+	ip6->payload_len = bpf_htons(payload_len);
+	ip6->nexthdr = nexthdr;
+	ip6->hop_limit = XLB_OUTER_TTL;
+	__builtin_memcpy(&ip6->saddr, saddr, sizeof(ip6->saddr));
+	__builtin_memcpy(&ip6->daddr, daddr, sizeof(ip6->daddr));
+}
+
 static __always_inline int xlb_encap4(struct xdp_md *ctx, const struct xlb_pkt *pkt,
 				      __be32 saddr, __be32 daddr,
 				      const struct bpf_fib_lookup *fib)
@@ -72,18 +108,7 @@ static __always_inline int xlb_encap4(struct xdp_md *ctx, const struct xlb_pkt *
 	if ((void *)(ip + 1) > data_end)
 		return XLB_DROP_ENCAP;
 
-	ip->version = XLB_IPV4_VERSION;
-	ip->ihl = XLB_IPV4_IHL_MIN;
-	ip->tos = pkt->tos;
-	ip->tot_len = bpf_htons(pkt->ip_len + XLB_ENCAP4_LEN);
-	ip->id = 0;
-	ip->frag_off = bpf_htons(XLB_IP_DF);
-	ip->ttl = XLB_OUTER_TTL;
-	ip->protocol = IPPROTO_IPIP;
-	ip->check = 0;
-	ip->saddr = saddr;
-	ip->daddr = daddr;
-	ip->check = xlb_ipv4_csum(ip);
+	xlb_outer4_fill(ip, pkt, saddr, daddr, IPPROTO_IPIP, pkt->ip_len + XLB_ENCAP4_LEN);
 	return XLB_CONTINUE;
 }
 
@@ -105,14 +130,8 @@ static __always_inline int xlb_encap6(struct xdp_md *ctx, const struct xlb_pkt *
 	if ((void *)(ip6 + 1) > data_end)
 		return XLB_DROP_ENCAP;
 
-	/* version, traffic class, flow label: one 32-bit word */
-	*(__be32 *)ip6 = bpf_htonl(((__u32)XLB_IPV6_VERSION << XLB_IPV6_VERSION_SHIFT) |
-				   ((__u32)pkt->tos << XLB_IPV6_TCLASS_SHIFT) | label);
-	ip6->payload_len = bpf_htons(pkt->ip_len);
-	ip6->nexthdr = pkt->key.family == XLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6;
-	ip6->hop_limit = XLB_OUTER_TTL;
-	__builtin_memcpy(&ip6->saddr, saddr, sizeof(ip6->saddr));
-	__builtin_memcpy(&ip6->daddr, daddr, sizeof(ip6->daddr));
+	xlb_outer6_fill(ip6, pkt, saddr, daddr, label,
+			pkt->key.family == XLB_AF_INET ? IPPROTO_IPIP : IPPROTO_IPV6, pkt->ip_len);
 	return XLB_CONTINUE;
 }
 

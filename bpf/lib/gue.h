@@ -25,6 +25,7 @@
 #include "l2.h"
 #include "csum.h"
 #include "maps.h"
+#include "encap.h"	/* the outer IPv4 and IPv6 headers */
 
 #define XLB_NSEC_PER_SEC	1000000000ULL
 #define XLB_UDP_CSUM_ALL_ONES	0xffff	/* a computed 0 is sent as all ones (RFC 768) */
@@ -168,18 +169,7 @@ static __always_inline int xlb_gue4(struct xdp_md *ctx, struct xlb_pkt *pkt, __b
 	if ((void *)(o + 1) > data_end)
 		return XLB_DROP_ENCAP;
 
-	o->ip.version = XLB_IPV4_VERSION;
-	o->ip.ihl = XLB_IPV4_IHL_MIN;
-	o->ip.tos = pkt->tos;
-	o->ip.tot_len = bpf_htons(pkt->ip_len + XLB_GUE4_LEN);
-	o->ip.id = 0;
-	o->ip.frag_off = bpf_htons(XLB_IP_DF);
-	o->ip.ttl = XLB_OUTER_TTL;
-	o->ip.protocol = IPPROTO_UDP;
-	o->ip.check = 0;
-	o->ip.saddr = saddr;
-	o->ip.daddr = daddr;
-	o->ip.check = xlb_ipv4_csum(&o->ip);
+	xlb_outer4_fill(&o->ip, pkt, saddr, daddr, IPPROTO_UDP, pkt->ip_len + XLB_GUE4_LEN);
 
 	o->udp.source = sport;
 	o->udp.dest = port;
@@ -226,13 +216,7 @@ static __always_inline int xlb_gue6(struct xdp_md *ctx, struct xlb_pkt *pkt,
 	if ((void *)(o + 1) > data_end)
 		return XLB_DROP_ENCAP;
 
-	*(__be32 *)&o->ip6 = bpf_htonl(((__u32)XLB_IPV6_VERSION << XLB_IPV6_VERSION_SHIFT) |
-				       ((__u32)pkt->tos << XLB_IPV6_TCLASS_SHIFT) | label);
-	o->ip6.payload_len = bpf_htons(udp_len);
-	o->ip6.nexthdr = IPPROTO_UDP;
-	o->ip6.hop_limit = XLB_OUTER_TTL;
-	__builtin_memcpy(&o->ip6.saddr, saddr, sizeof(o->ip6.saddr));
-	__builtin_memcpy(&o->ip6.daddr, daddr, sizeof(o->ip6.daddr));
+	xlb_outer6_fill(&o->ip6, pkt, saddr, daddr, label, IPPROTO_UDP, udp_len);
 
 	o->udp.source = sport;
 	o->udp.dest = port;
