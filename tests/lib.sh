@@ -149,6 +149,8 @@ list_config() {
 		| sort_by(.vip))'
 }
 
+# The EXIT trap of every test: background jobs, the topology (LIB_TOPO_DOWN, default
+# topo_down; scripts/cluster.sh's tests set cluster_down), the temporary files.
 lib_cleanup() {
 	local pid d
 	set +e
@@ -158,7 +160,7 @@ lib_cleanup() {
 	for pid in "${BG_PIDS[@]}"; do
 		wait "$pid" 2>/dev/null
 	done
-	topo_down "$P"
+	"${LIB_TOPO_DOWN:-topo_down}" "$P"
 	[ -n "$TMP" ] && rm -rf "$TMP"
 	for d in "${SCRATCH_DIRS[@]}"; do
 		rm -rf "$d"

@@ -23,18 +23,8 @@ CL_STREAM_RATE=16384	# bytes/s each: 100 streams on a shared 2-core machine
 CL_TIMEOUT=10		# the router's FIB follows an agent within this (s)
 CL_HEALTH_TIMEOUT=20	# ... and the health checks (fall 3, every 2 s) within this
 
-cl_cleanup() {
-	local pid
-	set +e
-	for pid in "${BG_PIDS[@]}"; do
-		kill "$pid" 2>/dev/null
-	done
-	for pid in "${BG_PIDS[@]}"; do
-		wait "$pid" 2>/dev/null
-	done
-	cluster_down "$P"
-	[ -n "$TMP" ] && rm -rf "$TMP"
-}
+# Torn down by tests/lib.sh's lib_cleanup, with the tier's own teardown.
+LIB_TOPO_DOWN=cluster_down
 
 # The three-instance tier with CL_SVC (maglev, the same backends everywhere)
 # and BGP set on every instance; agents not started yet.
@@ -43,7 +33,7 @@ cl_setup() {
 	command -v jq >/dev/null || skip "needs jq"
 	command -v "$CLUSTER_BIRD" >/dev/null || skip "needs BIRD 2 (scripts/deps.sh installs bird2)"
 	[ -x "$XLB" ] || fail "$XLB not built (make)"
-	trap cl_cleanup EXIT
+	trap lib_cleanup EXIT
 	trap 'exit 130' INT TERM HUP PIPE
 	TMP=$(mktemp -d /tmp/xlb-test.XXXXXX)
 	cluster_up "$P" 3 3 || fail "cluster $P could not be built"

@@ -22,18 +22,8 @@ SY_REST="$(cluster_addr4 lb2) $(cluster_addr4 lb3)"
 SY_STREAMS=${SY_STREAMS:-100}
 SY_TIMEOUT=10
 
-sy_cleanup() {
-	local pid
-	set +e
-	for pid in "${BG_PIDS[@]}"; do
-		kill "$pid" 2>/dev/null
-	done
-	for pid in "${BG_PIDS[@]}"; do
-		wait "$pid" 2>/dev/null
-	done
-	cluster_down "$P"
-	[ -n "$TMP" ] && rm -rf "$TMP"
-}
+# Torn down by tests/lib.sh's lib_cleanup, with the tier's own teardown.
+LIB_TOPO_DOWN=cluster_down
 
 # FILE [BYTES]: a key file of random bytes, mode 0600.
 sy_key() {
@@ -56,7 +46,7 @@ sy_setup() {
 	command -v jq >/dev/null || skip "needs jq"
 	command -v "$CLUSTER_BIRD" >/dev/null || skip "needs BIRD 2 (scripts/deps.sh installs bird2)"
 	[ -x "$XLB" ] || fail "$XLB not built (make)"
-	trap sy_cleanup EXIT
+	trap lib_cleanup EXIT
 	trap 'exit 130' INT TERM HUP PIPE
 	TMP=$(mktemp -d /tmp/xlb-test.XXXXXX)
 	cluster_up "$P" 3 3 || fail "cluster $P could not be built"
