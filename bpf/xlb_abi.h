@@ -55,6 +55,12 @@ enum xlb_sched {
 #define XLB_VIP_F_ALL_DOWN_DROP	(1u << 3) /* --all-down drop: ALL_DOWN drops every packet */
 #define XLB_VIP_F_ON_BACKUP	(1u << 4) /* derived: the table is of backups (no usable primary); BPF ignores it */
 /*
+ * --forward nat: full NAT (bpf/lib/nat.h) instead of encapsulation. The
+ * only forwarding choice a VIP makes; xlb_forward() in bpf/xlb.bpf.c is
+ * the one place that reads it. Needs conntrack (never with NO_CT).
+ */
+#define XLB_VIP_F_NAT		(1u << 5)
+/*
  * The DOWN policy. By default (neither bit) a tracked flow stays on its
  * backend when that goes DOWN (new flows never pick it: the table leaves it
  * out), and a VIP whose every backend is DOWN fails open: its table is built
@@ -77,6 +83,7 @@ enum xlb_sched {
 /* struct xlb_flow.flags */
 #define XLB_FLOW_F_CLOSING	(1u << 0) /* FIN or RST seen: short idle timeout */
 #define XLB_FLOW_F_SYNCED	(1u << 1) /* inserted by the agent from a peer's sync message */
+#define XLB_FLOW_F_NAT_REPLY	(1u << 2) /* nat_flows: the backend's direction (key: backend -> SNAT) */
 
 /* Key of the vips hash. Port 0 is the "all ports" VIP of that address. */
 struct xlb_vip_key {
@@ -187,7 +194,13 @@ struct xlb_backend {
 	__u16 weight;		/* 1..XLB_WEIGHT_MAX */
 	__u32 vip_id;
 	__u32 rt_us;		/* probe response time EWMA (lrt), 0 = unknown */
-	__u32 pad;
+	/*
+	 * NAT VIPs: the destination port the backend listens on (network
+	 * order); 0 = the VIP's port (always 0 for encap VIPs, which cannot
+	 * remap, and for all-ports VIPs, whose packets keep their port).
+	 */
+	__be16 port;
+	__u16 pad;
 };
 
 /* Key of the conntrack LRU hash: the client's 5-tuple as it arrived. */
@@ -208,6 +221,83 @@ struct xlb_flow {
 	__u64 last_seen_ns;	/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
 	__u32 flags;		/* XLB_FLOW_F_* */
 	__u32 young_pkts;	/* ct_new: packets seen while young; 0 in conntrack */
+};
+
+/*
+ * Full NAT (bpf/lib/nat.h, docs/DESIGN.md "NAT"). A NAT flow is two
+ * entries of the nat_flows hash, one per direction, each keyed by the
+ * tuple its packets arrive with and saying what they leave with:
+ *
+ *   client's direction  key CLIENT:cport -> VIP:vport
+ *                       to  SNAT:sport   -> BACKEND:bport
+ *   backend's direction key BACKEND:bport -> SNAT:sport   (XLB_FLOW_F_NAT_REPLY)
+ *                       to  VIP:vport    -> CLIENT:cport
+ *
+ * Each entry's twin is its `to` reversed (xlb_nat_twin_key()), so either
+ * finds the other. The backend's entry is inserted first with
+ * BPF_NOEXIST: it is the SNAT port's reservation, and no two flows can
+ * ever leave with the same tuple. A plain hash, not an LRU: an evicted
+ * half would free a port its twin still uses. The agent expires a pair when
+ * both halves are idle past the conntrack timeouts (flow.last_seen_ns,
+ * flow.flags CLOSING as in conntrack); a full table drops new flows
+ * (drop_nat_full). Same family on both sides.
+ */
+struct xlb_nat_to {
+	__u32 src[4];
+	__u32 dst[4];
+	__be16 sport;
+	__be16 dport;
+	__u32 pad;
+};
+
+struct xlb_nat_flow {
+	struct xlb_flow flow;	/* backend_id, vip_id, last_seen_ns, flags (CLOSING, NAT_REPLY) */
+	struct xlb_nat_to to;
+};
+
+/* The key of @f's twin, whose packets arrive as @f's leave, reversed. */
+static inline void xlb_nat_twin_key(const struct xlb_flow_key *k, const struct xlb_nat_flow *f,
+				    struct xlb_flow_key *twin)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		twin->src[i] = f->to.dst[i];
+		twin->dst[i] = f->to.src[i];
+	}
+	twin->sport = f->to.dport;
+	twin->dport = f->to.sport;
+	twin->proto = k->proto;
+	twin->family = k->family;
+	twin->pad = 0;
+}
+
+/* nat_flows entries (two per flow); attach --nat-size. */
+#define XLB_NAT_SIZE_DEFAULT	(1 << 17)
+#define XLB_NAT_SIZE_MIN	64
+
+/*
+ * The one entry of the snat array (attach --snat, --snat-ports): the
+ * source addresses NAT flows leave with, chosen per flow by its hash, and
+ * the port range. A CPU searches from its own part of the range
+ * (cpu * cpu_slice): CPUs do not contend for ports, no lock is taken, and
+ * the NOEXIST insert settles any overlap. At most XLB_SNAT_TRIES ports are
+ * tried for one new flow; then it is dropped (drop_snat_exhausted).
+ */
+#define XLB_SNAT_ADDRS_MAX	8
+#define XLB_SNAT_PORT_LO	1024
+#define XLB_SNAT_PORT_HI	65535
+#define XLB_SNAT_TRIES		16
+
+struct xlb_snat {
+	__u32 addr4[XLB_SNAT_ADDRS_MAX];
+	__u32 addr6[XLB_SNAT_ADDRS_MAX][4];
+	__u8 n4;		/* valid entries of addr4 (0: no IPv4 NAT) */
+	__u8 n6;
+	__u16 port_lo;		/* host order, inclusive */
+	__u16 port_hi;
+	__u16 pad;
+	__u32 cpu_slice;	/* (port_hi - port_lo + 1) / possible CPUs, at least 1 */
 };
 
 /* The one entry of the config array: this instance's outer source addresses. */
@@ -403,6 +493,12 @@ enum xlb_reason {
 	XLB_DROP_FIB_UNSUPP_LWT, /* FIB: route with a lightweight tunnel encap XDP cannot do */
 	XLB_DROP_FIB_OTHER,	/* FIB: any other failure (outer length > 64 KiB, ...) */
 	XLB_DROP_REDIRECT,	/* bpf_redirect refused the egress (not XDP_REDIRECT) */
+	XLB_DROP_SNAT_EXHAUSTED, /* NAT: no free SNAT port in XLB_SNAT_TRIES tries */
+	XLB_DROP_NAT_FULL,	/* NAT: nat_flows is full (the agent expires idle flows) */
+	XLB_DROP_NO_SNAT,	/* NAT: no SNAT address of the packet's family */
+	XLB_DROP_NAT_UNSUPP,	/* NAT: fragment or IPv6 extension header (not rewritten) */
+	XLB_DROP_TTL,		/* NAT: TTL / hop limit would reach 0 */
+	XLB_PASS_NAT_NO_FLOW,	/* to a SNAT address and port, no NAT flow: the kernel's */
 	/*
 	 * Not exits: counted besides fwd_tx or fwd_redirect for a packet
 	 * forwarded to a DOWN backend, because its flow was tracked there
@@ -410,6 +506,7 @@ enum xlb_reason {
 	 */
 	XLB_FWD_DOWN_STAY,	/* forwarded to a DOWN backend: a tracked flow stays */
 	XLB_FWD_FAIL_OPEN,	/* forwarded by a VIP whose every backend is DOWN (--all-down open) */
+	XLB_FWD_NAT_REPLY,	/* forwarded: a NAT backend's answer, rewritten back to the client */
 	XLB_DECAP_OK,		/* decap program: stripped an outer header */
 	XLB_DECAP_PASS,		/* decap program: not for us, passed untouched */
 	XLB_DECAP_MALFORMED,	/* decap program: truncated outer/inner header, dropped */
@@ -458,8 +555,15 @@ enum xlb_reason {
 	[XLB_DROP_FIB_UNSUPP_LWT] = "drop_fib_unsupp_lwt",	\
 	[XLB_DROP_FIB_OTHER]	 = "drop_fib_other",		\
 	[XLB_DROP_REDIRECT]	 = "drop_redirect",		\
+	[XLB_DROP_SNAT_EXHAUSTED] = "drop_snat_exhausted",	\
+	[XLB_DROP_NAT_FULL]	 = "drop_nat_full",		\
+	[XLB_DROP_NO_SNAT]	 = "drop_no_snat",		\
+	[XLB_DROP_NAT_UNSUPP]	 = "drop_nat_unsupported",	\
+	[XLB_DROP_TTL]		 = "drop_ttl",			\
+	[XLB_PASS_NAT_NO_FLOW]	 = "pass_nat_no_flow",		\
 	[XLB_FWD_DOWN_STAY]	 = "fwd_down_stay",		\
 	[XLB_FWD_FAIL_OPEN]	 = "fwd_fail_open",		\
+	[XLB_FWD_NAT_REPLY]	 = "fwd_nat_reply",		\
 	[XLB_DECAP_OK]		 = "decap_ok",			\
 	[XLB_DECAP_PASS]	 = "decap_pass",		\
 	[XLB_DECAP_MALFORMED]	 = "decap_malformed",		\
@@ -749,6 +853,9 @@ _Static_assert(sizeof(struct xlb_vip) == 16, "xlb_vip layout");
 _Static_assert(sizeof(struct xlb_backend) == 32, "xlb_backend layout");
 _Static_assert(sizeof(struct xlb_flow_key) == 40, "xlb_flow_key layout");
 _Static_assert(sizeof(struct xlb_flow) == 24, "xlb_flow layout");
+_Static_assert(sizeof(struct xlb_nat_to) == 40, "xlb_nat_to layout");
+_Static_assert(sizeof(struct xlb_nat_flow) == 64, "xlb_nat_flow layout");
+_Static_assert(sizeof(struct xlb_snat) == 32 + 128 + 12, "xlb_snat layout");
 _Static_assert(sizeof(struct xlb_config) == 40, "xlb_config layout");
 _Static_assert(sizeof(struct xlb_gue_hdr) == 4, "xlb_gue_hdr layout");
 _Static_assert(sizeof(struct xlb_gue_hops4) == 12, "xlb_gue_hops4 layout");

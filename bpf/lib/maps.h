@@ -177,4 +177,32 @@ struct {
 	__uint(max_entries, XLB_SYNC_RING_SIZE);
 } sync_events SEC(".maps");
 
+/*
+ * Full NAT (bpf/lib/nat.h): both directions of every NAT flow, keyed by
+ * the tuple each direction arrives with. A hash, not an LRU (see
+ * struct xlb_nat_flow); attach sizes it (--nat-size), the agent expires it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, XLB_NAT_SIZE_DEFAULT);
+	__type(key, struct xlb_flow_key);
+	__type(value, struct xlb_nat_flow);
+} nat_flows SEC(".maps");
+
+/* SNAT addresses and ports (one entry, attach --snat / --snat-ports). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_snat);
+} snat SEC(".maps");
+
+/* Each CPU's next SNAT port offset within its part of the range. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} snat_cursor SEC(".maps");
+
 #endif /* XLB_MAPS_H */

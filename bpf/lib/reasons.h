@@ -41,7 +41,7 @@ static __always_inline int xlb_reason_action(int reason)
 	case XLB_DROP_ENCAP:
 	case XLB_DROP_TOO_BIG:
 	case XLB_DROP_ICMP_LIMIT:
-	case XLB_DROP_VIP_PORT ... XLB_DROP_REDIRECT:
+	case XLB_DROP_VIP_PORT ... XLB_DROP_TTL:
 	case XLB_DECAP_MALFORMED:
 		return XDP_DROP;
 	default:
