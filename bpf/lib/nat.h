@@ -507,7 +507,7 @@ static __always_inline int xlb_nat_reply(struct xdp_md *ctx, __u32 ifindex, stru
 	struct xlb_nat_to to;
 	int ret;
 
-	if (!s || !(s->n4 | s->n6) || !xlb_is_snat_dst(pkt, s))
+	if (!s || !s->nat_vips || !xlb_is_snat_dst(pkt, s))
 		return XLB_CONTINUE;
 	if (pkt->l4_opaque)
 		return XLB_PASS_NAT_NO_FLOW;
