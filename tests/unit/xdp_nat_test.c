@@ -71,13 +71,15 @@ static const char *const snat6[] = { "fd00:99::1", "fd00:99::2" };
 
 /* NAT VIPs (ids), each with the cases that use it. */
 enum {
-	V_TCP4 = 1,	/* 192.0.2.10:80/tcp -> BE 1, 2 (no port): forward, return, ICMP-less */
+	V_TCP4 = 1,	/* 192.0.2.10:80/tcp -> BE 1, 2 (no port): most cases */
 	V_REMAP4,	/* 192.0.2.11:80/tcp -> BE 3 :8080: remap, ICMP */
 	V_UDP4,		/* 192.0.2.10:53/udp -> BE 4 (no port) */
 	V_TCP6,		/* [2001:db8::10]:80/tcp -> BE 5 (no port) */
 	V_UDP6,		/* [2001:db8::10]:53/udp -> BE 6 :5353 */
 	V_REMAP6,	/* [2001:db8::11]:80/tcp -> BE 8 :8080: ICMPv6 */
 	V_EXH,		/* 192.0.2.12:80/tcp -> BE 7 only: port exhaustion */
+	V_LINKB4,	/* 192.0.2.13:80/tcp -> BE 9 (10.98.0.21, link B, MTU FX_MTU_B) */
+	V_ALL4,		/* 192.0.2.14:0/tcp (all ports) -> BE 10 (no port) */
 	V_COUNT,
 };
 
@@ -96,6 +98,8 @@ static const struct nat_vip vips[V_COUNT] = {
 	[V_UDP6]   = { 6, "2001:db8::10", 53, IPPROTO_UDP },
 	[V_REMAP6] = { 6, "2001:db8::11", 80, IPPROTO_TCP },
 	[V_EXH]    = { 4, "192.0.2.12", 80, IPPROTO_TCP },
+	[V_LINKB4] = { 4, "192.0.2.13", 80, IPPROTO_TCP },
+	[V_ALL4]   = { 4, "192.0.2.14", 0, IPPROTO_TCP },
 };
 
 struct nat_be {
@@ -105,7 +109,7 @@ struct nat_be {
 	__u32 vip;
 };
 
-#define BE_COUNT 9
+#define BE_COUNT 11
 static const struct nat_be bes[BE_COUNT] = {
 	[1] = { "10.99.0.11", 11, 0, V_TCP4 },
 	[2] = { "10.99.0.12", 12, 0, V_TCP4 },
@@ -115,6 +119,8 @@ static const struct nat_be bes[BE_COUNT] = {
 	[6] = { "fd00:99::16", 16, 5353, V_UDP6 },
 	[7] = { "10.99.0.17", 17, 0, V_EXH },
 	[8] = { "fd00:99::18", 18, 8080, V_REMAP6 },
+	[9] = { "10.98.0.21", 21, 0, V_LINKB4 },
+	[10] = { "10.99.0.19", 19, 0, V_ALL4 },
 };
 
 /* One client flow: where it comes from, and how. */
@@ -125,7 +131,14 @@ struct row {
 	int csum0;	/* IPv4 UDP sent (both ways) with checksum 0 */
 	int link_b;	/* the client is behind link B: both ways are redirects */
 	int opts;	/* IPv4 option bytes in the client's packets */
+	__u16 dport;	/* an all-ports VIP's: the port the client chose */
 };
+
+/* The port @r's client sends to. */
+static __u16 vport(const struct row *r)
+{
+	return vips[r->vip].port ? vips[r->vip].port : r->dport;
+}
 
 /* What a NAT flow leaves with, learnt from its first packet. */
 struct natted {
@@ -406,7 +419,7 @@ static struct pkt_spec client_spec(const struct row *r, __u8 flags)
 	const struct nat_vip *v = &vips[r->vip];
 
 	return (struct pkt_spec){ .family = v->family, .src = r->client, .dst = v->addr,
-				  .proto = v->proto, .sport = r->cport, .dport = v->port,
+				  .proto = v->proto, .sport = r->cport, .dport = vport(r),
 				  .tcp_flags = flags, .tos = DSCP_ECT0,
 				  .frag = v->family == 4 ? PKT_DF : 0, .payload = PAYLOAD,
 				  .flow_label = LABEL_IN, .opt_len = r->opts };
@@ -465,7 +478,7 @@ static void nat_forward(const struct row *r, __u8 flags, struct natted *n, int f
 	if (first) {
 		*n = (struct natted){ .r = r, .be = bal_predict(r->vip, &s, 0),
 				      .t0 = clock_ns(CLOCK_MONOTONIC_COARSE) };
-		n->bport = bes[n->be].port ? bes[n->be].port : v->port;
+		n->bport = bes[n->be].port ? bes[n->be].port : vport(r);
 	}
 	send_ip(r->link_b ? fx_mac_b : fx_mac_a, r->link_b ? rmac : fx_mac_client,
 		r->link_b ? fx_ifindex_b : fx_ifindex_a, ip, len);
@@ -525,7 +538,7 @@ static void nat_return(const struct natted *n, __u8 flags)
 	o = b;
 	o.src = v->addr;
 	o.dst = r->client;
-	o.sport = v->port;
+	o.sport = vport(r);
 	o.dport = r->cport;
 	o.ttl = TTL_IN - 1;
 	build(&o, r->csum0, want);
@@ -571,7 +584,7 @@ static void check_entries(const struct natted *n, __u32 cflags, __u32 bflags)
 	EXPECT_EQ("backend entry flags", XLB_FLOW_F_NAT_REPLY | bflags, bf.flow.flags);
 	EXPECT_TRUE("backend entry to.src = the VIP", !memcmp(bf.to.src, vip, 16));
 	EXPECT_TRUE("backend entry to.dst = the client", !memcmp(bf.to.dst, client, 16));
-	EXPECT_EQ("backend entry to.sport = the VIP port", v->port, ntohs(bf.to.sport));
+	EXPECT_EQ("backend entry to.sport = the VIP port", vport(n->r), ntohs(bf.to.sport));
 	EXPECT_EQ("backend entry to.dport = the client port", n->r->cport, ntohs(bf.to.dport));
 	check_stamp("backend entry", n->t0, bf.flow.last_seen_ns);
 	RETURN_IF_FAILED();
@@ -613,6 +626,7 @@ static const struct row row_tcp6 = { V_TCP6, "2001:db8:c::7", 40005 };
 static const struct row row_udp6_remap = { V_UDP6, "2001:db8:c::7", 40006 };
 static const struct row row_tcp4_link_b = { V_TCP4, "203.0.113.7", 40007, 0, 1 };
 static const struct row row_tcp4_options = { V_TCP4, "198.51.100.7", 40020, 0, 0, 8 };
+static const struct row row_all_ports4 = { V_ALL4, "198.51.100.7", 40025, 0, 0, 0, 443 };
 
 static void nat_tcp4_forward_and_return(void) { nat_row(&row_tcp4); }
 static void nat_tcp4_port_remap(void) { nat_row(&row_remap4); }
@@ -622,12 +636,9 @@ static void nat_tcp6_forward_and_return(void) { nat_row(&row_tcp6); }
 static void nat_udp6_port_remap(void) { nat_row(&row_udp6_remap); }
 static void nat_tcp4_two_interfaces_redirected(void) { nat_row(&row_tcp4_link_b); }
 static void nat_tcp4_ip_options(void) { nat_row(&row_tcp4_options); }
+static void nat_tcp4_all_ports_vip_keeps_port(void) { nat_row(&row_all_ports4); }
 
-/*
- * The flow's two directions pick distinct backends/ports for distinct
- * clients: two clients, two pairs, no shared SNAT tuple (the maglev VIP
- * has two backends, so this also covers a second backend).
- */
+/* Two clients with the same port: two pairs of entries, two distinct leaving tuples. */
 static void nat_two_flows_two_pairs(void)
 {
 	struct row r[2] = { { V_TCP4, "198.51.100.7", 40008 }, { V_TCP4, "198.51.100.8", 40008 } };
@@ -790,15 +801,19 @@ static void check_icmp(const __u8 *got, __u8 *want, size_t len)
 	expect_bytes("ICMP error", got, want, len, skip, v4 ? 3 : 1, 1);
 }
 
-/* The flow an ICMP case is about: TCP to a remapping VIP of @family. */
-static const struct row *icmp_row(int family, int n)
+/* The flow an ICMP case is about: TCP to a remapping VIP of @family, or UDP. */
+static const struct row *icmp_row(int family, __u8 proto, int n)
 {
-	static const struct row r[2][2] = {
+	static const struct row tcp[2][2] = {
 		{ { V_REMAP4, "198.51.100.11", 40013 }, { V_REMAP4, "198.51.100.12", 40014 } },
 		{ { V_REMAP6, "2001:db8:c::11", 40013 }, { V_REMAP6, "2001:db8:c::12", 40014 } },
 	};
+	static const struct row udp[2][2] = {
+		{ { V_UDP4, "198.51.100.11", 40013 }, { V_UDP4, "198.51.100.12", 40014 } },
+		{ { V_UDP6, "2001:db8:c::11", 40013 }, { V_UDP6, "2001:db8:c::12", 40014 } },
+	};
 
-	return &r[family == 6][n];
+	return proto == IPPROTO_TCP ? &tcp[family == 6][n] : &udp[family == 6][n];
 }
 
 /*
@@ -806,12 +821,12 @@ static const struct row *icmp_row(int family, int n)
  * (VIP:vport -> client:cport): the error goes to the backend, from the
  * SNAT address, quoting BACKEND:bport -> SNAT:sport.
  */
-static void icmp_from_client_side(int family)
+static void icmp_from_client_side(int family, __u8 proto)
 {
-	const struct row *r = icmp_row(family, 0);
+	const struct row *r = icmp_row(family, proto, 0);
 	const struct nat_vip *v = &vips[r->vip];
 	struct pkt_spec q = { .family = family, .src = v->addr, .dst = r->client,
-			      .proto = IPPROTO_TCP, .sport = v->port, .dport = r->cport,
+			      .proto = proto, .sport = v->port, .dport = r->cport,
 			      .tcp_flags = PKT_ACK, .frag = family == 4 ? PKT_DF : 0,
 			      .payload = BIG_PAYLOAD };
 	__u8 ip[PKT_MAX], want[PKT_MAX], mac[6];
@@ -846,9 +861,9 @@ static void icmp_from_client_side(int family)
  * -> BACKEND:bport): the error goes to the client, from the VIP, quoting
  * what the client sent, client:cport -> VIP:vport.
  */
-static void icmp_from_backend_side(int family)
+static void icmp_from_backend_side(int family, __u8 proto)
 {
-	const struct row *r = icmp_row(family, 1);
+	const struct row *r = icmp_row(family, proto, 1);
 	const struct nat_vip *v = &vips[r->vip];
 	int want_r[2] = { XLB_FWD_TX, XLB_FWD_NAT_REPLY };
 	__u8 ip[PKT_MAX], want[PKT_MAX], mac[6];
@@ -860,7 +875,7 @@ static void icmp_from_backend_side(int family)
 	nat_forward(r, PKT_SYN, &n, 1);
 	RETURN_IF_FAILED();
 	q = (struct pkt_spec){ .family = family, .src = n.snat, .dst = bes[n.be].addr,
-			       .proto = IPPROTO_TCP, .sport = n.sport, .dport = n.bport,
+			       .proto = proto, .sport = n.sport, .dport = n.bport,
 			       .tcp_flags = PKT_ACK, .frag = family == 4 ? PKT_DF : 0,
 			       .payload = BIG_PAYLOAD, .ttl = TTL_IN - 1 };
 	len = icmp_err(family, family == 4 ? ERR_SRC_BE4 : ERR_SRC_BE6, n.snat, &q, ip);
@@ -883,10 +898,74 @@ static void icmp_from_backend_side(int family)
 	EXPECT_EQ("nat_flows entries (an error starts nothing)", 2, nat_count());
 }
 
-static void nat_icmp4_frag_needed_from_client_side(void) { icmp_from_client_side(4); }
-static void nat_icmp4_frag_needed_from_backend_side(void) { icmp_from_backend_side(4); }
-static void nat_icmp6_too_big_from_client_side(void) { icmp_from_client_side(6); }
-static void nat_icmp6_too_big_from_backend_side(void) { icmp_from_backend_side(6); }
+static void nat_icmp4_frag_needed_from_client_side(void)
+{
+	icmp_from_client_side(4, IPPROTO_TCP);
+}
+
+static void nat_icmp4_frag_needed_from_backend_side(void)
+{
+	icmp_from_backend_side(4, IPPROTO_TCP);
+}
+
+static void nat_icmp6_too_big_from_client_side(void)
+{
+	icmp_from_client_side(6, IPPROTO_TCP);
+}
+
+static void nat_icmp6_too_big_from_backend_side(void)
+{
+	icmp_from_backend_side(6, IPPROTO_TCP);
+}
+
+/* The same with UDP quotes: 8 quoted bytes reach the UDP checksum, which must follow. */
+static void nat_icmp4_udp_quote_both_sides(void)
+{
+	icmp_from_client_side(4, IPPROTO_UDP);
+	RETURN_IF_FAILED();
+	icmp_from_backend_side(4, IPPROTO_UDP);
+}
+
+static void nat_icmp6_udp_quote_both_sides(void)
+{
+	icmp_from_client_side(6, IPPROTO_UDP);
+	RETURN_IF_FAILED();
+	icmp_from_backend_side(6, IPPROTO_UDP);
+}
+
+/*
+ * An ICMP error about no NAT flow: from the client side (to the VIP) it
+ * starts none and is dropped (the VIP is not the host's); from the
+ * backend side (to a SNAT address) it is the host's, passed untouched.
+ */
+static void nat_icmp_error_without_flow(void)
+{
+	const struct row *r = icmp_row(4, IPPROTO_TCP, 0);
+	const struct nat_vip *v = &vips[r->vip];
+	struct pkt_spec q = { .family = 4, .src = v->addr, .dst = r->client,
+			      .proto = IPPROTO_TCP, .sport = v->port, .dport = r->cport,
+			      .tcp_flags = PKT_ACK, .frag = PKT_DF, .payload = BIG_PAYLOAD };
+	__u8 ip[PKT_MAX], mac[6];
+	size_t len;
+
+	nat_clear();
+	send_ip(fx_mac_a, fx_mac_client, fx_ifindex_a, ip,
+		icmp_err(4, ERR_SRC_CLIENT4, v->addr, &q, ip));
+	RETURN_IF_FAILED();
+	EXPECT_EQ("client side: XDP action", XDP_DROP, run.ret);
+	expect_reason(XLB_DROP_VIP_ICMP);
+	RETURN_IF_FAILED();
+	EXPECT_EQ("client side: nat_flows entries", 0, nat_count());
+	q = (struct pkt_spec){ .family = 4, .src = snat4[0], .dst = bes[3].addr,
+			       .proto = IPPROTO_TCP, .sport = PORT_LO + 7, .dport = 8080,
+			       .tcp_flags = PKT_ACK, .frag = PKT_DF, .payload = BIG_PAYLOAD };
+	fx_be_mac(bes[3].mac_last, mac);
+	len = send_ip(fx_mac_a, mac, fx_ifindex_a, ip, icmp_err(4, ERR_SRC_BE4, snat4[0], &q, ip));
+	RETURN_IF_FAILED();
+	check_untouched(frame_in, len, &run, XDP_PASS);
+	RETURN_IF_FAILED();
+	expect_reason(XLB_PASS_NAT_NO_FLOW);
+}
 
 /* Every client-direction entry's leaving tuple differs from every other's, and has a twin. */
 static void expect_unique_tuples(void)
@@ -1034,6 +1113,109 @@ static void nat_table_full_dropped(void)
 	nat_forward(&r, PKT_SYN, &n, 1);
 	RETURN_IF_FAILED();
 	check_entries(&n, 0, 0);
+	nat_clear();
+}
+
+/*
+ * @ip (@len), sent on link A from @smac, is too big for its route (link B,
+ * MTU FX_MTU_B): answered with frag-needed from @from to @to carrying the
+ * route MTU itself (NAT adds no header), quoting the packet, back to @smac.
+ */
+static void expect_frag_needed(const __u8 *ip, size_t len, const __u8 *smac, const char *from,
+			       const char *to)
+{
+	const __u8 *o = run.out + PKT_ETH_LEN, *icmp = o + PKT_IP4_LEN;
+	__u32 a[4], b[4];
+
+	pkt_addr(4, from, a);
+	pkt_addr(4, to, b);
+	send_ip(fx_mac_a, smac, fx_ifindex_a, ip, len);
+	RETURN_IF_FAILED();
+	EXPECT_EQ("XDP action", XDP_TX, run.ret);
+	expect_reason(XLB_TX_TOO_BIG);
+	RETURN_IF_FAILED();
+	EXPECT_EQ("reply length", PKT_ETH_LEN + PKT_IP4_LEN + PKT_ICMP_LEN + ICMP4_QUOTE,
+		  run.out_len);
+	check_l2(smac, fx_mac_a, 4);
+	RETURN_IF_FAILED();
+	EXPECT_EQ("IP checksum residue", 0, pkt_fold(pkt_sum(o, PKT_IP4_LEN, 0)));
+	EXPECT_EQ("protocol", IPPROTO_ICMP, o[9]);
+	EXPECT_TRUE("saddr", !memcmp(o + 12, a, 4));
+	EXPECT_TRUE("daddr", !memcmp(o + 16, b, 4));
+	EXPECT_EQ("ICMP type", ICMP_DEST_UNREACH, icmp[0]);
+	EXPECT_EQ("ICMP code", ICMP_FRAG_NEEDED, icmp[1]);
+	EXPECT_EQ("ICMP next-hop MTU (the route's: no header added)", FX_MTU_B, get16(icmp + 6));
+	EXPECT_EQ("ICMP checksum residue", 0,
+		  pkt_fold(pkt_sum(icmp, PKT_ICMP_LEN + ICMP4_QUOTE, 0)));
+	EXPECT_TRUE("quote = the packet's header + 8 bytes", !memcmp(icmp + PKT_ICMP_LEN, ip,
+								      ICMP4_QUOTE));
+}
+
+/*
+ * Too big for the route, both ways: a client's packet to a backend behind
+ * link B, and a backend's answer to a client behind link B. The sender
+ * learns the MTU from the address it sent to (VIP, SNAT address). The
+ * control: one byte less fits (forwarded).
+ */
+static void nat_too_big_both_ways_frag_needed(void)
+{
+	static const struct row r = { V_LINKB4, "198.51.100.20", 40023 };
+	struct pkt_spec s = client_spec(&r, PKT_ACK), b;
+	__u8 ip[PKT_MAX], mac[6];
+	struct natted n;
+
+	nat_clear();
+	s.payload = FX_MTU_B - PKT_IP4_LEN - PKT_TCP_LEN + 1;
+	expect_frag_needed(ip, pkt_ip(&s, ip), fx_mac_client, vips[V_LINKB4].addr, r.client);
+	RETURN_IF_FAILED();
+	s.payload--;
+	send_ip(fx_mac_a, fx_mac_client, fx_ifindex_a, ip, pkt_ip(&s, ip));
+	RETURN_IF_FAILED();
+	EXPECT_EQ("exactly the MTU: XDP action", XDP_REDIRECT, run.ret);
+	expect_reason(XLB_FWD_REDIRECT);
+	RETURN_IF_FAILED();
+	nat_clear();
+	nat_forward(&row_tcp4_link_b, PKT_SYN, &n, 1);
+	RETURN_IF_FAILED();
+	b = (struct pkt_spec){ .family = 4, .src = bes[n.be].addr, .dst = n.snat,
+			       .proto = IPPROTO_TCP, .sport = n.bport, .dport = n.sport,
+			       .tcp_flags = PKT_ACK, .frag = PKT_DF,
+			       .payload = FX_MTU_B - PKT_IP4_LEN - PKT_TCP_LEN + 1 };
+	fx_be_mac(bes[n.be].mac_last, mac);
+	expect_frag_needed(ip, pkt_ip(&b, ip), mac, n.snat, bes[n.be].addr);
+	nat_clear();
+}
+
+/* Bytes after the IP packet (Ethernet padding) are not sent on. */
+static void nat_trailing_bytes_trimmed(void)
+{
+	static const struct row r = { V_TCP4, "198.51.100.21", 40024 };
+	struct pkt_spec s = client_spec(&r, PKT_SYN), o;
+	__u8 ip[PKT_MAX], want[PKT_MAX];
+	struct natted n;
+	size_t len;
+
+	nat_clear();
+	nat_forward(&r, PKT_SYN, &n, 1);
+	RETURN_IF_FAILED();
+	s.payload = 0;
+	s.tcp_flags = PKT_ACK;
+	len = pkt_ip(&s, ip);
+	memset(ip + len, 0xee, 6);	/* a 54-byte frame padded to 60 */
+	send_ip(fx_mac_a, fx_mac_client, fx_ifindex_a, ip, len + 6);
+	RETURN_IF_FAILED();
+	EXPECT_EQ("XDP action", XDP_TX, run.ret);
+	expect_reason(XLB_FWD_TX);
+	RETURN_IF_FAILED();
+	EXPECT_EQ("frame length (padding cut)", PKT_ETH_LEN + len, run.out_len);
+	o = s;
+	o.src = n.snat;
+	o.dst = bes[n.be].addr;
+	o.sport = n.sport;
+	o.dport = n.bport;
+	o.ttl = TTL_IN - 1;
+	pkt_ip(&o, want);
+	check_ip("forwarded packet", run.out + PKT_ETH_LEN, want, len);
 	nat_clear();
 }
 
@@ -1307,6 +1489,7 @@ static const struct t_case cases[] = {
 	T_CASE(nat_udp6_port_remap),
 	T_CASE(nat_tcp4_two_interfaces_redirected),
 	T_CASE(nat_tcp4_ip_options),
+	T_CASE(nat_tcp4_all_ports_vip_keeps_port),
 	T_CASE(nat_two_flows_two_pairs),
 	T_CASE(nat_return_without_flow_passed),
 	T_CASE(nat_fin_marks_each_direction_closing),
@@ -1316,6 +1499,11 @@ static const struct t_case cases[] = {
 	T_CASE(nat_icmp4_frag_needed_from_backend_side),
 	T_CASE(nat_icmp6_too_big_from_client_side),
 	T_CASE(nat_icmp6_too_big_from_backend_side),
+	T_CASE(nat_icmp4_udp_quote_both_sides),
+	T_CASE(nat_icmp6_udp_quote_both_sides),
+	T_CASE(nat_icmp_error_without_flow),
+	T_CASE(nat_too_big_both_ways_frag_needed),
+	T_CASE(nat_trailing_bytes_trimmed),
 	T_CASE(nat_snat_port_exhaustion),
 	T_CASE(nat_table_full_dropped),
 	T_CASE(nat_ttl_one_dropped),
