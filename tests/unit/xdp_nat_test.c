@@ -703,6 +703,62 @@ static void nat_fin_marks_each_direction_closing(void)
 	check_entries(&n, XLB_FLOW_F_CLOSING, XLB_FLOW_F_CLOSING);
 }
 
+/* Set the last_seen_ns of entry @k to @ns. */
+static void stamp_set(const struct xlb_flow_key *k, __u64 ns)
+{
+	struct xlb_nat_flow f;
+
+	if (!nat_entry(k, &f))
+		fx_die("stamp_set: no entry");
+	f.flow.last_seen_ns = ns;
+	if (bpf_map_update_elem(nat_fd, k, &f, BPF_EXIST))
+		fx_die("stamp_set: %s", strerror(errno));
+}
+
+static __u64 stamp_of(const struct xlb_flow_key *k)
+{
+	struct xlb_nat_flow f;
+
+	return nat_entry(k, &f) ? f.flow.last_seen_ns : 0;
+}
+
+/*
+ * Each direction's packets refresh their own entry's last_seen_ns, once
+ * it is XLB_FLOW_TOUCH_NS old, and only then (so a busy flow does not
+ * write its entry on every packet).
+ */
+static void nat_last_seen_refreshed_per_direction(void)
+{
+	static const struct row r = { V_TCP4, "198.51.100.22", 40026 };
+	struct xlb_flow_key ck = client_key(&r), bk;
+	__u64 old, t0, recent;
+	struct natted n;
+
+	nat_clear();
+	nat_forward(&r, PKT_SYN, &n, 1);
+	RETURN_IF_FAILED();
+	bk = backend_key(&n);
+	t0 = clock_ns(CLOCK_MONOTONIC_COARSE);
+	old = t0 - 2 * XLB_FLOW_TOUCH_NS;
+	stamp_set(&ck, old);
+	stamp_set(&bk, old);
+	nat_forward(&r, PKT_ACK, &n, 0);
+	RETURN_IF_FAILED();
+	check_stamp("client entry after a client packet", t0, stamp_of(&ck));
+	EXPECT_EQ("backend entry untouched by a client packet", old, stamp_of(&bk));
+	nat_return(&n, PKT_ACK);
+	RETURN_IF_FAILED();
+	check_stamp("backend entry after an answer", t0, stamp_of(&bk));
+	RETURN_IF_FAILED();
+	recent = clock_ns(CLOCK_MONOTONIC_COARSE) - XLB_FLOW_TOUCH_NS / 2;
+	stamp_set(&ck, recent);
+	nat_forward(&r, PKT_ACK, &n, 0);
+	RETURN_IF_FAILED();
+	EXPECT_EQ("client entry younger than XLB_FLOW_TOUCH_NS: not rewritten", recent,
+		  stamp_of(&ck));
+	nat_clear();
+}
+
 /*
  * A UDP checksum that computes to 0 is sent as 0xffff (RFC 768; over IPv6
  * a 0 is invalid): the flow's second packet is given a payload that makes
@@ -1258,6 +1314,7 @@ static void nat_ttl_one_dropped(void)
 	nat_clear();
 	ttl_one(&r4);
 	RETURN_IF_FAILED();
+	nat_clear();
 	ttl_one(&r6);
 	RETURN_IF_FAILED();
 	nat_clear();
@@ -1493,6 +1550,7 @@ static const struct t_case cases[] = {
 	T_CASE(nat_two_flows_two_pairs),
 	T_CASE(nat_return_without_flow_passed),
 	T_CASE(nat_fin_marks_each_direction_closing),
+	T_CASE(nat_last_seen_refreshed_per_direction),
 	T_CASE(nat_udp4_checksum_computing_to_zero_sent_as_ffff),
 	T_CASE(nat_udp6_checksum_computing_to_zero_sent_as_ffff),
 	T_CASE(nat_icmp4_frag_needed_from_client_side),
