@@ -213,3 +213,28 @@ test_nat_cli_health_probes_the_backend_port() {
 nc_health_is() {
 	[ "$(vip_json "$1" ".backends[] | select(.addr == \"$2\") | .health")" = "\"$3\"" ]
 }
+
+# COMPREPLY of scripts/xlb.bash-completion for WORDS... in the balancer's namespace.
+nc_complete() {
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	in_ns lb bash --norc --noprofile -c 'source "$1"; shift; COMP_WORDS=("$@")
+		COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _xlb; printf "%s\n" "${COMPREPLY[@]}" | sort' \
+		_ "$LIB_TOP/scripts/xlb.bash-completion" "$XLB" -i "$P-lb" "$@" | xargs
+}
+
+# The completion offers backends as the verbs take them (ADDR:PORT when
+# remapped), bare addresses where only an address goes, and --forward's values.
+test_nat_cli_completion_offers_ports_and_forward() {
+	nat_setup
+	assert_eq "xlb backend drain $N4 <TAB>" "$B1:8080 $B2" "$(nc_complete backend drain "$N4" "")"
+	assert_eq "xlb backend del $N6 <TAB>" "[$B16]:8443" "$(nc_complete backend del "$N6" "")"
+	assert_eq "xlb conntrack flush $N4 --backend <TAB>" "$B1 $B2" \
+		"$(nc_complete conntrack flush "$N4" --backend "")"
+	assert_eq "xlb conntrack flush $N6 --backend <TAB>" "$B16" \
+		"$(nc_complete conntrack flush "$N6" --backend "")"
+	assert_eq "xlb vip set $E --forward <TAB>" "encap nat" "$(nc_complete vip set "$E" --forward "")"
+	# What it offers is accepted as typed.
+	xlb_lb backend drain "$N4" "$(nc_complete backend drain "$N4" "$B1")"
+	assert_eq "drained by the completed $B1:8080" '[true]' \
+		"$(vip_json "$N4" "[.backends[] | select(.addr == \"$B1\") | .drained]")"
+}
