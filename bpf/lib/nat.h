@@ -340,6 +340,19 @@ static __always_inline int xlb_snat_reserve(const struct xlb_snat *s, struct xlb
 	return XLB_DROP_SNAT_EXHAUSTED;
 }
 
+/* The flow another CPU inserted while this one was reserving a port for it. */
+static __always_inline int xlb_nat_raced(const struct xlb_pkt *pkt, struct xlb_nat_to *to,
+					 __u32 *be_id)
+{
+	struct xlb_nat_flow *f = bpf_map_lookup_elem(&nat_flows, &pkt->key);
+
+	if (!f)
+		return XLB_DROP_NAT_FULL;	/* and gone again: let the next packet try */
+	*to = f->to;
+	*be_id = f->flow.backend_id;
+	return XLB_CONTINUE;
+}
+
 /*
  * A new NAT flow of @vip: pick a backend, reserve its SNAT tuple, insert
  * both directions. On success *@to is what the client's packets leave with.
@@ -405,7 +418,10 @@ static __always_inline int xlb_nat_new(struct xlb_pkt *pkt, const struct xlb_vip
 	err = bpf_map_update_elem(&nat_flows, &pkt->key, &flow, BPF_NOEXIST);
 	if (err) {
 		bpf_map_delete_elem(&nat_flows, &rkey);
-		return XLB_DROP_NAT_FULL;	/* EEXIST: another CPU's copy; the next packet uses it */
+		if (err != -XLB_NAT_EEXIST)
+			return XLB_DROP_NAT_FULL;
+		/* Another CPU inserted this flow meanwhile: its copy wins. */
+		return xlb_nat_raced(pkt, to, be_id);
 	}
 	xlb_count_new_flow(vcnt, id, vip->sched);
 	*to = flow.to;
