@@ -233,10 +233,10 @@ test_nat_attach_agent_expires_idle_pairs_and_keeps_active_ones() {
 	b4=$(topo_addr4 b1)
 	c4=$(topo_addr4 c1)
 	# TCP 900 s, FIN 120 s, UDP 300 s (the defaults). Client port = case:
-	# 1 both idle (gone), 2 the backend's half fresh (stays), 3 the client's half closing,
-	# both past FIN (gone: the pair is closing), 4 both 200 s idle, not closing (stays), 5 UDP
-	# both past 300 s (gone), 6 a backend's entry whose client's is gone,
-	# idle (gone).
+	# 1 both halves idle (gone); 2 the backend's half fresh (stays: the
+	# control case); 3 the client's half closing, both past FIN (gone: the
+	# pair is closing); 4 both 200 s idle, not closing (stays); 5 UDP, both
+	# past 300 s (gone); 6 a backend's entry whose client's is gone, idle (gone).
 	nat_insert tcp "$c4" 1 "$VIP4" 80 "$lb4" 2001 "$b4" 80 1000 1000 0 0 "$NAT_BE_ID" "$NAT_VIP_ID"
 	nat_insert tcp "$c4" 2 "$VIP4" 80 "$lb4" 2002 "$b4" 80 1000 -3600 0 0 "$NAT_BE_ID" "$NAT_VIP_ID"
 	nat_insert tcp "$c4" 3 "$VIP4" 80 "$lb4" 2003 "$b4" 80 200 200 1 0 "$NAT_BE_ID" "$NAT_VIP_ID"
