@@ -444,8 +444,7 @@ int do_attach(int argc, char **argv)
 	    (a.encap == XLB_ENCAP_GUE && host_accept_local_ensure(a.iface)))
 		goto out;
 	veth_peer_fix(a.iface, ifindex);
-	if (upgrade)
-		peers_follow(dir, ifindex, mode);
+	peers_follow(dir, ifindex, mode);
 	printf("%s %s in %s mode, encap %s", upgrade ? "upgraded" : "attached", a.iface,
 	       xdp_mode_name(mode), encap_name(a.encap));
 	if (a.encap == XLB_ENCAP_GUE)

@@ -343,7 +343,9 @@ void peers_follow(const char *dir, int ifindex, enum xdp_attach_mode mode)
 	if (peers_read(dir, &p))
 		return;
 	for (__u32 i = 0; i < p.n; i++) {
-		if (!peer_present(&p, i))
+		/* A peer someone took the program off stays off. */
+		if (!peer_present(&p, i) ||
+		    xdp_mode_of(p.ifindex[i], XLB_PROG_NAME) == XDP_MODE_UNSPEC)
 			continue;
 		if (xdp_attach_same(ifindex, p.ifindex[i], XLB_PROG_NAME, mode, why, sizeof(why)))
 			xlb_warn("peer %s still runs the old program: %s", p.name[i], why);
