@@ -384,8 +384,13 @@ void nat_list_instance(const char *dir)
 		close(fd);
 	}
 	list_addrs(&s);
-	out_u64("snat_port_lo", " ports %llu", s.port_lo);
-	out_u64("snat_port_hi", "-%llu", s.port_hi);
+	if (s.port_lo) {
+		out_u64("snat_port_lo", " ports %llu", s.port_lo);
+		out_u64("snat_port_hi", "-%llu", s.port_hi);
+	} else {	/* an instance attached before NAT existed */
+		out_null("snat_port_lo", NULL);
+		out_null("snat_port_hi", NULL);
+	}
 	if (peers_read(dir, &p))
 		p.n = 0;
 	out_arr_open("peers");
