@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 
 #include "xlb.h"
+#include "nat.h"
 #include "out.h"
 #include "util.h"
 
@@ -154,6 +155,7 @@ int do_list(int argc, char **argv)
 	out_str("encap", "  encap %s", encap_name(m.ctl.encap));
 	out_u64("gue_port", m.ctl.encap == XLB_ENCAP_GUE ? " port %llu" : NULL,
 		m.ctl.gue_port ? m.ctl.gue_port : XLB_GUE_PORT_DEFAULT);
+	nat_list_instance(in.dir);
 	out_text("\n");
 	out_arr_open("vips");
 	for (size_t i = 0; i < m.nvips; i++)
