@@ -142,7 +142,6 @@ int snat_apply(const char *dir, int ifindex, const struct snat_args *sa)
 	}
 	range = s.port_hi - s.port_lo + 1;
 	s.cpu_slice = ncpu > 0 && range / ncpu ? range / ncpu : 1;
-	s.pad = 0;
 	err = bpf_map_update_elem(fd, &zero, &s, BPF_ANY);
 	if (err)
 		xlb_err("cannot write %s/%s: %s", dir, SNAT_MAP, strerror(errno));
