@@ -429,6 +429,50 @@ static inline const struct ref_vip *ref_vip_lookup(const struct xlb_flow_key *k)
 	return v ? v : ref_vip_find(k, 0);
 }
 
+/*
+ * A fragment or an extension header chain NAT cannot rewrite, but whose
+ * VIP is plain to see: an IPv4 first fragment, or IPv6 with hop-by-hop,
+ * destination options or a first fragment header before it, whose TCP/UDP
+ * header is whole and for a NAT VIP (address, port, protocol). It must be
+ * dropped as drop_nat_unsupported (NAT-SPEC). Returns the VIP or NULL.
+ */
+static inline const struct ref_vip *ref_nat_unsupp(const __u8 *f, size_t len,
+						  const struct ref *r)
+{
+	const __u8 *p = f + r->l2, *h;
+	size_t n = len - r->l2, plen, off;
+	struct ref l4 = *r;
+	__u8 nh;
+
+	if (r->cls != REF_LENIENT || !r->nat_addr)
+		return NULL;
+	if (r->family == 4) {
+		if (get16(p + 6) & FZ_IP_OFFSET)
+			return NULL;
+		off = (p[0] & 0xf) * 4;
+		plen = get16(p + 2);
+		nh = p[9];
+	} else {
+		plen = PKT_IP6_LEN + get16(p + 4);
+		nh = p[6];
+		for (off = PKT_IP6_LEN; nh == 0 || nh == 60 || nh == 44;) {
+			h = p + off;
+			if (off + 8 > plen)
+				return NULL;
+			if (nh == 44 && (get16(h + 2) >> 3))
+				return NULL;	/* a later fragment */
+			off += nh == 44 ? 8 : (size_t)(h[1] + 1) * 8;
+			nh = h[0];
+		}
+	}
+	if (plen > n || off > plen)
+		return NULL;
+	if (ref_l4(&l4, p + off, plen - off, nh) != REF_OK)
+		return NULL;
+	l4.vip = ref_vip_lookup(&l4.key);
+	return l4.vip && (l4.vip->vip.flags & XLB_VIP_F_NAT) ? l4.vip : NULL;
+}
+
 static inline int ref_balancer(const __u8 *f, size_t len, struct ref *r)
 {
 	__u16 etype;

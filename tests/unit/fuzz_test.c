@@ -704,7 +704,7 @@ static struct {
 	struct ref_nat flow[NAT_FLOWS_MAX];
 	int n;
 	__u32 by_key[NAT_SLOTS], by_rkey[NAT_SLOTS];	/* index + 1; 0: free */
-	__u64 learnt, flushes, fwd, icmp_fwd, answers, icmp_answers, lenient, unsupp;
+	__u64 learnt, flushes, fwd, icmp_fwd, answers, icmp_answers, lenient, plain, unsupp;
 } nm;
 static int nat_fd;
 
@@ -1172,7 +1172,7 @@ static int judge_too_big(const struct shot *s, const struct ref *ref, struct jud
 
 static int judge_balancer(const struct shot *s, struct ref *ref, struct judge *j)
 {
-	int act = s->run.ret;
+	int act = s->run.ret, plain;
 
 	ref_balancer(s->in, s->len, ref);
 	if (judge_reason(s, j, 0, XLB_BALANCER_REASONS))
@@ -1184,12 +1184,17 @@ static int judge_balancer(const struct shot *s, struct ref *ref, struct judge *j
 	if (ref->cls == REF_LENIENT) {
 		JCHECK(j, RULE_VERDICT, act != XDP_PASS || untouched(s), "passed, but modified");
 		/* NAT rewrites no fragment and no extension header chain: dropped, never sent on */
+		plain = ref_nat_unsupp(s->in, s->len, ref) != NULL;
 		if (ref->nat_addr) {
 			nm.lenient++;
+			nm.plain += plain;
 			nm.unsupp += s->reason == XLB_DROP_NAT_UNSUPP;
 		}
 		JCHECK_WHY(j, RULE_NAT, ref->why, !ref->nat_addr || act == XDP_DROP,
 			   "%s to a NAT VIP's address, %s (not dropped)", ref->why, act_name(act));
+		JCHECK_WHY(j, RULE_NAT, ref->why, !plain || s->reason == XLB_DROP_NAT_UNSUPP,
+			   "%s with a whole TCP/UDP header for a NAT VIP: %s, not drop_nat_unsupported",
+			   ref->why, fx_reason_names[s->reason]);
 		return 0;
 	}
 	if (act == XDP_TX || act == XDP_REDIRECT) {
@@ -1714,6 +1719,9 @@ static void gen_flow_to(struct gen *g, const struct target *t, const char *src, 
 	}
 	if (t->proto == IPPROTO_TCP && chance(r, 15))
 		tcp_options(g);
+	/* none (legal over IPv4 only): NAT must keep it none */
+	if (t->proto == IPPROTO_UDP && chance(r, 15) && g->l4 + PKT_UDP_LEN <= g->len)
+		put16(g->l3 + g->l4 + UDP_CSUM_OFF, 0);
 }
 
 static void gen_flow(struct gen *g, int family)
@@ -2861,11 +2869,30 @@ static void nat_print(void)
 {
 	printf("    NAT: %llu flows learnt, %llu flushes; rewrites judged: %llu clients' packets, "
 	       "%llu answers, %llu ICMP errors to backends, %llu to clients; %llu fragments or "
-	       "extension headers to NAT VIPs, %llu of them drop_nat_unsupported\n",
+	       "extension headers to NAT VIPs, %llu for a plain NAT VIP port, %llu "
+	       "drop_nat_unsupported\n",
 	       (unsigned long long)nm.learnt, (unsigned long long)nm.flushes,
 	       (unsigned long long)nm.fwd, (unsigned long long)nm.answers,
 	       (unsigned long long)nm.icmp_fwd, (unsigned long long)nm.icmp_answers,
-	       (unsigned long long)nm.lenient, (unsigned long long)nm.unsupp);
+	       (unsigned long long)nm.lenient, (unsigned long long)nm.plain,
+	       (unsigned long long)nm.unsupp);
+}
+
+/* NAT flows live in nat_flows only: conntrack and ct_new never hold one of a NAT VIP. */
+static void nat_ct_check(void)
+{
+	int fds[] = { bpf_map__fd(bal->maps.conntrack), bpf_map__fd(bal->maps.ct_new) };
+	struct xlb_flow_key k, *prev;
+	struct xlb_flow f;
+
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		for (prev = NULL; !bpf_map_get_next_key(fds[i], prev, &k); prev = &k)
+			if (!bpf_map_lookup_elem(fds[i], &k, &f) && f.vip_id >= NV_TCP4 &&
+			    f.vip_id < NV_END) {
+				t_fail("%s holds a flow of NAT VIP %u",
+				       i ? "ct_new" : "conntrack", f.vip_id);
+				return;
+			}
 }
 
 static void fuzz_run(const struct fuzz_case *c, const char *name)
@@ -2877,7 +2904,7 @@ static void fuzz_run(const struct fuzz_case *c, const char *name)
 	struct judge keep = {};
 
 	nm.learnt = nm.flushes = nm.fwd = nm.icmp_fwd = nm.answers = nm.icmp_answers = 0;
-	nm.lenient = nm.unsupp = 0;
+	nm.lenient = nm.plain = nm.unsupp = 0;
 	for (__u64 i = 0; i < n; i++) {
 		struct judge j = {};
 		struct shot s;
@@ -2910,6 +2937,7 @@ static void fuzz_run(const struct fuzz_case *c, const char *name)
 	if (c->id != CASE_DC) {
 		tally_print(rt_tally);
 		nat_print();
+		nat_ct_check();
 	}
 	if (!t->violations)
 		return;
