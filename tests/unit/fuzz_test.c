@@ -8,9 +8,12 @@
  * forwarded, a forwarded one is the client's packet byte for byte inside a
  * well-formed tunnel, every run counts exactly one reason. So frames are
  * generated, starting from valid ones (TCP/UDP to the test VIPs of
- * balance.h, ICMP errors quoting VIP flows; for decap IPIP, 6-in-6, 4-in-6
- * and GUE with and without a hop list) and mutated: truncated, lengths that
- * lie (tot_len, IHL, payload_len, doff, UDP length, GUE fields), IPv4
+ * balance.h, ICMP errors quoting VIP flows; FUZZ_NAT_PCT of them for NAT:
+ * TCP/UDP to NAT VIPs, the backends' answers to the SNAT tuples of flows
+ * the fuzzer made, ICMP errors about either direction; for decap IPIP,
+ * 6-in-6, 4-in-6 and GUE with and without a hop list) and mutated:
+ * truncated, lengths that lie (tot_len, IHL, payload_len, doff, UDP
+ * length, GUE fields, a UDP checksum of 0), IPv4
  * options, IPv6 extension headers, fragments, one or two VLAN tags, flipped
  * and appended bytes. A fixed sweep comes first: each template truncated
  * at every length, and each length field set to every value around the
@@ -30,17 +33,31 @@
  *     hop, rewritten to the next hop with valid checksums, nothing else
  *     changed;
  *   5 each run counts exactly one reason, of that program, whose action is
- *     the one returned;
+ *     the one returned (and a NAT answer sent on fwd_nat_reply besides);
  *   6 a packet that is not malformed is never dropped as malformed, one the
  *     balancer does not handle is passed unless it is for a VIP address
  *     (the balancer's kernel would route it back: dropped; neighbour
  *     discovery excepted), and a passed frame is untouched. Fragments and
  *     IPv6 extension headers, whose fate depends on what came before
  *     (lib/frag.h), are held to rules 5 and 6's last part only: their
- *     exact cases are tests/unit/xdp_robust_test.c's.
+ *     exact cases are tests/unit/xdp_robust_test.c's;
+ *   7 NAT: a packet for a NAT VIP leaves as its flow's SNAT:port ->
+ *     backend:port (learnt from nat_flows the first time, and checked then:
+ *     a SNAT address and a port of the range, a backend of the VIP and its
+ *     port, the backend's direction leading back, no SNAT tuple given
+ *     twice), an answer to the flow as VIP -> client; the input's IP packet
+ *     otherwise byte for byte (trimmed), TTL / hop limit one less, each
+ *     checksum (IPv4 header, TCP/UDP, and for an ICMP error the ICMP one,
+ *     the quote's header and TCP/UDP) recomputed from the bytes with the
+ *     input's residue (valid if it was; UDP 0 over IPv4 stays 0); an answer
+ *     to a flow is never passed; fragments and extension headers to a NAT
+ *     VIP's address are dropped, as drop_nat_unsupported when their TCP/UDP
+ *     header for the NAT VIP is whole; conntrack never holds a NAT flow.
  * One PRNG stream per packet, from (seed, case, index): a violation is
  * replayed alone with XLB_FUZZ_SEED and XLB_FUZZ_INDEX, or from its hex
- * dump with XLB_FUZZ_HEX. XLB_FUZZ_COUNT sets the packets (default 200000,
+ * dump with XLB_FUZZ_HEX (a NAT frame built from a learnt flow only in the
+ * whole run: alone, only the templates' flows exist, and their SNAT ports
+ * depend on the CPU). XLB_FUZZ_COUNT sets the packets (default 200000,
  * 45% to the balancer with IPIP, 30% with GUE (attach --encap gue), 25% to
  * decap); XLB_FUZZ_VERBOSE=1 prints
  * the count of every reference class. A violation is counted by kind (the
@@ -1207,6 +1224,8 @@ static int judge_balancer(const struct shot *s, struct ref *ref, struct judge *j
 			return judge_nat(s, ref, j);
 		return judge_forward(s, ref, j);
 	}
+	JCHECK_WHY(j, RULE_NAT, ref->why, ref->nat != REF_NAT_ANSWER || act != XDP_PASS,
+		   "an answer to a NAT flow passed to the kernel (%s)", fx_reason_names[s->reason]);
 	JCHECK_WHY(j, RULE_VERDICT, ref->why,
 		   s->reason != XLB_DROP_MALFORMED || ref->cls == REF_MALFORMED,
 	       "dropped as malformed, but it is well-formed (%s)", ref->why);
@@ -1777,6 +1796,8 @@ static void gen_icmp_err_about(struct gen *g, const char *from, const struct pkt
 	s.payload = rnd(r, 1400);
 	qfull = pkt_ip(&s, q);
 	hq = family == 4 ? PKT_IP4_LEN + s.opt_len : PKT_IP6_LEN;
+	if (s.proto == IPPROTO_UDP && chance(r, 15))
+		put16(q + hq + UDP_CSUM_OFF, 0);	/* a datagram without a checksum */
 	qlen = quote_len(r, hq, qfull);
 	g->family = family;
 	g->etype = etype_of(family);
