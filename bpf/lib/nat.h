@@ -429,6 +429,19 @@ static __always_inline int xlb_nat_new(struct xlb_pkt *pkt, const struct xlb_vip
 	return XLB_CONTINUE;
 }
 
+/* The packet could not leave (TTL / hop limit 1 or 0): it must not reserve a SNAT port. */
+static __always_inline int xlb_nat_ttl_expired(struct xdp_md *ctx, const struct xlb_pkt *pkt)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ipv6hdr *ip6 = data + pkt->l3_off;
+	struct iphdr *ip = data + pkt->l3_off;
+
+	if (pkt->key.family == XLB_AF_INET)
+		return (void *)(ip + 1) > data_end || ip->ttl <= 1;
+	return (void *)(ip6 + 1) > data_end || ip6->hop_limit <= 1;
+}
+
 /* Remove both halves of a NAT flow (@key, @f), e.g. when its backend is gone. */
 static __always_inline void xlb_nat_forget(const struct xlb_flow_key *key,
 					   const struct xlb_nat_flow *f)
@@ -472,6 +485,8 @@ static __always_inline int xlb_nat_forward(struct xdp_md *ctx, __u32 ifindex, st
 	} else {
 		if (pkt->icmp_err)
 			return XLB_DROP_VIP_ICMP;
+		if (xlb_nat_ttl_expired(ctx, pkt))
+			return XLB_DROP_TTL;
 		ret = xlb_nat_new(pkt, vip, vcnt, &to, &be_id);
 		if (ret != XLB_CONTINUE)
 			return ret;
