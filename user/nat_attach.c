@@ -207,6 +207,27 @@ static int peer_check(const char *iface, int ifindex, const char *owner, int own
 	return 0;
 }
 
+/*
+ * The locks of a peer change: the instance's, then the peer interface's
+ * own (no attach of it may run meanwhile), and the instance's pin
+ * directory in @dir. 0, or -1 with nothing held.
+ */
+static int peer_locks(const char *owner, const char *iface, int *lock, int *lock2, char *dir,
+		      size_t len)
+{
+	*lock = inst_lock(owner);
+	if (*lock < 0)
+		return -1;
+	*lock2 = inst_lock(iface);
+	if (*lock2 < 0) {
+		close(*lock);
+		return -1;
+	}
+	bpf_libs_quiet();
+	pin_dir(XLB_PIN_ROOT, owner, dir, len);
+	return 0;
+}
+
 int peer_attach(const char *iface, const char *owner, enum xdp_attach_mode mode)
 {
 	int ifindex, owner_ifindex, lock, lock2 = -1, ret = XLB_EXIT_FAIL;
@@ -221,14 +242,8 @@ int peer_attach(const char *iface, const char *owner, enum xdp_attach_mode mode)
 		return XLB_EXIT_FAIL;
 	}
 	owner_ifindex = if_nametoindex(owner);
-	lock = inst_lock(owner);
-	if (lock < 0)
+	if (peer_locks(owner, iface, &lock, &lock2, dir, sizeof(dir)))
 		return XLB_EXIT_FAIL;
-	lock2 = inst_lock(iface);
-	if (lock2 < 0)
-		goto out;
-	bpf_libs_quiet();
-	pin_dir(XLB_PIN_ROOT, owner, dir, sizeof(dir));
 	if (peer_check(iface, ifindex, owner, owner_ifindex, dir, &p))
 		goto out;
 	if (!mode)
@@ -250,8 +265,7 @@ int peer_attach(const char *iface, const char *owner, enum xdp_attach_mode mode)
 	printf("attached %s as a peer of %s in %s mode\n", iface, owner, xdp_mode_name(mode));
 	ret = XLB_EXIT_OK;
 out:
-	if (lock2 >= 0)
-		close(lock2);
+	close(lock2);
 	close(lock);
 	return ret;
 }
@@ -287,14 +301,8 @@ int peer_detach(const char *iface, const char *owner)
 	struct nat_peers p;
 	char dir[128];
 
-	lock = inst_lock(owner);
-	if (lock < 0)
+	if (peer_locks(owner, iface, &lock, &lock2, dir, sizeof(dir)))
 		return XLB_EXIT_FAIL;
-	lock2 = inst_lock(iface);
-	if (lock2 < 0)
-		goto out;
-	bpf_libs_quiet();
-	pin_dir(XLB_PIN_ROOT, owner, dir, sizeof(dir));
 	if (peers_read(dir, &p))
 		goto out;
 	i = peers_index(&p, iface);
@@ -314,8 +322,7 @@ int peer_detach(const char *iface, const char *owner)
 	printf("detached %s (a peer of %s)\n", iface, owner);
 	ret = XLB_EXIT_OK;
 out:
-	if (lock2 >= 0)
-		close(lock2);
+	close(lock2);
 	close(lock);
 	return ret;
 }
