@@ -211,7 +211,7 @@ nat_wrk() {
 nat_iperf() {
 	local way=$1 dur=$2 t
 	read -ra t <<<"$(nat_target "$way")"
-	topo_in "$NAT_P" c1 timeout $((dur + 10)) iperf3 -c "${t[0]}" -p "${t[2]}" -t "$dur" -J ${3:-} |
+	topo_in "$NAT_P" c1 timeout $((dur + 10)) iperf3 -c "${t[0]}" -p "${t[2]}" -t "$dur" -J ${3:+"$3"} |
 		python3 -c 'import json, sys
 print("%.4f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9))'
 }

@@ -154,7 +154,7 @@ _topo_nat_warm_client() {
 topo_nat_up() {
 	local p=$1 nb=${2:-3} nc=${3:-2} i ns v
 
-	if ! [[ $p =~ ^[a-z0-9]+$ ]] || [ ${#p} -gt $TOPO_MAX_PREFIX ]; then
+	if ! [[ $p =~ ^[a-z0-9]+$ ]] || [ ${#p} -gt "$TOPO_MAX_PREFIX" ]; then
 		echo "topo: prefix \"$p\" must be 1..$TOPO_MAX_PREFIX lower-case letters or digits" >&2
 		return 1
 	fi

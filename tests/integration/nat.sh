@@ -1,0 +1,314 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+# Full NAT (`xlb vip add ... --forward nat`, issue 15) end to end, on the
+# topology of scripts/nat_topo.sh: the balancer has an interface on the
+# clients' segment and one on the backends' (`xlb attach PREFIX-lb2 --peer-of
+# PREFIX-lb`), and the backends run nothing of ours (no decap, no VIP on lo)
+# and have no route to the clients (their default route goes to a gateway
+# that does not exist). So a client gets an answer only if the balancer
+# rewrote both directions; the control cases show that the same backends do
+# not answer an encap VIP, nor a NAT VIP whose backend side is not attached,
+# nor a VIP port they do not listen on.
+
+# shellcheck source=scripts/nat_topo.sh
+source "$LIB_TOP/scripts/nat_topo.sh"
+# shellcheck source=tests/streams.sh
+source "$LIB_TOP/tests/streams.sh"
+
+# The bounds of tests/integration/balance.sh's spread test, the same numbers:
+# 300 flows, each backend within 10 % of all flows of its share; then 4,800,
+# each within 10 % of its own share.
+NAT_SPREAD_CONNS=150
+NAT_SPREAD_TOL_PCT=10
+NAT_SPREAD_STRICT_CONNS=2400
+NAT_BPORT=${TOPO_NAT_PORTS[0]}	# the one port the backends listen on
+NAT_STREAMS=4
+
+# topo_setup for this topology: built under $P, torn down by the EXIT trap
+# (lib_cleanup with topo_nat_down) whatever happens; attached unless the
+# third argument is "noattach".
+topo_nat_setup() {
+	[ "$(id -u)" = 0 ] || skip "needs root (namespaces, XDP)"
+	command -v jq >/dev/null || skip "needs jq"
+	[ -x "$XLB" ] || fail "$XLB not built (make)"
+	# shellcheck disable=SC2034 # read by lib_cleanup
+	LIB_TOPO_DOWN=topo_nat_down
+	trap lib_cleanup EXIT
+	trap 'exit 130' INT TERM HUP PIPE
+	TMP=$(mktemp -d /tmp/xlb-test.XXXXXX)
+	topo_nat_up "$P" "${1:-3}" "${2:-2}" || fail "NAT topology $P could not be built"
+	if [ "${3:-}" != noattach ]; then
+		topo_nat_attach "$P" || fail "xlb could not be attached in NAT topology $P"
+	fi
+}
+
+be4() {
+	topo_nat_addr4 "$1"
+}
+
+be6() {
+	topo_nat_addr6 "$1"
+}
+
+reason() {
+	xlb_lb stats --json | jq ".reasons.$1"
+}
+
+# Every drop reason that counted something, "" when none did.
+drops() {
+	xlb_lb stats --json | jq -r '.reasons | to_entries[]
+		| select(.value > 0 and (.key | startswith("drop"))) | "\(.key)=\(.value)"' | tr '\n' ' '
+}
+
+# The backends' side of the control cases: the route a backend would take
+# to the client is not through the balancer.
+assert_backend_cannot_reach_client() {
+	local b=$1 via
+	via=$(in_ns "$b" ip -o route get "$(topo_addr4 c1)" | awk '{ for (i = 1; i < NF; i++) if ($i == "via") print $(i + 1) }')
+	assert_eq "$b's next hop to the client" "$TOPO_NAT_GW4" "$via"
+	via=$(in_ns "$b" ip -o -6 route get "$(topo_addr6 c1)" | awk '{ for (i = 1; i < NF; i++) if ($i == "via") print $(i + 1) }')
+	assert_eq "$b's IPv6 next hop to the client" "$TOPO_NAT_GW6" "$via"
+}
+
+# Weights 1:1:2 on a NAT VIP4:80/PROTO whose backends are ADDR:8080; the
+# bounds of balance.sh's spread_1_1_2; every flow answered; and the answers
+# came back through the NAT (fwd_nat_reply), with nothing dropped.
+nat_spread_1_1_2() {
+	local proto=$1 flag=() out1 out2 total=$((2 * NAT_SPREAD_CONNS)) tol b i want got n
+	local weights=(0 1 1 2) wsum=4 vip="$VIP4:80/$proto"
+	[ "$proto" = udp ] && flag=(-u)
+
+	topo_nat_setup 3 2
+	assert_backend_cannot_reach_client b1
+	xlb_lb vip add "$vip" --forward nat
+	for i in 1 2 3; do
+		xlb_lb backend add "$vip" "$(be4 "b$i"):$NAT_BPORT" --weight "${weights[$i]}"
+	done
+	vip_ready c1 "${flag[@]}" "$VIP4" 80
+	out1=$(names c1 "${flag[@]}" -n "$NAT_SPREAD_CONNS" -T 60 "$VIP4" 80) ||
+		fail "c1: not every flow answered: $out1; drops: $(drops)"
+	out2=$(names c2 "${flag[@]}" -n "$NAT_SPREAD_CONNS" -T 60 "$VIP4" 80) ||
+		fail "c2: not every flow answered: $out2; drops: $(drops)"
+	tol=$((total * NAT_SPREAD_TOL_PCT / 100))
+	for i in 1 2 3; do
+		b=b$i
+		got=$(($(count_of "$out1" "$b") + $(count_of "$out2" "$b")))
+		want=$((total * weights[i] / wsum))
+		echo "nat $proto $b weight ${weights[$i]}: $got of $total flows (share $want +- $tol)"
+		assert_range "nat $proto flows on $b (weight ${weights[$i]})" $((want - tol)) $((want + tol)) "$got"
+	done
+	total=$((2 * NAT_SPREAD_STRICT_CONNS))
+	out1=$(names c1 "${flag[@]}" -n "$NAT_SPREAD_STRICT_CONNS" -T 120 "$VIP4" 80) ||
+		fail "c1: not every flow answered: $out1; drops: $(drops)"
+	out2=$(names c2 "${flag[@]}" -n "$NAT_SPREAD_STRICT_CONNS" -T 120 "$VIP4" 80) ||
+		fail "c2: not every flow answered: $out2; drops: $(drops)"
+	for i in 1 2 3; do
+		b=b$i
+		got=$(($(count_of "$out1" "$b") + $(count_of "$out2" "$b")))
+		want=$((total * weights[i] / wsum))
+		tol=$((want * NAT_SPREAD_TOL_PCT / 100))
+		echo "nat $proto $b weight ${weights[$i]}: $got of $total flows (share $want +- $tol)"
+		assert_range "nat $proto flows on $b (weight ${weights[$i]}, $total flows)" \
+			$((want - tol)) $((want + tol)) "$got"
+	done
+	n=$(reason fwd_nat_reply)
+	echo "fwd_nat_reply $n, drops: $(drops)"
+	[ "$n" -ge "$total" ] || fail "fwd_nat_reply: expected at least $total (one answer per flow), got $n"
+	assert_eq "drops" "" "$(drops)"
+}
+
+test_nat_tcp_spread_follows_weights_1_1_2() {
+	nat_spread_1_1_2 tcp
+}
+
+test_nat_udp_spread_follows_weights_1_1_2() {
+	nat_spread_1_1_2 udp
+}
+
+# The backend of stream I saw it come from an SNAT address and port: its
+# namesrv logged the peer of the connection that carried the stream's bytes.
+nat_stream_peer_is_snat() {
+	local i=$1 be sent peer lo=${TOPO_NAT_SNAT_PORTS%-*} hi=${TOPO_NAT_SNAT_PORTS#*-} port
+	be=$(streams_backend "$i")
+	sent=$(awk '$1 == "result" { print $6 }' "$TMP/stream.$i")
+	peer=$(awk -v s="$sent" '$1 == "conn" && $4 == s && $6 == "eof" { print $2; exit }' \
+		"$TOPO_RUN_BASE/$P/$be.log")
+	echo "stream $i: $sent bytes on $be from $peer"
+	assert_eq "stream $i's source address at $be" "$(be4 lb2)" "${peer%:*}"
+	port=${peer##*:}
+	assert_range "stream $i's SNAT port" "$lo" "$hi" "$port"
+}
+
+# NAT_STREAMS long-lived streams to a NAT VIP, opened while it has b1 and b2:
+# b3 and b4 (weight 2) are added, the backend x of stream 0 is drained, the
+# other first backend weighted, b3 (no stream: added after them) deleted, x
+# undrained; new flows follow every change, every stream keeps its backend
+# and every byte arrives (streams.sh: acked == sent, the backend logged a
+# clean end of exactly that many).
+test_nat_streams_survive_add_drain_weight_delete() {
+	local vip="$VIP4:$NAT_BPORT/tcp" out x y i
+
+	topo_nat_setup 4 2
+	xlb_lb vip add "$vip" --forward nat
+	xlb_lb backend add "$vip" "$(be4 b1)"
+	xlb_lb backend add "$vip" "$(be4 b2)"
+	vip_ready c1 "$VIP4" "$NAT_BPORT"
+	streams_start "$NAT_STREAMS" "$VIP4" "$NAT_BPORT" 65536
+	x=$(streams_backend 0)
+	y=b1
+	[ "$x" = b1 ] && y=b2
+	echo "stream 0 is on $x"
+
+	xlb_lb backend add "$vip" "$(be4 b3)"
+	xlb_lb backend add "$vip" "$(be4 b4)" --weight 2
+	xlb_lb backend drain "$vip" "$(be4 "$x")"
+	out=$(names c2 -n 100 -T 30 "$VIP4" "$NAT_BPORT") || fail "flows during drain: $out"
+	echo "new flows with $x drained: $(echo "$out" | tr '\n' ' ')"
+	assert_eq "new flows on drained $x" 0 "$(count_of "$out" "$x")"
+	[ "$(count_of "$out" b4)" -gt 0 ] || fail "new flows on added b4: expected > 0, got 0"
+
+	xlb_lb backend weight "$vip" "$(be4 "$y")" 3
+	xlb_lb backend del "$vip" "$(be4 b3)"
+	out=$(names c2 -n 100 -T 30 "$VIP4" "$NAT_BPORT") || fail "flows after delete: $out"
+	echo "new flows after deleting b3: $(echo "$out" | tr '\n' ' ')"
+	assert_eq "new flows on deleted b3" 0 "$(count_of "$out" b3)"
+	assert_eq "new flows on drained $x" 0 "$(count_of "$out" "$x")"
+	assert_eq "streams ended before their time" 0 "$(streams_ended)"
+
+	xlb_lb backend undrain "$vip" "$(be4 "$x")"
+	out=$(names c2 -n 100 -T 30 "$VIP4" "$NAT_BPORT") || fail "flows after undrain: $out"
+	echo "new flows after undrain of $x: $(echo "$out" | tr '\n' ' ')"
+	[ "$(count_of "$out" "$x")" -gt 0 ] || fail "new flows on undrained $x: expected > 0, got 0"
+	assert_eq "streams ended before their time" 0 "$(streams_ended)"
+
+	streams_stop
+	streams_report
+	assert_eq "intact streams" "$NAT_STREAMS" "$(streams_intact)"
+	for ((i = 0; i < NAT_STREAMS; i++)); do
+		nat_stream_peer_is_snat "$i"
+	done
+}
+
+# The backends listen on 8080 only. A NAT VIP on port 80 whose backends are
+# ADDR:8080 reaches every one of them, TCP and UDP; the control: the same
+# backends without a port (the VIP's, 80) answer nothing.
+test_nat_remaps_vip_port_80_to_backend_port_8080() {
+	local proto flag out i ctl=${TOPO_VIPS4[1]}
+
+	topo_nat_setup 3 1
+	for proto in tcp udp; do
+		flag=()
+		[ "$proto" = udp ] && flag=(-u)
+		xlb_lb vip add "$VIP4:80/$proto" --forward nat
+		xlb_lb vip add "$ctl:80/$proto" --forward nat
+		for i in 1 2 3; do
+			xlb_lb backend add "$VIP4:80/$proto" "$(be4 "b$i"):$NAT_BPORT"
+			xlb_lb backend add "$ctl:80/$proto" "$(be4 "b$i")"
+		done
+		vip_ready c1 "${flag[@]}" "$VIP4" 80
+		out=$(names c1 "${flag[@]}" -n 60 -T 30 "$VIP4" 80) ||
+			fail "$proto: not every flow to port 80 answered: $out; drops: $(drops)"
+		echo "$proto $VIP4:80 -> :$NAT_BPORT: $(echo "$out" | tr '\n' ' ')"
+		for i in 1 2 3; do
+			[ "$(count_of "$out" "b$i")" -gt 0 ] || fail "$proto: flows on b$i: expected > 0, got 0"
+		done
+		out=$(names c1 "${flag[@]}" -n 10 -w 300 -T 20 "$ctl" 80) &&
+			fail "$proto control: backends without a port answered on 80: $out"
+		echo "$proto control $ctl:80 -> :80: $(echo "$out" | tr '\n' ' ')"
+		assert_eq "$proto control: flows answered without the backend port" 10 "$(count_of "$out" failed)"
+	done
+}
+
+# IPv6 on both sides: VIP6:80 to [ADDR6]:8080, TCP and UDP, every flow
+# answered by every backend, through the NAT.
+test_nat_ipv6_tcp_and_udp_reach_every_backend() {
+	local proto flag out i n
+
+	topo_nat_setup 3 2
+	for proto in tcp udp; do
+		flag=()
+		[ "$proto" = udp ] && flag=(-u)
+		xlb_lb vip add "[$VIP6]:80/$proto" --forward nat
+		for i in 1 2 3; do
+			xlb_lb backend add "[$VIP6]:80/$proto" "[$(be6 "b$i")]:$NAT_BPORT"
+		done
+		vip_ready c1 "${flag[@]}" "$VIP6" 80
+		for c in c1 c2; do
+			out=$(names "$c" "${flag[@]}" -n 60 -T 30 "$VIP6" 80) ||
+				fail "$proto $c: not every IPv6 flow answered: $out; drops: $(drops)"
+			echo "$proto $c [$VIP6]:80: $(echo "$out" | tr '\n' ' ')"
+			for i in 1 2 3; do
+				[ "$(count_of "$out" "b$i")" -gt 0 ] ||
+					fail "$proto $c: IPv6 flows on b$i: expected > 0, got 0"
+			done
+		done
+	done
+	n=$(reason fwd_nat_reply)
+	[ "$n" -ge 240 ] || fail "fwd_nat_reply: expected at least 240 (one answer per flow), got $n"
+	assert_eq "drops" "" "$(drops)"
+}
+
+# Two interfaces: `list` names the backend side as a peer of the instance,
+# both directions are redirected between them (fwd_redirect), and it is the
+# peer's program that turns the answers back: with PREFIX-lb2 detached, the
+# backends' answers reach the balancer's kernel instead and no flow is
+# answered; attached again, every one is.
+test_nat_two_interfaces_need_the_backend_side_peer() {
+	local vip="$VIP4:80/tcp" out r0 r1 i
+
+	topo_nat_setup 3 1
+	xlb_lb list | grep -q "$P-lb2" || fail "xlb list does not show the peer $P-lb2: $(xlb_lb list)"
+	xlb_lb list --json | grep -q "\"$P-lb2\"" ||
+		fail "xlb list --json does not show the peer $P-lb2: $(xlb_lb list --json)"
+	xlb_lb vip add "$vip" --forward nat
+	for i in 1 2 3; do
+		xlb_lb backend add "$vip" "$(be4 "b$i"):$NAT_BPORT"
+	done
+	vip_ready c1 "$VIP4" 80
+	r0=$(reason fwd_redirect)
+	out=$(names c1 -n 50 -T 30 "$VIP4" 80) || fail "not every flow answered: $out; drops: $(drops)"
+	r1=$(reason fwd_redirect)
+	echo "50 flows: fwd_redirect $r0 -> $r1, fwd_nat_reply $(reason fwd_nat_reply)"
+	# Each flow: SYN, ACK, FIN... one way, SYN-ACK, data, FIN... the other.
+	[ $((r1 - r0)) -ge 200 ] || fail "fwd_redirect: expected at least 200 more, got $((r1 - r0))"
+
+	xlb_lb detach "$P-lb2"
+	xlb_lb list | grep -q "$P-lb2" && fail "xlb list still shows the detached peer $P-lb2"
+	out=$(names c1 -n 10 -w 300 -T 20 "$VIP4" 80) &&
+		fail "flows answered without the backend side attached: $out"
+	echo "backend side detached: $(echo "$out" | tr '\n' ' ')"
+	assert_eq "flows answered with $P-lb2 detached" 10 "$(count_of "$out" failed)"
+
+	xlb_lb attach "$P-lb2" --peer-of "$P-lb"
+	out=$(names c1 -n 50 -T 30 "$VIP4" 80) ||
+		fail "not every flow answered after attaching $P-lb2 again: $out; drops: $(drops)"
+	echo "attached again: $(echo "$out" | tr '\n' ' ')"
+}
+
+# The control case of the whole topology: the same backends behind the same
+# VIP in encap mode (IPIP, no decap on them, no VIP on their lo, no route to
+# the client) never answer, though xlb forwards to them; switched to
+# --forward nat, every flow is answered.
+test_nat_control_encap_vip_without_decap_does_not_connect() {
+	local vip="$VIP4:$NAT_BPORT/tcp" out i f0 f1
+
+	topo_nat_setup 3 1
+	assert_backend_cannot_reach_client b1
+	xlb_lb vip add "$vip"
+	for i in 1 2 3; do
+		xlb_lb backend add "$vip" "$(be4 "b$i")"
+	done
+	f0=$(reason fwd_redirect)
+	out=$(names c1 -n 10 -w 300 -T 20 "$VIP4" "$NAT_BPORT") &&
+		fail "encap VIP answered by backends without decap: $out"
+	f1=$(reason fwd_redirect)
+	echo "encap: $(echo "$out" | tr '\n' ' '); fwd_redirect $f0 -> $f1"
+	assert_eq "encap flows answered" 10 "$(count_of "$out" failed)"
+	[ "$f1" -gt "$f0" ] || fail "encap: xlb forwarded nothing to the backends (fwd_redirect $f0 -> $f1)"
+
+	xlb_lb vip set "$vip" --forward nat
+	vip_ready c1 "$VIP4" "$NAT_BPORT"
+	out=$(names c1 -n 30 -T 30 "$VIP4" "$NAT_BPORT") ||
+		fail "not every flow answered after --forward nat: $out; drops: $(drops)"
+	echo "nat: $(echo "$out" | tr '\n' ' ')"
+}
