@@ -2,10 +2,12 @@
 /*
  * xlb: the balancer's XDP program. A VIP packet is parsed, matched to its
  * VIP, given a backend (the tracked one, or the scheduler's pick), routed
- * with the kernel FIB and sent out encapsulated, without leaving the driver.
- * Everything else goes to the kernel untouched, unless it is for a VIP
- * address (the kernel does not own those: they are dropped), and every
- * exit counts its reason. Each step lives in bpf/lib/; docs/DESIGN.md
+ * with the kernel FIB and sent out encapsulated, or rewritten by full NAT
+ * for a --forward nat VIP (xlb_forward() is the one place that chooses),
+ * without leaving the driver. A NAT backend's answer comes back here too
+ * and is rewritten back to the client. Everything else goes to the kernel
+ * untouched, unless it is for a VIP address (the kernel does not own
+ * those: they are dropped), and every exit counts its reason. Each step lives in bpf/lib/; docs/DESIGN.md
  * describes the path.
  */
 #include "lib/consts.h"
@@ -22,6 +24,7 @@
 #include "lib/icmp.h"
 #include "lib/stats.h"
 #include "lib/gue.h"
+#include "lib/nat.h"
 
 /*
  * The encapsulation, set by the loader from xlb_ctl (attach --encap,
@@ -131,46 +134,23 @@ static __always_inline int xlb_encap_pkt(struct xdp_md *ctx, struct xlb_pkt *pkt
 }
 
 /*
- * The packet path, for one encapsulation: @gue is a constant at each of the
- * two calls below, so each copy is compiled for its mode alone (the IPIP
- * copy is the program as it was before GUE, instruction for instruction),
- * and the verifier drops the copy the rodata does not choose.
+ * A VIP packet's way out when its VIP encapsulates (DSR): backend, outer
+ * source, route, outer headers, send. The final XDP action.
  */
-static __always_inline int xlb_balance_as(struct xdp_md *ctx, const int gue)
+static __always_inline int xlb_encap_forward(struct xdp_md *ctx, __u32 ifindex, struct xlb_pkt *pkt,
+					     const struct xlb_config *cfg, const struct xlb_vip *vip,
+					     struct xlb_counters *vcnt, const int gue)
 {
-	/* Read once: the compiler may otherwise keep a ctx pointer the verifier refuses. */
-	__u32 ifindex = ctx->ingress_ifindex;
 	struct xlb_backend *be, *second = NULL;
 	struct bpf_fib_lookup fib = {};
-	struct xlb_pkt pkt = {};
-	struct xlb_config *cfg;
-	struct xlb_counters *vcnt;
+	__u32 be_id, overhead, label = 0;
 	const __u32 *saddr;
-	struct xlb_vip *vip;
-	__u32 be_id, overhead, label = 0, zero = 0;
 	int ret;
 
-	pkt.trace = xlb_trace_begin(ctx);
-	ret = xlb_parse(ctx, &pkt);
-	if (ret != XLB_CONTINUE)
-		return xlb_verdict(xlb_unbalanced(&pkt, ret));
-
-	cfg = bpf_map_lookup_elem(&config, &zero);
-	if (!cfg)
-		return xlb_verdict(XLB_PASS_NOT_VIP);	/* cannot happen: an array has entry 0 */
-	vip = xlb_vip_lookup(&pkt, cfg->all_ports_addrs);
-	if (!vip)
-		return xlb_verdict(xlb_unbalanced(&pkt, pkt.icmp_err ? XLB_PASS_ICMP_NOT_VIP :
-								       XLB_PASS_NOT_VIP));
-	if ((vip->flags & XLB_VIP_F_DROPPING) == XLB_VIP_F_DROPPING)
-		return xlb_verdict(XLB_DROP_NO_BACKEND);
-	vcnt = bpf_map_lookup_elem(&vip_stats, &vip->id);
-	xlb_trace_vip(pkt.trace, vip->id);
-
-	be = xlb_backend_for(&pkt, vip, vcnt, &be_id, gue, &second);
+	be = xlb_backend_for(pkt, vip, vcnt, &be_id, gue, &second);
 	if (!be)
 		return xlb_verdict(XLB_DROP_NO_BACKEND);
-	saddr = xlb_outer_source(&pkt, cfg, be);
+	saddr = xlb_outer_source(pkt, cfg, be);
 	if (!saddr)
 		return xlb_verdict(XLB_DROP_NO_SOURCE);
 
@@ -179,34 +159,34 @@ static __always_inline int xlb_balance_as(struct xdp_md *ctx, const int gue)
 	} else {
 		overhead = gue ? XLB_GUE6_LEN : XLB_ENCAP6_LEN;
 		/* From the flow hash: ECMP fabrics spread flows but keep each on one path. */
-		label = xlb_pkt_hash(&pkt) & XLB_FLOW_LABEL_MASK;
+		label = xlb_pkt_hash(pkt) & XLB_FLOW_LABEL_MASK;
 	}
-	ret = xlb_nexthop(ctx, ifindex, &pkt, be_id, be->family, saddr, be->addr, label,
-			  pkt.ip_len + overhead, &fib);
+	ret = xlb_nexthop(ctx, ifindex, pkt, be_id, be->family, saddr, be->addr, label,
+			  pkt->ip_len + overhead, &fib);
 	switch (ret) {
 	case BPF_FIB_LKUP_RET_SUCCESS:
 		break;
 	case BPF_FIB_LKUP_RET_FRAG_NEEDED:
-		if (pkt.key.family == XLB_AF_INET)
-			ret = xlb_icmp4_too_big(ctx, &pkt, fib.mtu_result - overhead);
+		if (pkt->key.family == XLB_AF_INET)
+			ret = xlb_icmp4_too_big(ctx, pkt, fib.mtu_result - overhead);
 		else
-			ret = xlb_icmp6_too_big(ctx, &pkt, fib.mtu_result - overhead);
+			ret = xlb_icmp6_too_big(ctx, pkt, fib.mtu_result - overhead);
 		return xlb_verdict(ret);
 	default:
 		return xlb_verdict(xlb_fib_drop_reason(ret));
 	}
 
-	if (xlb_egress_frame(ctx, &pkt, &fib))
+	if (xlb_egress_frame(ctx, pkt, &fib))
 		return xlb_verdict(XLB_DROP_ENCAP);
-	ret = xlb_encap_pkt(ctx, &pkt, gue, saddr, be, second, label, &fib);
+	ret = xlb_encap_pkt(ctx, pkt, gue, saddr, be, second, label, &fib);
 	if (ret != XLB_CONTINUE)
 		return xlb_verdict(ret);
 	/* Only a first fragment that goes out places the rest: the backend reassembles. */
-	if (pkt.frag == XLB_FRAG_FIRST)
-		xlb_frag_remember(&pkt);
+	if (pkt->frag == XLB_FRAG_FIRST)
+		xlb_frag_remember(pkt);
 
 	if (fib.ifindex == ifindex) {
-		xlb_count_fwd(vcnt, be_id, pkt.frame_len);
+		xlb_count_fwd(vcnt, be_id, pkt->frame_len);
 		xlb_count_down(vip, be);
 		return xlb_verdict(XLB_FWD_TX);
 	}
@@ -219,11 +199,62 @@ static __always_inline int xlb_balance_as(struct xdp_md *ctx, const int gue)
 	ret = bpf_redirect(fib.ifindex, 0);
 	if (ret != XDP_REDIRECT)
 		return xlb_verdict(XLB_DROP_REDIRECT);
-	xlb_count_fwd(vcnt, be_id, pkt.frame_len);
+	xlb_count_fwd(vcnt, be_id, pkt->frame_len);
 	xlb_count_down(vip, be);
-	xlb_count_reason(XLB_FWD_REDIRECT);
-	xlb_trace_end(XLB_FWD_REDIRECT);
-	return ret;
+	return xlb_verdict(XLB_FWD_REDIRECT);
+}
+
+/*
+ * The one place a VIP's forwarding mode is chosen: full NAT (nat.h) or
+ * encapsulation (above, IPIP or GUE by the instance's rodata).
+ */
+static __always_inline int xlb_forward(struct xdp_md *ctx, __u32 ifindex, struct xlb_pkt *pkt,
+				       const struct xlb_config *cfg, const struct xlb_vip *vip,
+				       struct xlb_counters *vcnt, const int gue)
+{
+	if (vip->flags & XLB_VIP_F_NAT)
+		return xlb_verdict(xlb_nat_forward(ctx, ifindex, pkt, vip, vcnt));
+	return xlb_encap_forward(ctx, ifindex, pkt, cfg, vip, vcnt, gue);
+}
+
+/*
+ * The packet path, for one encapsulation: @gue is a constant at each of the
+ * two calls below, so each copy is compiled for its mode alone, and the
+ * verifier drops the copy the rodata does not choose. A packet for no VIP
+ * may still be a NAT flow's answer (xlb_nat_reply()).
+ */
+static __always_inline int xlb_balance_as(struct xdp_md *ctx, const int gue)
+{
+	/* Read once: the compiler may otherwise keep a ctx pointer the verifier refuses. */
+	__u32 ifindex = ctx->ingress_ifindex;
+	struct xlb_pkt pkt = {};
+	struct xlb_config *cfg;
+	struct xlb_counters *vcnt;
+	struct xlb_vip *vip;
+	__u32 zero = 0;
+	int ret;
+
+	pkt.trace = xlb_trace_begin(ctx);
+	ret = xlb_parse(ctx, &pkt);
+	if (ret != XLB_CONTINUE)
+		return xlb_verdict(xlb_unbalanced(&pkt, ret));
+
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	if (!cfg)
+		return xlb_verdict(XLB_PASS_NOT_VIP);	/* cannot happen: an array has entry 0 */
+	vip = xlb_vip_lookup(&pkt, cfg->all_ports_addrs);
+	if (!vip) {
+		ret = xlb_nat_reply(ctx, ifindex, &pkt);
+		if (ret != XLB_CONTINUE)
+			return xlb_verdict(ret);
+		return xlb_verdict(xlb_unbalanced(&pkt, pkt.icmp_err ? XLB_PASS_ICMP_NOT_VIP :
+								       XLB_PASS_NOT_VIP));
+	}
+	if ((vip->flags & XLB_VIP_F_DROPPING) == XLB_VIP_F_DROPPING)
+		return xlb_verdict(XLB_DROP_NO_BACKEND);
+	vcnt = bpf_map_lookup_elem(&vip_stats, &vip->id);
+	xlb_trace_vip(pkt.trace, vip->id);
+	return xlb_forward(ctx, ifindex, &pkt, cfg, vip, vcnt, gue);
 }
 
 SEC("xdp")
