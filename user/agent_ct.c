@@ -12,6 +12,16 @@
  * backend it would leave, so it is not counted). A flow created between the
  * walk and the write is missing from the count until the next walk, a
  * second later.
+ *
+ * NAT flows (nat_flows, a plain hash: nothing evicts them) are expired in
+ * the same pass, a pair at a time: when both halves are idle past their own
+ * timeout (each direction refreshes and closes its own entry) both go, the
+ * client's entry first and the backend's, which reserves the SNAT port,
+ * last, so a new flow never finds the port free while the old client entry
+ * still sends there. A half whose twin is gone goes once it is idle itself
+ * (the backend's entry alone is also the moment between the data plane's
+ * two inserts, and it is fresh then). A NAT flow counts once, from its
+ * client's entry, for backend_active, unless a half is closing.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -30,6 +40,7 @@ struct ct_pass {
 	__u64 tcp_ns, fin_ns, udp_ns;
 	__u64 *active;		/* XLB_MAX_BACKENDS counters */
 	const struct xlb_backend *bes;	/* the backends array, or NULL */
+	__u64 nat_deleted;	/* nat_flows entries deleted (two a flow) */
 	__u8 down_miss[XLB_MAX_VIPS];	/* by VIP id: XLB_BE_F_DOWN if DOWN re-hashes its flows */
 };
 
@@ -68,6 +79,43 @@ static bool ct_expire_visit(const struct xlb_flow_key *k, const struct xlb_flow 
 	if (!closing && flow_on_backend(p, f))
 		p->active[f->backend_id]++;
 	return false;
+}
+
+/* One half of a NAT flow idle past its timeout (as a conntrack entry would be). */
+static bool nat_half_idle(const struct ct_pass *p, const struct xlb_flow_key *k,
+			  const struct xlb_flow *f)
+{
+	__u64 idle = p->now > f->last_seen_ns ? p->now - f->last_seen_ns : 0;
+	__u64 limit;
+
+	if (f->flags & XLB_FLOW_F_CLOSING)
+		limit = p->fin_ns;
+	else
+		limit = k->proto == IPPROTO_TCP ? p->tcp_ns : p->udp_ns;
+	return idle >= limit;
+}
+
+static void nat_expire_visit(int fd, const struct xlb_flow_key *k, const struct xlb_nat_flow *nf,
+			     void *arg)
+{
+	struct ct_pass *p = arg;
+	struct xlb_flow_key tk;
+	struct xlb_nat_flow tw;
+	bool twin = nat_twin(fd, k, nf, &tk, &tw);
+	__u32 closing = nf->flow.flags | (twin ? tw.flow.flags : 0);
+
+	if (nf->flow.flags & XLB_FLOW_F_NAT_REPLY) {
+		/* Its client's entry decides for both; alone, its own idleness. */
+		if (!twin && nat_half_idle(p, k, &nf->flow))
+			p->nat_deleted += !bpf_map_delete_elem(fd, k);
+		return;
+	}
+	if (nat_half_idle(p, k, &nf->flow) && (!twin || nat_half_idle(p, &tk, &tw.flow))) {
+		p->nat_deleted += nat_pair_delete(fd, k, nf);
+		return;
+	}
+	if (!(closing & XLB_FLOW_F_CLOSING) && flow_on_backend(p, &nf->flow))
+		p->active[nf->flow.backend_id]++;
 }
 
 static __u64 timeout_ns(__u32 s, __u32 dflt)
@@ -133,7 +181,8 @@ void agent_ct_walk(struct agent *a)
 	static __u64 active[XLB_MAX_BACKENDS];
 	static struct ct_pass p;
 	struct xlb_ctl ctl = {};
-	__u64 t0 = now_mono_ns(), visited = 0, deleted = 0;
+	__u64 t0 = now_mono_ns(), visited = 0, deleted = 0, nat_visited = 0;
+	const char *what = "conntrack";
 	__u32 zero = 0;
 	int err;
 
@@ -146,15 +195,19 @@ void agent_ct_walk(struct agent *a)
 	p.fin_ns = timeout_ns(ctl.ct_timeout_fin_s, XLB_CT_TIMEOUT_FIN_S);
 	p.udp_ns = timeout_ns(ctl.ct_timeout_udp_s, XLB_CT_TIMEOUT_UDP_S);
 	p.now = t0;
+	p.nat_deleted = 0;
 	err = ct_walk_both(&a->in, ct_expire_visit, &p, &visited, &deleted);
+	if (!err && (err = nat_walk(&a->in, nat_expire_visit, &p, &nat_visited)))
+		what = "NAT flow";
 	if (err) {
 		/* A partial count would wrongly lower backends' loads: keep the old one. */
-		agent_log("conntrack walk failed: %s", strerror(-err));
+		agent_log("%s walk failed: %s", what, strerror(-err));
 		return;
 	}
 	active_store(a, active);
-	a->ct.entries = visited;
-	a->ct.expired_total += deleted;
+	/* Metrics count entries: nat_flows' as conntrack's. */
+	a->ct.entries = visited + nat_visited;
+	a->ct.expired_total += deleted + p.nat_deleted;
 	a->ct.walks_total++;
 	a->ct.last_walk_us = (now_mono_ns() - t0) / 1000;
 }

@@ -3,9 +3,9 @@
  * xlb agent: the health thread. Each backend is probed every interval of its
  * VIP (TCP connect, or HTTP or HTTPS GET PATH with the status in the
  * expected range and, if asked, a string in the body, on the backend's
- * address and the VIP's port); all probes that are due run together in one
- * round (lib/probe.h). After every probe the backend's entry in the pinned health
- * map is rewritten, so a restarted agent continues every streak where the
+ * address and port: the VIP's, or a NAT backend's own); all probes that are
+ * due run together in one round (lib/probe.h). After every probe the
+ * backend's entry in the pinned health map is rewritten, so a restarted agent continues every streak where the
  * last one stopped and never flaps a backend. `fall` failures in a row mark
  * the backend DOWN, `rise` passes clear it; the response time of passing
  * probes feeds an EWMA that lrt reads from backends.rt_us. All changes of a
@@ -141,7 +141,7 @@ static void probe_target_of(const struct m_vip *v, const struct m_backend *b,
 
 	memcpy(t->addr, b->be.addr, sizeof(t->addr));
 	t->family = b->be.family;
-	t->port = ntohs(v->key.port);
+	t->port = ntohs(b->be.port ? b->be.port : v->key.port);
 	t->kind = c->check == XLB_CHECK_HTTPS ? PROBE_HTTPS :
 		  c->check == XLB_CHECK_HTTP ? PROBE_HTTP : PROBE_TCP;
 	t->timeout_ms = c->timeout_ms;

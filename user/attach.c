@@ -9,6 +9,11 @@
  * read-only data, set here before load and kept in `ctl`: an upgrade
  * without --encap loads the new program with the instance's choice, one
  * with it switches (the maps stay).
+ *
+ * Full NAT (user/nat_attach.c): --snat / --snat-ports write the snat map
+ * (only what is given changes), --nat-size sizes nat_flows like
+ * --conntrack-size sizes conntrack, and --peer-of runs an instance's
+ * program on a second interface.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -24,12 +29,15 @@
 #include "xdp_load.h"
 #include "table.h"
 #include "nl.h"
+#include "nat.h"
 #include "util.h"
 
 #define XLB_PROG_NAME "xlb_balance"
 #define ATTACH_USAGE "xlb attach IFACE [--mode native|generic] [--source ADDR ...] " \
-	"[--conntrack-size N] [--encap ipip|gue] [--gue-port N]"
+	"[--conntrack-size N] [--encap ipip|gue] [--gue-port N] [--snat ADDR ...] " \
+	"[--snat-ports LO-HI] [--nat-size N] | xlb attach IFACE2 --peer-of IFACE1 [--mode M]"
 #define ENCAP_KEEP	(-1)
+#define NAT_SIZE_MAX	(1u << 28)
 
 struct attach_args {
 	const char *iface;
@@ -38,6 +46,9 @@ struct attach_args {
 	__u32 ct_size;			/* 0: keep the current one, else the default */
 	int encap;			/* enum xlb_encap, ENCAP_KEEP: the current one */
 	__u32 gue_port;			/* 0: the current one, else the default */
+	struct snat_args snat;		/* --snat, --snat-ports: what changes */
+	__u32 nat_size;			/* 0: keep the current one, else the default */
+	const char *peer_of;		/* --peer-of IFACE1 */
 };
 
 const char *encap_name(__u32 encap)
@@ -45,10 +56,53 @@ const char *encap_name(__u32 encap)
 	return encap == XLB_ENCAP_GUE ? "gue" : "ipip";
 }
 
+/* --snat, --snat-ports, --nat-size, --peer-of: 1 if argv[*i] was one, 0 if not, -1 on error. */
+static int parse_attach_nat(int *i, int argc, char **argv, struct attach_args *a)
+{
+	const char *flag = argv[*i], *v;
+
+	if (strcmp(flag, "--snat") && strcmp(flag, "--snat-ports") && strcmp(flag, "--nat-size") &&
+	    strcmp(flag, "--peer-of"))
+		return 0;
+	if (!(v = next_arg(i, argc, argv, flag)))
+		return -1;
+	if (!strcmp(flag, "--snat"))
+		return snat_parse_addr(v, &a->snat) ? -1 : 1;
+	if (!strcmp(flag, "--snat-ports"))
+		return snat_parse_ports(v, &a->snat) ? -1 : 1;
+	if (!strcmp(flag, "--peer-of")) {
+		a->peer_of = v;
+		return 1;
+	}
+	if (!parse_u32(v, XLB_NAT_SIZE_MIN, NAT_SIZE_MAX, &a->nat_size)) {
+		xlb_err("invalid --nat-size \"%s\": must be %u to %u", v, XLB_NAT_SIZE_MIN,
+			NAT_SIZE_MAX);
+		return -1;
+	}
+	return 1;
+}
+
+/* --peer-of shares the instance's program: nothing of its own but --mode. */
+static int check_peer_of(const struct attach_args *a)
+{
+	if (!strcmp(a->peer_of, a->iface)) {
+		xlb_err("--peer-of %s: an interface cannot be its own peer", a->peer_of);
+		return -1;
+	}
+	if (a->src4.family || a->src6.family || a->ct_size || a->encap != ENCAP_KEEP ||
+	    a->gue_port || a->snat.addrs_set || a->snat.ports_set || a->nat_size) {
+		xlb_err("--peer-of %s takes no option but --mode: the instance's settings apply",
+			a->peer_of);
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_attach(int argc, char **argv, struct attach_args *a)
 {
 	struct xlb_addr addr;
 	const char *why, *v;
+	int nat;
 
 	memset(a, 0, sizeof(*a));
 	a->encap = ENCAP_KEEP;
@@ -101,6 +155,9 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 				xlb_err("invalid --gue-port \"%s\": must be 1 to 65535", v);
 				return -1;
 			}
+		} else if ((nat = parse_attach_nat(&i, argc, argv, a))) {
+			if (nat < 0)
+				return -1;
 		} else if (argv[i][0] == '-' || a->iface) {
 			xlb_err("unexpected argument \"%s\" (" ATTACH_USAGE ")", argv[i]);
 			return -1;
@@ -116,7 +173,7 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 		xlb_err("--gue-port %u needs --encap gue", a->gue_port);
 		return -1;
 	}
-	return 0;
+	return a->peer_of ? check_peer_of(a) : 0;
 }
 
 /* The instance's ctl entry, zero when there is none yet. */
@@ -299,7 +356,7 @@ int do_attach(int argc, char **argv)
 	struct xlb_bpf *skel = NULL;
 	enum xdp_attach_mode mode, cur;
 	char dir[128], why[256];
-	__u32 cur_ct;
+	__u32 cur_ct, cur_nat;
 	int ifindex, lock, err, ret = XLB_EXIT_FAIL;
 	bool upgrade;
 
@@ -309,6 +366,8 @@ int do_attach(int argc, char **argv)
 	}
 	if (parse_attach(argc, argv, &a))
 		return XLB_EXIT_USAGE;
+	if (a.peer_of)
+		return peer_attach(a.iface, a.peer_of, a.mode);
 	if (need_root() || bpffs_ensure(true))
 		return XLB_EXIT_FAIL;
 	ifindex = if_nametoindex(a.iface);
@@ -332,6 +391,12 @@ int do_attach(int argc, char **argv)
 			a.ct_size, cur_ct);
 		goto out;
 	}
+	cur_nat = pinned_max_entries(dir, "nat_flows");
+	if (cur_nat && a.nat_size && a.nat_size != cur_nat) {
+		xlb_err("--nat-size %u differs from the attached instance's %u: detach first",
+			a.nat_size, cur_nat);
+		goto out;
+	}
 	mode = a.mode ? a.mode : upgrade ? cur : XDP_MODE_NATIVE;
 	if (resolve_encap(&a, dir))
 		goto out;
@@ -352,6 +417,8 @@ int do_attach(int argc, char **argv)
 				 a.ct_size ? a.ct_size : cur_ct ? cur_ct : XLB_CT_SIZE);
 	bpf_map__set_max_entries(skel->maps.ct_new,
 				 XLB_CT_NEW_SIZE(bpf_map__max_entries(skel->maps.conntrack)));
+	bpf_map__set_max_entries(skel->maps.nat_flows,
+				 a.nat_size ? a.nat_size : cur_nat ? cur_nat : XLB_NAT_SIZE_DEFAULT);
 	err = obj_pin_maps(skel->obj, dir);
 	if (err) {
 		xlb_err("cannot use pin directory %s: %s", dir, strerror(-err));
@@ -368,10 +435,13 @@ int do_attach(int argc, char **argv)
 			pin_dir_remove(dir);
 		goto out;
 	}
-	if (configure(&a, ifindex, mode) || host_forwarding_ensure(a.iface) ||
+	if (configure(&a, ifindex, mode) || snat_apply(dir, ifindex, &a.snat) ||
+	    host_forwarding_ensure(a.iface) ||
 	    (a.encap == XLB_ENCAP_GUE && host_accept_local_ensure(a.iface)))
 		goto out;
 	veth_peer_fix(a.iface, ifindex);
+	if (upgrade)
+		peers_follow(dir, ifindex, mode);
 	printf("%s %s in %s mode, encap %s", upgrade ? "upgraded" : "attached", a.iface,
 	       xdp_mode_name(mode), encap_name(a.encap));
 	if (a.encap == XLB_ENCAP_GUE)
@@ -388,7 +458,7 @@ int do_detach(int argc, char **argv)
 {
 	struct model m = {};
 	struct xlb_inst in;
-	char dir[128];
+	char dir[128], owner[IF_NAMESIZE + 1];
 	int ifindex, lock, n = 0;
 	bool pinned;
 
@@ -401,11 +471,14 @@ int do_detach(int argc, char **argv)
 	}
 	if (need_root() || bpffs_ensure(false))
 		return XLB_EXIT_FAIL;
+	pin_dir(XLB_PIN_ROOT, argv[0], dir, sizeof(dir));
+	/* A peer (attach --peer-of) has no pins of its own: its instance records it. */
+	if (access(dir, F_OK) && peer_owner_find(argv[0], owner, sizeof(owner)))
+		return peer_detach(argv[0], owner);
 	lock = inst_lock(argv[0]);
 	if (lock < 0)
 		return XLB_EXIT_FAIL;
 	bpf_libs_quiet();
-	pin_dir(XLB_PIN_ROOT, argv[0], dir, sizeof(dir));
 	pinned = access(dir, F_OK) == 0;
 	if (pinned && pin_dir_owned(dir, argv[0], false)) {
 		close(lock);
@@ -427,6 +500,8 @@ int do_detach(int argc, char **argv)
 			nl_neigh_release(m.bes[i].be.family, m.bes[i].be.addr);
 		model_close(&in, &m);
 	}
+	if (pinned)
+		peers_detach_all(dir);
 	if (pinned && pin_dir_remove(dir))
 		xlb_warn("could not remove every pin in %s", dir);
 	printf("detached %s\n", argv[0]);

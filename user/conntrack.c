@@ -4,10 +4,16 @@
  * (conntrack and the young flows' ct_new, see docs/DESIGN.md "Conntrack
  * admission"), their idle timeouts (which the agent enforces; the LRUs
  * evict only when full) and the admission settings the data plane reads.
+ *
+ * NAT flows (nat_flows) are two entries, one a direction: list shows one row
+ * a flow, from the client's entry, with both tuples (client -> VIP as it
+ * arrives, SNAT -> backend as it leaves) and each direction's idle time;
+ * flush deletes both entries, the backend's (the SNAT port) last.
  */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <bpf/bpf.h>
 
 #include "xlb.h"
 #include "ct.h"
@@ -27,6 +33,7 @@ struct ct_filter {
 	struct xlb_addr backend;	/* family 0: every backend */
 	__u64 now;			/* CLOCK_MONOTONIC ns, the clock of last_seen_ns */
 	bool print;
+	__u64 nat_flows;		/* NAT flows listed, counted or flushed */
 };
 
 static bool ct_match(const struct ct_filter *f, const struct xlb_flow *fl)
@@ -70,8 +77,76 @@ static void ct_print(const struct ct_filter *f, const struct xlb_flow_key *k,
 	out_bool("young", NULL, fl->young_pkts);
 	if (fl->young_pkts)
 		out_u64("young_packets", " young %llu pkts", fl->young_pkts);
+	out_bool("nat", NULL, false);
 	out_text("\n");
 	out_obj_close();
+}
+
+static __u64 idle_s(const struct ct_filter *f, const struct xlb_flow *fl)
+{
+	return f->now > fl->last_seen_ns ? (f->now - fl->last_seen_ns) / 1000000000ULL : 0;
+}
+
+/* One NAT flow from its client's entry @k, @nf; @reply is its twin, NULL if gone. */
+static void nat_print(const struct ct_filter *f, const struct xlb_flow_key *k,
+		      const struct xlb_nat_flow *nf, const struct xlb_nat_flow *reply)
+{
+	char vip[XLB_VIP_STRLEN] = "?", backend[XLB_ADDR_STRLEN] = "?", t[4][XLB_VIP_STRLEN];
+	const struct m_vip *v = model_vip_by_id(f->m, nf->flow.vip_id);
+	bool closing = nf->flow.flags & XLB_FLOW_F_CLOSING;
+
+	if (v)
+		vip_fmt(&v->key, vip, sizeof(vip));
+	addr_fmt(nf->to.dst, k->family, backend, sizeof(backend));
+	addr_port_fmt(k->src, k->family, k->sport, t[0], sizeof(t[0]));
+	addr_port_fmt(k->dst, k->family, k->dport, t[1], sizeof(t[1]));
+	addr_port_fmt(nf->to.src, k->family, nf->to.sport, t[2], sizeof(t[2]));
+	addr_port_fmt(nf->to.dst, k->family, nf->to.dport, t[3], sizeof(t[3]));
+	out_obj_open(NULL);
+	out_str("proto", "%s", proto_name(k->proto));
+	out_str("vip", NULL, vip);
+	out_str("client", " %s", t[0]);
+	out_str("dst", " -> %s", t[1]);
+	out_str("nat_src", " nat %s", t[2]);
+	out_str("nat_dst", " -> %s", t[3]);
+	out_str("backend", " backend %s", backend);
+	out_u64("idle_s", " idle %llus", idle_s(f, &nf->flow));
+	if (reply)
+		out_u64("reply_idle_s", " reply idle %llus", idle_s(f, &reply->flow));
+	else
+		out_null("reply_idle_s", " reply gone");
+	closing = closing || (reply && (reply->flow.flags & XLB_FLOW_F_CLOSING));
+	out_bool("closing", NULL, closing);
+	out_text("%s", closing ? " closing" : "");
+	out_bool("young", NULL, false);
+	out_bool("nat", NULL, true);
+	out_text("\n");
+	out_obj_close();
+}
+
+/*
+ * list: a row a client's entry. flush: both entries of a matching flow, and
+ * a backend's entry whose client entry is gone.
+ */
+static void nat_visit(int fd, const struct xlb_flow_key *k, const struct xlb_nat_flow *nf,
+		      void *arg)
+{
+	struct ct_filter *f = arg;
+	struct xlb_flow_key tk;
+	struct xlb_nat_flow tw;
+	bool twin = nat_twin(fd, k, nf, &tk, &tw);
+
+	if (!ct_match(f, &nf->flow))
+		return;
+	if (nf->flow.flags & XLB_FLOW_F_NAT_REPLY) {
+		if (!twin && !f->print && !bpf_map_delete_elem(fd, k))
+			f->nat_flows++;
+		return;
+	}
+	if (f->print)
+		nat_print(f, k, nf, twin ? &tw : NULL);
+	else if (nat_pair_delete(fd, k, nf))
+		f->nat_flows++;
 }
 
 static bool ct_visit(const struct xlb_flow_key *k, const struct xlb_flow *fl, void *arg)
@@ -134,7 +209,7 @@ static int ct_list(int argc, char **argv)
 		return ret;
 	f.print = true;
 	out_arr_open(NULL);
-	if (ct_walk_both(&in, ct_visit, &f, NULL, NULL))
+	if (ct_walk_both(&in, ct_visit, &f, NULL, NULL) || nat_walk(&in, nat_visit, &f, NULL))
 		ret = XLB_EXIT_FAIL;
 	out_arr_close();
 	out_done();
@@ -150,10 +225,18 @@ static bool ct_count_visit(const struct xlb_flow_key *k, const struct xlb_flow *
 	return false;
 }
 
+/* NAT flows: their clients' entries. */
+static void nat_count_visit(int fd, const struct xlb_flow_key *k, const struct xlb_nat_flow *nf,
+			    void *arg)
+{
+	if (!(nf->flow.flags & XLB_FLOW_F_NAT_REPLY))
+		++*(__u64 *)arg;
+}
+
 static int ct_count(int argc, char **argv)
 {
 	struct xlb_inst in;
-	__u64 n = 0, young = 0;
+	__u64 n = 0, young = 0, nat = 0;
 
 	if (argc > 1) {
 		xlb_err("unexpected argument \"%s\"", argv[1]);
@@ -161,7 +244,8 @@ static int ct_count(int argc, char **argv)
 	}
 	if (inst_open(opts.iface, false, &in))
 		return XLB_EXIT_FAIL;
-	if (ct_walk_both(&in, ct_count_visit, &young, &n, NULL)) {
+	if (ct_walk_both(&in, ct_count_visit, &young, &n, NULL) ||
+	    nat_walk(&in, nat_count_visit, &nat, NULL)) {
 		xlb_err("cannot read the conntrack maps of %s", in.iface);
 		inst_close(&in);
 		return XLB_EXIT_FAIL;
@@ -170,6 +254,7 @@ static int ct_count(int argc, char **argv)
 	out_obj_open(NULL);
 	out_u64("count", "%llu\n", n);
 	out_u64("young", NULL, young);
+	out_u64("nat", NULL, nat);
 	out_obj_close();
 	out_done();
 	inst_close(&in);
@@ -186,11 +271,11 @@ static int ct_flush(int argc, char **argv)
 
 	if (ret)
 		return ret;
-	if (ct_walk_both(&in, ct_visit, &f, NULL, &n)) {
+	if (ct_walk_both(&in, ct_visit, &f, NULL, &n) || nat_walk(&in, nat_visit, &f, NULL)) {
 		xlb_err("cannot read the conntrack maps of %s", in.iface);
 		ret = XLB_EXIT_FAIL;
 	} else {
-		printf("flushed %llu flows\n", (unsigned long long)n);
+		printf("flushed %llu flows\n", (unsigned long long)(n + f.nat_flows));
 	}
 	model_close(&in, &m);
 	return ret;

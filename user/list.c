@@ -4,7 +4,10 @@
  * its backups now), and every backend with its role (primary or backup),
  * weight, drain and health state, active flows and the agent's last probe.
  * The instance line names its encapsulation (attach --encap, --gue-port).
+ * A NAT VIP says so (text: "forward nat", JSON "forward" for every VIP), and
+ * a backend with a port of its own shows it (text ADDR:PORT, JSON "port").
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +15,7 @@
 #include <bpf/bpf.h>
 
 #include "xlb.h"
+#include "nat.h"
 #include "out.h"
 #include "util.h"
 
@@ -27,15 +31,19 @@ const char *health_name(const struct xlb_backend *be, const struct xlb_health *h
 
 static void list_backend(const struct xlb_inst *in, const struct m_backend *b)
 {
-	char addr[XLB_ADDR_STRLEN], when[32];
+	char addr[XLB_ADDR_STRLEN], shown[XLB_VIP_STRLEN], when[32];
 	struct xlb_health h = {};
 	__u64 active = 0;
 
 	bpf_map_lookup_elem(in->fd[XLB_M_BACKEND_ACTIVE], &b->id, &active);
 	bpf_map_lookup_elem(in->fd[XLB_M_HEALTH], &b->id, &h);
 	addr_fmt(b->be.addr, b->be.family, addr, sizeof(addr));
+	backend_addr_fmt(&b->be, shown, sizeof(shown));
 	out_obj_open(NULL);
-	out_str("addr", "    %-24s", addr);
+	out_str("addr", NULL, addr);
+	out_text("    %-24s", shown);
+	if (b->be.port)
+		out_u64("port", NULL, ntohs(b->be.port));
 	out_u64("id", NULL, b->id);
 	out_str("role", " %-7s", backend_is_backup(&b->be) ? "backup" : "primary");
 	out_u64("weight", " weight %-4llu", b->be.weight);
@@ -109,6 +117,8 @@ static void list_vip(const struct xlb_inst *in, const struct model *m, const str
 	out_u64("table_size", "  table %llu", v->v.table_size);
 	out_bool("conntrack", NULL, !(v->v.flags & XLB_VIP_F_NO_CT));
 	out_text("%s", v->v.flags & XLB_VIP_F_NO_CT ? "  conntrack off" : "");
+	out_str("forward", v->v.flags & XLB_VIP_F_NAT ? "  forward %s" : NULL,
+		forward_name(v->v.flags));
 	out_u64("chain_window_s", "  chain %llus", v->v.chain_window_s);
 	out_str("down_flows", "  down-flows %s", down_flows_name(v->v.flags));
 	out_str("all_down", "  all-down %s", all_down_name(v->v.flags));
@@ -145,6 +155,7 @@ int do_list(int argc, char **argv)
 	out_str("encap", "  encap %s", encap_name(m.ctl.encap));
 	out_u64("gue_port", m.ctl.encap == XLB_ENCAP_GUE ? " port %llu" : NULL,
 		m.ctl.gue_port ? m.ctl.gue_port : XLB_GUE_PORT_DEFAULT);
+	nat_list_instance(in.dir);
 	out_text("\n");
 	out_arr_open("vips");
 	for (size_t i = 0; i < m.nvips; i++)

@@ -25,7 +25,7 @@
 
 int do_save(int argc, char **argv)
 {
-	char line[1024], vip[XLB_VIP_STRLEN], addr[XLB_ADDR_STRLEN];
+	char line[1024], vip[XLB_VIP_STRLEN], addr[XLB_VIP_STRLEN];	/* addr: [IPv6]:PORT */
 	struct xlb_inst in;
 	struct model m;
 
@@ -73,7 +73,7 @@ int do_save(int argc, char **argv)
 
 			if (b->be.vip_id != v->v.id)
 				continue;
-			addr_fmt(b->be.addr, b->be.family, addr, sizeof(addr));
+			backend_addr_fmt(&b->be, addr, sizeof(addr));
 			printf("xlb backend add %s %s --weight %u%s\n", vip, addr, b->be.weight,
 			       backend_is_backup(&b->be) ? " --backup" : "");
 			if (b->be.flags & XLB_BE_F_DRAINED)

@@ -12,8 +12,15 @@
  * --down-flows and --all-down are the DOWN policy (bpf/xlb_abi.h): whether
  * a DOWN backend keeps its tracked flows, and whether a VIP whose every
  * backend is DOWN fails open (to all of them) or drops.
+ *
+ * --forward is how packets reach the backends: encap (IPIP or GUE, the
+ * backend answers the client directly) or nat (full NAT, XLB_VIP_F_NAT:
+ * the backend runs nothing of ours and may listen on another port). NAT
+ * needs conntrack, keeps the family, and a VIP only goes back to encap
+ * once no backend has a port of its own (encap cannot remap it).
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -25,8 +32,9 @@
 
 const char vip_usage[] =
 	"usage: xlb vip add VIP [--sched maglev|sh|wrr|lc|lrt] [--table-size N] [--conntrack on|off]\n"
-	"                       [--chain-window DURATION] [CHECK...]\n"
-	"       xlb vip set VIP [--sched ...] [--conntrack on|off] [--chain-window 240s] [CHECK...]\n"
+	"                       [--forward encap|nat] [--chain-window DURATION] [CHECK...]\n"
+	"       xlb vip set VIP [--sched ...] [--conntrack on|off] [--forward encap|nat]\n"
+	"                       [--chain-window 240s] [CHECK...]\n"
 	"       xlb vip del VIP\n"
 	"CHECK: --check tcp|http:PATH|https:PATH|none --interval 2s --timeout 1s --rise 2 --fall 3\n"
 	"       (defaults; a UDP VIP's default check is none: a UDP service need not listen on TCP)\n"
@@ -34,6 +42,8 @@ const char vip_usage[] =
 	"       https:   [--check-ca FILE] [--check-insecure]; --check resets these to the defaults\n"
 	"--table-size: a prime up to 65537 (default 65537); fixed once the VIP exists\n"
 	"--conntrack off: stateless (maglev or sh, attach --encap gue); default on\n"
+	"--forward: encap (default; the instance's --encap) or nat: full NAT, needs conntrack, backends\n"
+	"           of the VIP's family on its port or their own (backend add VIP ADDR:PORT)\n"
 	"--chain-window: 0s to 3600s, whole seconds (default 240s; 0 = no second hop)\n"
 	"--down-flows: a DOWN backend's tracked flows stay (default) or move; new flows never go\n"
 	"--all-down: every backend DOWN: open (default: to all of them, as if none were) or drop\n";
@@ -56,6 +66,11 @@ const char *sched_name(__u8 s)
 const char *down_flows_name(__u8 vip_flags)
 {
 	return vip_flags & XLB_VIP_F_DOWN_MOVE ? "move" : "stay";
+}
+
+const char *forward_name(__u8 vip_flags)
+{
+	return vip_flags & XLB_VIP_F_NAT ? "nat" : "encap";
 }
 
 const char *all_down_name(__u8 vip_flags)
@@ -300,6 +315,41 @@ static int check_stateless(const struct model *m, const struct xlb_vip *v, const
 	return XLB_EXIT_OK;
 }
 
+/*
+ * A NAT VIP tracks every flow and keeps the family; an encap VIP forwards
+ * to its backends' addresses on its own port. The backends of @id in @m
+ * as they are (restore: those the file has declared so far).
+ */
+static int check_forward(const struct model *m, __u32 id, const struct xlb_vip_key *k,
+			 const struct xlb_vip *v, const char *vip)
+{
+	bool nat = v->flags & XLB_VIP_F_NAT;
+	char be[XLB_VIP_STRLEN];
+
+	if (nat && (v->flags & XLB_VIP_F_NO_CT)) {
+		xlb_err("--forward nat needs conntrack: not with --conntrack off (VIP %s)", vip);
+		return XLB_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < m->nbes; i++) {
+		const struct m_backend *b = &m->bes[i];
+
+		if (b->be.vip_id != id || (m->restoring && !b->seen))
+			continue;
+		backend_addr_fmt(&b->be, be, sizeof(be));
+		if (nat && b->be.family != k->family) {
+			xlb_err("--forward nat keeps the family: backend %s of VIP %s is IPv%d",
+				be, vip, b->be.family);
+			return XLB_EXIT_FAIL;
+		}
+		if (!nat && b->be.port) {
+			xlb_err("--forward encap cannot remap ports: backend %s of VIP %s is not on "
+				"port %u", be, vip, ntohs(k->port));
+			return XLB_EXIT_FAIL;
+		}
+	}
+	return XLB_EXIT_OK;
+}
+
 /* Options of add (with @creating) and set, applied to @v. */
 static int vip_options(const struct model *m, struct m_vip *v, bool creating, int argc,
 		       char **argv)
@@ -339,6 +389,8 @@ static int vip_options(const struct model *m, struct m_vip *v, bool creating, in
 				nv.table_size = val;
 		} else if (!strcmp(flag, "--conntrack")) {
 			ok = parse_conntrack(arg, &nv.flags);
+		} else if (!strcmp(flag, "--forward")) {
+			ok = parse_flag(arg, "encap", "nat", XLB_VIP_F_NAT, &nv.flags);
 		} else if (!strcmp(flag, "--chain-window")) {
 			ok = parse_chain_window(arg, &nv.chain_window_s);
 		} else if (!strcmp(flag, "--down-flows")) {
@@ -367,6 +419,7 @@ static int vip_options(const struct model *m, struct m_vip *v, bool creating, in
 				!strcmp(flag, "--sched") ? ": must be maglev, sh, wrr, lc or lrt" :
 				!strcmp(flag, "--check") ? ": must be tcp, none, http:/PATH or https:/PATH" :
 				!strcmp(flag, "--conntrack") ? ": must be on or off" :
+				!strcmp(flag, "--forward") ? ": must be encap or nat" :
 				!strcmp(flag, "--down-flows") ? ": must be stay or move" :
 				!strcmp(flag, "--all-down") ? ": must be open or drop" :
 				!strcmp(flag, "--chain-window") ?
@@ -383,7 +436,9 @@ static int vip_options(const struct model *m, struct m_vip *v, bool creating, in
 			cfg.interval_ms);
 		return XLB_EXIT_USAGE;
 	}
-	ret = check_stateless(m, &nv, argv[1]);
+	ret = check_forward(m, v->v.id, &v->key, &nv, argv[1]);
+	if (!ret)
+		ret = check_stateless(m, &nv, argv[1]);
 	if (ret)
 		return ret;
 	v->v = nv;
@@ -508,6 +563,11 @@ void vip_save_line(const struct m_vip *v, char *buf, size_t len)
 		 v->v.flags & XLB_VIP_F_NO_CT ? "off" : "on", v->v.chain_window_s,
 		 down_flows_name(v->v.flags), all_down_name(v->v.flags), check,
 		 v->cfg.interval_ms, v->cfg.timeout_ms, v->cfg.rise, v->cfg.fall);
+	if (v->v.flags & XLB_VIP_F_NAT) {
+		size_t n = strlen(buf);
+
+		snprintf(buf + n, n < len ? len - n : 0, " --forward nat");
+	}
 	http_save_opts(&v->cfg, buf, len);
 }
 

@@ -60,6 +60,7 @@ const char *encap_name(__u32 encap);
 /* --down-flows stay|move and --all-down open|drop of a VIP's flags. */
 const char *down_flows_name(__u8 vip_flags);
 const char *all_down_name(__u8 vip_flags);
+const char *forward_name(__u8 vip_flags);	/* "encap" or "nat" */
 /* Writes the `xlb vip add` options of @v (save). */
 void vip_save_line(const struct m_vip *v, char *buf, size_t len);
 

@@ -32,6 +32,51 @@ bool addr_parse(const char *s, struct xlb_addr *out, const char **why)
 	return true;
 }
 
+/*
+ * A backend: ADDR, ADDR4:PORT, [ADDR6]:PORT or [ADDR6]. A bare IPv6 address
+ * has no port (its colons are the address's).
+ */
+bool addr_port_parse(const char *s, struct xlb_addr *out, __u16 *port, const char **why)
+{
+	char buf[XLB_ADDR_STRLEN + 16], *host = buf, *p = NULL, *end;
+	__u32 v = 0;
+
+	*port = 0;
+	memset(out, 0, sizeof(*out));
+	if (strlen(s) >= sizeof(buf)) {
+		*why = "too long";
+		return false;
+	}
+	strcpy(buf, s);
+	if (buf[0] == '[') {
+		host = buf + 1;
+		end = strchr(host, ']');
+		if (!end || (end[1] && end[1] != ':')) {
+			*why = "IPv6 with a port must be [ADDR]:PORT";
+			return false;
+		}
+		*end = 0;
+		if (end[1])
+			p = end + 2;
+		if (!strchr(host, ':')) {
+			*why = "brackets are for IPv6 addresses";
+			return false;
+		}
+	} else if ((end = strchr(buf, ':')) && !strchr(end + 1, ':')) {
+		*end = 0;		/* one colon: IPv4:PORT */
+		p = end + 1;
+	}
+	if (p && !parse_u32(p, 1, 65535, &v)) {
+		*why = "port must be 1 to 65535";
+		return false;
+	}
+	if (!addr_parse(host, out, why))
+		return false;
+	if (p)
+		*port = v;
+	return true;
+}
+
 bool vip_parse(const char *s, struct xlb_vip_key *out, const char **why)
 {
 	char buf[XLB_VIP_STRLEN + 16], *host, *port, *proto, *end;
@@ -116,6 +161,14 @@ void addr_port_fmt(const __u32 a[4], __u8 family, __be16 port, char *buf, size_t
 		snprintf(buf, len, "[%s]:%u", host, ntohs(port));
 	else
 		snprintf(buf, len, "%s:%u", host, ntohs(port));
+}
+
+void backend_addr_fmt(const struct xlb_backend *be, char *buf, size_t len)
+{
+	if (be->port)
+		addr_port_fmt(be->addr, be->family, be->port, buf, len);
+	else
+		addr_fmt(be->addr, be->family, buf, len);
 }
 
 const char *proto_name(__u8 proto)

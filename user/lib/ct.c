@@ -112,3 +112,58 @@ int ct_events_sum(const struct xlb_inst *in, __u64 sum[XLB_CT_EV_MAX])
 	close(fd);
 	return err;
 }
+
+int nat_walk(const struct xlb_inst *in, nat_visit_fn fn, void *arg, __u64 *visited)
+{
+	struct xlb_flow_key *keys = calloc(CT_BATCH, sizeof(*keys));
+	struct xlb_nat_flow *vals = calloc(CT_BATCH, sizeof(*vals));
+	int fd = ct_pin_open(in, NAT_FLOWS_MAP), err = 0;
+	__u32 token = 0, count;
+	bool first = true, last = false;
+	__u64 n = 0;
+
+	if (fd == -ENOENT)
+		fd = -1;	/* an instance attached before NAT: no NAT flows */
+	else if (fd < 0)
+		err = fd;
+	else if (!keys || !vals)
+		err = -ENOMEM;
+	while (fd >= 0 && !err && !last) {
+		count = CT_BATCH;
+		if (bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys, vals, &count,
+					 NULL)) {
+			if (errno != ENOENT) {
+				err = -errno;
+				break;
+			}
+			last = true;
+		}
+		first = false;
+		for (__u32 i = 0; i < count; i++, n++)
+			fn(fd, &keys[i], &vals[i], arg);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (visited)
+		*visited = n;
+	free(keys);
+	free(vals);
+	return err;
+}
+
+bool nat_twin(int fd, const struct xlb_flow_key *k, const struct xlb_nat_flow *f,
+	      struct xlb_flow_key *tk, struct xlb_nat_flow *tf)
+{
+	xlb_nat_twin_key(k, f, tk);
+	return !bpf_map_lookup_elem(fd, tk, tf);
+}
+
+int nat_pair_delete(int fd, const struct xlb_flow_key *k, const struct xlb_nat_flow *f)
+{
+	struct xlb_flow_key tk;
+	int n = !bpf_map_delete_elem(fd, k);
+
+	/* The backend's entry reserves the SNAT port: it goes last. */
+	xlb_nat_twin_key(k, f, &tk);
+	return n + !bpf_map_delete_elem(fd, &tk);
+}

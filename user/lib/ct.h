@@ -29,6 +29,25 @@ int ct_walk_both(const struct xlb_inst *in, ct_visit_fn fn, void *arg, __u64 *vi
 		 __u64 *deleted);
 /* A pinned map of @in beside those inst_open() opens, or -errno. */
 int ct_pin_open(const struct xlb_inst *in, const char *name);
+/*
+ * NAT flows (nat_flows, struct xlb_nat_flow): two entries a flow, one a
+ * direction, each finding the other with xlb_nat_twin_key(). A plain hash:
+ * an entry stays until it is deleted, so the visitor deletes what it must
+ * itself, in pair order (nat_pair_delete()).
+ */
+#define NAT_FLOWS_MAP	"nat_flows"
+
+/* @fd is the open nat_flows map. */
+typedef void (*nat_visit_fn)(int fd, const struct xlb_flow_key *k, const struct xlb_nat_flow *f,
+			     void *arg);
+
+/* Visits every nat_flows entry of @in (none when it has no such map). 0 or -errno. */
+int nat_walk(const struct xlb_inst *in, nat_visit_fn fn, void *arg, __u64 *visited);
+/* @k's twin key into @tk and, if there is one, its entry into @tf. */
+bool nat_twin(int fd, const struct xlb_flow_key *k, const struct xlb_nat_flow *f,
+	      struct xlb_flow_key *tk, struct xlb_nat_flow *tf);
+/* Deletes @k, then its twin (the SNAT port's reservation); returns how many went. */
+int nat_pair_delete(int fd, const struct xlb_flow_key *k, const struct xlb_nat_flow *f);
 /* ct_events summed over CPUs, by enum xlb_ct_event. 0 or -errno. */
 int ct_events_sum(const struct xlb_inst *in, __u64 sum[XLB_CT_EV_MAX]);
 

@@ -226,7 +226,8 @@ void vip_defaults(struct m_vip *v)
 {
 	v->v.table_size = XLB_TABLE_SIZE_DEFAULT;
 	v->v.sched = XLB_SCHED_MAGLEV;
-	v->v.flags &= ~(XLB_VIP_F_NO_CT | XLB_VIP_F_DOWN_MOVE | XLB_VIP_F_ALL_DOWN_DROP);
+	v->v.flags &= ~(XLB_VIP_F_NO_CT | XLB_VIP_F_NAT | XLB_VIP_F_DOWN_MOVE |
+			XLB_VIP_F_ALL_DOWN_DROP);
 	v->v.chain_window_s = XLB_CHAIN_WINDOW_DEFAULT_S;
 	memset(&v->cfg, 0, sizeof(v->cfg));
 	v->cfg.check = v->key.proto == IPPROTO_UDP ? XLB_CHECK_NONE : XLB_CHECK_TCP;

@@ -80,8 +80,8 @@ struct m_vip *model_vip_by_id(const struct model *m, __u32 id);
 struct m_backend *model_backend(const struct model *m, __u32 vip_id, const struct xlb_addr *a);
 struct m_backend *model_backend_by_id(const struct model *m, __u32 id);
 /*
- * A new VIP's settings: maglev, the default table size, conntrack on, a
- * chain window of XLB_CHAIN_WINDOW_DEFAULT_S, and health checks
+ * A new VIP's settings: maglev, the default table size, conntrack on,
+ * encap forwarding (not NAT), a chain window of XLB_CHAIN_WINDOW_DEFAULT_S, and health checks
  * every 2 s (timeout 1 s, rise 2, fall 3) by TCP connect to the VIP's port,
  * except for UDP VIPs: a UDP service need not listen on TCP, and checking
  * it that way would take every backend down. They default to no check.

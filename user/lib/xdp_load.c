@@ -226,3 +226,76 @@ int xdp_detach_named(int ifindex, const char *prog_name)
 
 	return n ? detach_ids(ifindex, ids, n, mode) : 0;
 }
+
+/* Legacy (no dispatcher) on @to: swap @old_id for @fd atomically, or attach it. */
+static int attach_fd_legacy(int to, int fd, enum xdp_attach_mode mode, __u32 old_id)
+{
+	int flags = mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	int old_fd = -1, err;
+
+	if (old_id) {
+		old_fd = bpf_prog_get_fd_by_id(old_id);
+		if (old_fd < 0)
+			return -errno;
+		flags |= XDP_FLAGS_REPLACE;
+	} else {
+		flags |= XDP_FLAGS_UPDATE_IF_NOEXIST;
+	}
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = old_fd);
+	err = bpf_xdp_attach(to, fd, flags, old_id ? &opts : NULL);
+	if (old_fd >= 0)
+		close(old_fd);
+	return err;
+}
+
+int xdp_attach_same(int from, int to, const char *prog_name, enum xdp_attach_mode mode,
+		    char *why, size_t whylen)
+{
+	enum xdp_attach_mode old_mode = XDP_MODE_UNSPEC;
+	struct xdp_program *prog;
+	__u32 id, old[MAX_OLD];
+	bool legacy = false;
+	int nold, fd, err;
+	char msg[128];
+
+	if (find_named(from, prog_name, &id, 1, NULL) < 1) {
+		snprintf(why, whylen, "no %s program to share", prog_name);
+		return -ENOENT;
+	}
+	nold = find_named_mp(to, prog_name, old, MAX_OLD, &old_mode, &legacy);
+	if (nold == 1 && old[0] == id)
+		return 0;
+	if (nold && old_mode != mode) {
+		snprintf(why, whylen, "already attached in %s mode", xdp_mode_name(old_mode));
+		return -EEXIST;
+	}
+	if (!nold)
+		xdp_detach_named(to, XLB_PASS_PROG_NAME);
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0) {
+		snprintf(why, whylen, "cannot open program %u: %s", id, strerror(errno));
+		return -errno;
+	}
+	if (nold && legacy) {
+		err = attach_fd_legacy(to, fd, mode, old[0]);
+		goto out;
+	}
+	prog = xdp_program__from_id(id);
+	err = libxdp_get_error(prog);
+	if (!err) {
+		err = xdp_program__attach(prog, to, mode, 0);
+		xdp_program__close(prog);
+	}
+	/* libxdp cannot put a loaded program into a second dispatcher everywhere. */
+	if (err && !nold)
+		err = attach_fd_legacy(to, fd, mode, 0);
+	if (!err && nold)
+		detach_ids(to, old, nold, mode);
+out:
+	if (err) {
+		libxdp_strerror(err, msg, sizeof(msg));
+		snprintf(why, whylen, "%s", msg);
+	}
+	close(fd);
+	return err;
+}

@@ -22,6 +22,13 @@ int obj_pin_maps(struct bpf_object *obj, const char *dir);
  */
 int xdp_attach_replace(struct bpf_object *obj, const char *prog_name, int ifindex,
 		       enum xdp_attach_mode mode, char *why, size_t whylen);
+/*
+ * Run on @to the very program named @prog_name that runs on @from (the same
+ * maps), in @mode, replacing an older copy there. On failure a one-line
+ * reason goes to @why.
+ */
+int xdp_attach_same(int from, int to, const char *prog_name, enum xdp_attach_mode mode,
+		    char *why, size_t whylen);
 /* Detach every program named @prog_name from @ifindex; returns how many, or -errno. */
 int xdp_detach_named(int ifindex, const char *prog_name);
 /* The mode our program runs in on @ifindex, or XDP_MODE_UNSPEC if it is not there. */
