@@ -125,18 +125,44 @@ test_nat_udp_spread_follows_weights_1_1_2() {
 	nat_spread_1_1_2 udp
 }
 
-# The backend of stream I saw it come from an SNAT address and port: its
-# namesrv logged the peer of the connection that carried the stream's bytes.
-nat_stream_peer_is_snat() {
-	local i=$1 be sent peer lo=${TOPO_NAT_SNAT_PORTS%-*} hi=${TOPO_NAT_SNAT_PORTS#*-} port
-	be=$(streams_backend "$i")
-	sent=$(awk '$1 == "result" { print $6 }' "$TMP/stream.$i")
-	peer=$(awk -v s="$sent" '$1 == "conn" && $4 == s && $6 == "eof" { print $2; exit }' \
-		"$TOPO_RUN_BASE/$P/$be.log")
-	echo "stream $i: $sent bytes on $be from $peer"
-	assert_eq "stream $i's source address at $be" "$(be4 lb2)" "${peer%:*}"
-	port=${peer##*:}
-	assert_range "stream $i's SNAT port" "$lo" "$hi" "$port"
+# Every stream's bytes came from an SNAT address and port: the one line
+# per stream (only streams send data) that the backends' namesrv logged at
+# its clean end names lb2's address and a port of TOPO_NAT_SNAT_PORTS as the
+# peer, and no two streams on one backend shared a peer.
+nat_streams_came_from_snat() {
+	local lo=${TOPO_NAT_SNAT_PORTS%-*} hi=${TOPO_NAT_SNAT_PORTS#*-} lines peer port n
+	lines=$(for b in $(topo_backends "$P"); do
+		awk -v b="$b" '$1 == "conn" && $6 == "eof" { print b, $2 }' "$TOPO_RUN_BASE/$P/$b.log"
+	done)
+	echo "stream peers: $(echo "$lines" | tr '\n' ' ')"
+	assert_eq "streams logged by the backends" "$NAT_STREAMS" "$(echo "$lines" | grep -c .)"
+	assert_eq "distinct backend/peer pairs" "$NAT_STREAMS" "$(echo "$lines" | sort -u | grep -c .)"
+	while read -r _ peer; do
+		assert_eq "a stream's source address at its backend" "$(be4 lb2)" "${peer%:*}"
+		port=${peer##*:}
+		assert_range "a stream's SNAT port" "$lo" "$hi" "$port"
+	done <<<"$lines"
+}
+
+# Every stream is still open at its backend: each backend that carries N of
+# them dumps (SIGUSR1) at least N open connections.
+nat_streams_open() {
+	local b n i want log
+	for b in $(for ((i = 0; i < NAT_STREAMS; i++)); do streams_backend "$i"; done | sort -u); do
+		want=0
+		for ((i = 0; i < NAT_STREAMS; i++)); do
+			[ "$(streams_backend "$i")" = "$b" ] && want=$((want + 1))
+		done
+		log=$TOPO_RUN_BASE/$P/$b.log
+		n=$(grep -c '^open ' "$log" || true)
+		kill -USR1 "$(cat "$TOPO_RUN_BASE/$P/$b.pid")"
+		poll_for 3 "open streams on $b" _nat_open_grew "$log" $((n + want)) ||
+			fail "not all $want streams open on $b any more: $(tail -5 "$log")"
+	done
+}
+
+_nat_open_grew() {
+	[ "$(grep -c '^open ' "$1")" -ge "$2" ]
 }
 
 # NAT_STREAMS long-lived streams to a NAT VIP, opened while it has b1 and b2:
@@ -146,7 +172,7 @@ nat_stream_peer_is_snat() {
 # and every byte arrives (streams.sh: acked == sent, the backend logged a
 # clean end of exactly that many).
 test_nat_streams_survive_add_drain_weight_delete() {
-	local vip="$VIP4:$NAT_BPORT/tcp" out x y i
+	local vip="$VIP4:$NAT_BPORT/tcp" out x y
 
 	topo_nat_setup 4 2
 	xlb_lb vip add "$vip" --forward nat
@@ -154,6 +180,8 @@ test_nat_streams_survive_add_drain_weight_delete() {
 	xlb_lb backend add "$vip" "$(be4 b2)"
 	vip_ready c1 "$VIP4" "$NAT_BPORT"
 	streams_start "$NAT_STREAMS" "$VIP4" "$NAT_BPORT" 65536
+	sleep 1
+	nat_streams_open
 	x=$(streams_backend 0)
 	y=b1
 	[ "$x" = b1 ] && y=b2
@@ -166,6 +194,8 @@ test_nat_streams_survive_add_drain_weight_delete() {
 	echo "new flows with $x drained: $(echo "$out" | tr '\n' ' ')"
 	assert_eq "new flows on drained $x" 0 "$(count_of "$out" "$x")"
 	[ "$(count_of "$out" b4)" -gt 0 ] || fail "new flows on added b4: expected > 0, got 0"
+	sleep 1
+	nat_streams_open
 
 	xlb_lb backend weight "$vip" "$(be4 "$y")" 3
 	xlb_lb backend del "$vip" "$(be4 b3)"
@@ -174,6 +204,8 @@ test_nat_streams_survive_add_drain_weight_delete() {
 	assert_eq "new flows on deleted b3" 0 "$(count_of "$out" b3)"
 	assert_eq "new flows on drained $x" 0 "$(count_of "$out" "$x")"
 	assert_eq "streams ended before their time" 0 "$(streams_ended)"
+	sleep 1
+	nat_streams_open
 
 	xlb_lb backend undrain "$vip" "$(be4 "$x")"
 	out=$(names c2 -n 100 -T 30 "$VIP4" "$NAT_BPORT") || fail "flows after undrain: $out"
@@ -184,9 +216,7 @@ test_nat_streams_survive_add_drain_weight_delete() {
 	streams_stop
 	streams_report
 	assert_eq "intact streams" "$NAT_STREAMS" "$(streams_intact)"
-	for ((i = 0; i < NAT_STREAMS; i++)); do
-		nat_stream_peer_is_snat "$i"
-	done
+	nat_streams_came_from_snat
 }
 
 # The backends listen on 8080 only. A NAT VIP on port 80 whose backends are
