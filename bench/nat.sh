@@ -10,6 +10,12 @@
 #            routes the backend segment and the backend the client segment
 #            through the balancer): the same veths and bridges every other
 #            way crosses, with the least work a hop can do
+#   xdp_pass the ceiling with an XDP program that passes everything on both
+#            of the balancer's interfaces (bench/floor_pass.bpf.c): what any
+#            XDP program costs on a veth, before it does anything (the veth
+#            turns every frame a local sender made into an XDP buffer, most
+#            often by copying it into a page of its own: a real NIC's frames
+#            are XDP buffers already); xlb's ratio to it is the NAT's own cost
 #   xlb      the VIP through xlb --forward nat (XDP: rewrite, redirect between
 #            the two interfaces, xlb attach --peer-of), VIP:80 -> backend:8000
 #   nft      the VIP through nftables DNAT + masquerade (SNAT to a balancer
@@ -38,7 +44,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../scripts/nat_topo.sh"
 
 NAT_P=xlbbn
 # The ways measured (all four in make bench; fewer by hand, the ceiling first).
-NAT_WAYS=${NAT_WAYS:-ceiling xlb nft haproxy}
+NAT_WAYS=${NAT_WAYS:-ceiling xdp_pass xlb nft haproxy}
 NAT_HTTP=8000
 NAT_BULK=5201
 NAT_VPORT=80
@@ -87,6 +93,19 @@ nat_routes() {
 	local op=$1
 	ip -n "$NAT_P-c1" route "$op" "$TOPO_NAT_NET4.0/24" via "$(topo_addr4 lb)" &&
 	ip -n "$NAT_P-b1" route "$op" "$TOPO_NET4.0/24" via "$(topo_nat_addr4 lb2)"
+}
+
+# The XDP pass program on (add) or off (del) both of the balancer's interfaces.
+nat_xdp_pass() {
+	local ifc
+	for ifc in "$NAT_P-lb" "$NAT_P-lb2"; do
+		if [ "$1" = add ]; then
+			ip -n "$NAT_P-lb" link set dev "$ifc" xdpdrv \
+				obj "$BENCH_BIN/floor_pass.bpf.o" sec xdp || return 1
+		else
+			ip -n "$NAT_P-lb" link set dev "$ifc" xdpdrv off
+		fi
+	done
 }
 
 nat_xlb_on() {
@@ -157,6 +176,7 @@ nat_haproxy_on() {
 nat_on() {
 	case $1 in
 	ceiling) nat_routes add ;;
+	xdp_pass) nat_routes add && nat_xdp_pass add ;;
 	xlb) nat_xlb_on ;;
 	nft) nat_nft_on ;;
 	haproxy) nat_haproxy_on ;;
@@ -166,6 +186,7 @@ nat_on() {
 nat_off() {
 	case $1 in
 	ceiling) nat_routes del ;;
+	xdp_pass) nat_xdp_pass del; nat_routes del ;;
 	xlb) topo_nat_detach "$NAT_P" >/dev/null ;;
 	nft) topo_in "$NAT_P" lb nft delete table ip xlbbnat ;;
 	haproxy)
@@ -180,7 +201,7 @@ nat_off() {
 
 # The address and ports a way's client talks to: "ADDR HTTP-PORT BULK-PORT".
 nat_target() {
-	if [ "$1" = ceiling ]; then
+	if [ "$1" = ceiling ] || [ "$1" = xdp_pass ]; then
 		echo "$(topo_nat_addr4 b1) $NAT_HTTP $NAT_BULK"
 	else
 		echo "$TOPO_VIP4 $NAT_VPORT $NAT_BULK"
