@@ -342,3 +342,47 @@ test_nat_control_encap_vip_without_decap_does_not_connect() {
 		fail "not every flow answered after --forward nat: $out; drops: $(drops)"
 	echo "nat: $(echo "$out" | tr '\n' ' ')"
 }
+
+NAT_PMTU=1280		# the balancer's route MTU both ways in the path MTU test
+NAT_PMTU_BYTES=1048576	# what iperf3 sends down
+
+# Path MTU discovery through the NAT, both ways: the balancer's routes to
+# the backend segment and to the client segment carry an MTU of NAT_PMTU,
+# smaller than both ends' links (so neither end's MSS knows it). Up: the
+# client's full-sized segments get frag-needed from the VIP (tx_too_big) and
+# its stream still arrives whole. Down: the backend's full-sized segments
+# (iperf3 -R) get frag-needed from the SNAT address, and every byte arrives.
+# Each way from its own client: once c1 learned the path MTU to the VIP it
+# announces the smaller MSS, and the backend would never send a segment too
+# big.
+test_nat_path_mtu_discovery_works_both_ways() {
+	local vip="$VIP4:$NAT_BPORT/tcp" bulk="$VIP4:5201/tcp" n0 n1 res got
+
+	topo_nat_setup 1 2
+	command -v iperf3 >/dev/null || skip "needs iperf3"
+	in_ns lb ip route replace "$TOPO_NAT_NET4.0/24" dev "$P-lb2" src "$(be4 lb2)" mtu lock "$NAT_PMTU"
+	in_ns lb ip route replace "$TOPO_NET4.0/24" dev "$P-lb" src "$(topo_addr4 lb)" mtu lock "$NAT_PMTU"
+	xlb_lb vip add "$vip" --forward nat
+	xlb_lb backend add "$vip" "$(be4 b1)"
+	xlb_lb vip add "$bulk" --forward nat
+	xlb_lb backend add "$bulk" "$(be4 b1)"
+	bg b1 "$TMP/iperf3.log" iperf3 -s -p 5201
+	vip_ready c1 "$VIP4" "$NAT_BPORT"
+
+	n0=$(reason tx_too_big)
+	res=$(in_ns c1 "$XLB_TOOLS/streamclient" -d 2 -r 1048576 "$VIP4" "$NAT_BPORT" | grep '^result ') ||
+		fail "stream up through the NAT: $res; drops: $(drops)"
+	n1=$(reason tx_too_big)
+	echo "up: $res; tx_too_big $n0 -> $n1"
+	[ "$(echo "$res" | awk '{ print $2 }')" = ok ] || fail "stream up: $res"
+	[ "$n1" -gt "$n0" ] || fail "up: no frag-needed sent to the client (tx_too_big $n0 -> $n1)"
+
+	wait_for 5 "iperf3 server" in_ns b1 sh -c "ss -ltn | grep -q ':5201 '"
+	got=$(in_ns c2 timeout 30 iperf3 -c "$VIP4" -p 5201 -R -n "$NAT_PMTU_BYTES" -J |
+		jq '.end.sum_received.bytes') || fail "iperf3 -R through the NAT failed; drops: $(drops)"
+	n0=$n1
+	n1=$(reason tx_too_big)
+	echo "down: $got bytes received; tx_too_big $n0 -> $n1"
+	[ "$got" -ge "$NAT_PMTU_BYTES" ] || fail "down: expected $NAT_PMTU_BYTES bytes, got $got"
+	[ "$n1" -gt "$n0" ] || fail "down: no frag-needed sent to the backend (tx_too_big $n0 -> $n1)"
+}
