@@ -125,15 +125,24 @@ test_nat_udp_spread_follows_weights_1_1_2() {
 	nat_spread_1_1_2 udp
 }
 
+# The open NAT flows of VIP $1 in `xlb conntrack list --json`, both halves
+# present: "BACKEND-ADDR SNAT-ADDR:PORT" lines, sorted.
+nat_ct_open() {
+	xlb_lb conntrack list --json | jq -r --arg v "$1" '.[] | select(.nat and (.closing | not)
+		and .vip == $v and .reply_idle_s != null) | "\(.backend) \(.nat_src)"' | sort
+}
+
 # Every stream's bytes came from an SNAT address and port: the one line
 # per stream (only streams send data) that the backends' namesrv logged at
 # its clean end names lb2's address and a port of TOPO_NAT_SNAT_PORTS as the
-# peer, and no two streams on one backend shared a peer.
+# peer, no two streams on one backend shared a peer, and these are the
+# tuples `xlb conntrack list` showed while they were open ($1).
 nat_streams_came_from_snat() {
-	local lo=${TOPO_NAT_SNAT_PORTS%-*} hi=${TOPO_NAT_SNAT_PORTS#*-} lines peer port n
+	local ct=$1 lo=${TOPO_NAT_SNAT_PORTS%-*} hi=${TOPO_NAT_SNAT_PORTS#*-} lines peer port
 	lines=$(for b in $(topo_backends "$P"); do
-		awk -v b="$b" '$1 == "conn" && $6 == "eof" { print b, $2 }' "$TOPO_RUN_BASE/$P/$b.log"
-	done)
+		awk -v a="$(be4 "$b")" '$1 == "conn" && $6 == "eof" { print a, $2 }' \
+			"$TOPO_RUN_BASE/$P/$b.log"
+	done | sort)
 	echo "stream peers: $(echo "$lines" | tr '\n' ' ')"
 	assert_eq "streams logged by the backends" "$NAT_STREAMS" "$(echo "$lines" | grep -c .)"
 	assert_eq "distinct backend/peer pairs" "$NAT_STREAMS" "$(echo "$lines" | sort -u | grep -c .)"
@@ -142,6 +151,7 @@ nat_streams_came_from_snat() {
 		port=${peer##*:}
 		assert_range "a stream's SNAT port" "$lo" "$hi" "$port"
 	done <<<"$lines"
+	assert_eq "the streams' tuples at the backends and in xlb conntrack list" "$ct" "$lines"
 }
 
 # Every stream is still open at its backend: each backend that carries N of
@@ -172,7 +182,7 @@ _nat_open_grew() {
 # and every byte arrives (streams.sh: acked == sent, the backend logged a
 # clean end of exactly that many).
 test_nat_streams_survive_add_drain_weight_delete() {
-	local vip="$VIP4:$NAT_BPORT/tcp" out x y
+	local vip="$VIP4:$NAT_BPORT/tcp" out x y ct
 
 	topo_nat_setup 4 2
 	xlb_lb vip add "$vip" --forward nat
@@ -182,6 +192,8 @@ test_nat_streams_survive_add_drain_weight_delete() {
 	streams_start "$NAT_STREAMS" "$VIP4" "$NAT_BPORT" 65536
 	sleep 1
 	nat_streams_open
+	ct=$(nat_ct_open "$vip")
+	echo "open NAT flows: $(echo "$ct" | tr '\n' ' ')"
 	x=$(streams_backend 0)
 	y=b1
 	[ "$x" = b1 ] && y=b2
@@ -216,7 +228,7 @@ test_nat_streams_survive_add_drain_weight_delete() {
 	streams_stop
 	streams_report
 	assert_eq "intact streams" "$NAT_STREAMS" "$(streams_intact)"
-	nat_streams_came_from_snat
+	nat_streams_came_from_snat "$ct"
 }
 
 # The backends listen on 8080 only. A NAT VIP on port 80 whose backends are
