@@ -370,8 +370,8 @@ NAT_PMTU_BYTES=1048576	# what iperf3 sends down
 test_nat_path_mtu_discovery_works_both_ways() {
 	local vip="$VIP4:$NAT_BPORT/tcp" bulk="$VIP4:5201/tcp" n0 n1 res got
 
+	command -v iperf3 >/dev/null || skip "needs iperf3 (scripts/deps.sh)"
 	topo_nat_setup 1 2
-	command -v iperf3 >/dev/null || skip "needs iperf3"
 	in_ns lb ip route replace "$TOPO_NAT_NET4.0/24" dev "$P-lb2" src "$(be4 lb2)" mtu lock "$NAT_PMTU"
 	in_ns lb ip route replace "$TOPO_NET4.0/24" dev "$P-lb" src "$(topo_addr4 lb)" mtu lock "$NAT_PMTU"
 	xlb_lb vip add "$vip" --forward nat
