@@ -398,3 +398,28 @@ test_nat_path_mtu_discovery_works_both_ways() {
 	[ "$got" -ge "$NAT_PMTU_BYTES" ] || fail "down: expected $NAT_PMTU_BYTES bytes, got $got"
 	[ "$n1" -gt "$n0" ] || fail "down: no frag-needed sent to the backend (tx_too_big $n0 -> $n1)"
 }
+
+NAT_FEW_PORTS=20000-20003	# four SNAT ports: four flows to one backend at most
+NAT_FEW_FLOWS=12
+
+# SNAT ports run out: with four ports (and one backend, one SNAT address)
+# at most four of NAT_FEW_FLOWS flows are answered (no agent expires them,
+# and a tuple is never handed out twice); the others are dropped and
+# counted (drop_snat_exhausted), never sent.
+test_nat_snat_ports_run_out_drop_and_count() {
+	local vip="$VIP4:80/tcp" out ok n
+
+	topo_nat_setup 1 1 noattach
+	TOPO_NAT_SNAT_PORTS=$NAT_FEW_PORTS topo_nat_attach "$P" || fail "attach --snat-ports $NAT_FEW_PORTS"
+	xlb_lb vip add "$vip" --forward nat
+	xlb_lb backend add "$vip" "$(be4 b1):$NAT_BPORT"
+	out=$(names c1 -n "$NAT_FEW_FLOWS" -w 300 -T 30 "$VIP4" 80) || true
+	ok=$(count_of "$out" b1)
+	n=$(reason drop_snat_exhausted)
+	echo "$NAT_FEW_FLOWS flows over 4 SNAT ports: $(echo "$out" | tr '\n' ' '); drop_snat_exhausted $n"
+	assert_range "flows answered over 4 SNAT ports" 1 4 "$ok"
+	[ "$n" -ge $((NAT_FEW_FLOWS - ok)) ] ||
+		fail "drop_snat_exhausted: expected at least $((NAT_FEW_FLOWS - ok)), got $n"
+	assert_eq "NAT flows in conntrack" "$ok" \
+		"$(xlb_lb conntrack list --json | jq '[.[] | select(.nat)] | length')"
+}
