@@ -4,7 +4,8 @@
 # balancer side has 10.200.0.1/24 and fd00:200::1/64; the gateway .2 is a
 # permanent neighbour (the peer's MAC) and routes every backend network
 # through it, so bpf_fib_lookup resolves each backend and xlb encapsulates
-# for real. Forwarding is on: bpf_fib_lookup refuses otherwise.
+# for real; the client networks too (NAT answers go back to them).
+# Forwarding is on: bpf_fib_lookup refuses otherwise.
 
 BENCH_NS=xlbb-pc
 
@@ -28,6 +29,9 @@ bench_ns_up() {
 	ip -n "$BENCH_NS" neigh replace fd00:200::2 lladdr "$mac" dev xlbb-b nud permanent
 	ip -n "$BENCH_NS" route add 10.128.0.0/9 via 10.200.0.2
 	ip -n "$BENCH_NS" route add fd00:201::/64 via fd00:200::2
+	# The clients too: a NAT VIP's answers are routed back to them.
+	ip -n "$BENCH_NS" route add 11.0.0.0/8 via 10.200.0.2
+	ip -n "$BENCH_NS" route add fd00:50::/64 via fd00:200::2
 }
 
 # Runs a command in the namespace, keeping the host's bpffs (COMMON.md).

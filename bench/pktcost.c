@@ -54,6 +54,9 @@
 #define DPORT_HTTP		80
 #define DPORT_DNS		53
 #define DPORT_OTHER		8080
+#define DPORT_NAT		81		/* the NAT VIP: VIP 0's address, this port */
+#define NAT_SNAT_PORT		2000		/* the pre-made NAT flow's SNAT port */
+#define NAT_SNAT_ADDR		0x0ac80001	/* 10.200.0.1: the balancer's veth */
 /* VIP tables inserted per batch: their fds stay open until then (a 20k fd limit here). */
 #define VIP_CHUNK		4096
 #define PIN_CPU			0	/* the CPU every test run runs on */
@@ -82,6 +85,7 @@ struct ccase {
 	__u64 misses;			/* K_TRACKED: calls that were new flows after all */
 	int katran;			/* also timed on each Katran build */
 	int sync;			/* with config.sync_report on (xlb sync set) */
+	int nat;			/* a NAT case: the frame leaves rewritten, not longer */
 	struct {
 		double *rep_ns;
 		__u64 misses;		/* Katran's LRU misses over all its calls */
@@ -432,6 +436,96 @@ static void setup_base(struct xlb_bpf *skel, struct group *gr)
 	add_case(gr, "floor_c_new", P_FLOOR_C, K_NEW, &f, XDP_TX);
 }
 
+/* The NAT group's snat entry: one SNAT address, the default ports, NAT VIPs present. */
+static void nat_snat(struct xlb_bpf *skel)
+{
+	struct xlb_snat s = { .n4 = 1, .port_lo = XLB_SNAT_PORT_LO, .port_hi = XLB_SNAT_PORT_HI,
+			      .nat_vips = 1 };
+	__u32 zero = 0;
+
+	s.addr4[0] = htonl(NAT_SNAT_ADDR);
+	s.cpu_slice = (XLB_SNAT_PORT_HI - XLB_SNAT_PORT_LO + 1) / libbpf_num_possible_cpus();
+	must(bpf_map_update_elem(bpf_map__fd(skel->maps.snat), &zero, &s, BPF_ANY), "snat");
+}
+
+/*
+ * One NAT flow made by hand, as the data path would (both directions):
+ * client 0:CLIENT_PORT_BASE -> VIP 0:DPORT_NAT on backend @be_id, SNAT port
+ * NAT_SNAT_PORT. *@reply gets the backend's answer of it.
+ */
+static void nat_flow(struct xlb_bpf *skel, __u32 vip_id, __u32 be_id, struct bench_flow *reply)
+{
+	struct bench_flow f = flow4(0, IPPROTO_TCP, DPORT_NAT, BENCH_TCP_ACK);
+	int fd = bpf_map__fd(skel->maps.nat_flows);
+	struct xlb_nat_flow fwd = { .flow = { .backend_id = be_id, .vip_id = vip_id } }, rev;
+	struct xlb_flow_key key, rkey;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	fwd.flow.last_seen_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	fwd.to.src[0] = htonl(NAT_SNAT_ADDR);
+	bench_backend4(be_id, fwd.to.dst);
+	fwd.to.sport = htons(NAT_SNAT_PORT);
+	fwd.to.dport = htons(DPORT_NAT);
+	bench_flow_key(&f, &key);
+	rev = fwd;
+	rev.flow.flags = XLB_FLOW_F_NAT_REPLY;
+	memcpy(rev.to.src, key.dst, sizeof(rev.to.src));
+	memcpy(rev.to.dst, key.src, sizeof(rev.to.dst));
+	rev.to.sport = key.dport;
+	rev.to.dport = key.sport;
+	xlb_nat_twin_key(&key, &fwd, &rkey);
+	must(bpf_map_update_elem(fd, &key, &fwd, BPF_ANY), "nat flow");
+	must(bpf_map_update_elem(fd, &rkey, &rev, BPF_ANY), "nat reply flow");
+
+	*reply = (struct bench_flow){ .family = XLB_AF_INET, .proto = IPPROTO_TCP,
+				      .tcp_flags = BENCH_TCP_ACK, .sport = DPORT_NAT,
+				      .dport = NAT_SNAT_PORT };
+	bench_backend4(be_id, reply->src);
+	reply->dst[0] = htonl(NAT_SNAT_ADDR);
+}
+
+/*
+ * Full NAT (--forward nat): a NAT VIP of 10 backends beside an encap VIP of
+ * 10 on the same address. Its tracked packet, the backend's answer and a
+ * new flow (SYN, a SNAT port reserved and both directions inserted), next
+ * to the encap VIP's tracked packet and a non-VIP packet with the NAT
+ * answer check on (nat_vips > 0), against the floors of the same group.
+ */
+static void setup_nat(struct xlb_bpf *skel, struct group *gr)
+{
+	int vfd = bpf_map__fd(skel->maps.vips);
+	struct bench_flow f, reply;
+	struct xlb_vip_key k;
+	struct xlb_vip v;
+	__u32 n = BACKENDS_DEFAULT;
+
+	vip_key4(0, IPPROTO_TCP, DPORT_HTTP, &k);
+	must(bench_xlb_vip(skel, &k, 0, XLB_TABLE_SIZE_DEFAULT, XLB_AF_INET, 0, n, NULL), "vip 0");
+	vip_key4(0, IPPROTO_TCP, DPORT_NAT, &k);
+	must(bench_xlb_vip(skel, &k, 1, XLB_TABLE_SIZE_DEFAULT, XLB_AF_INET, n, n, NULL), "nat vip");
+	must(bpf_map_lookup_elem(vfd, &k, &v), "nat vip");
+	v.flags |= XLB_VIP_F_NAT;
+	must(bpf_map_update_elem(vfd, &k, &v, BPF_ANY), "nat vip");
+	nat_snat(skel);
+	nat_flow(skel, 1, n, &reply);
+
+	f = flow4(200, IPPROTO_TCP, DPORT_HTTP, BENCH_TCP_ACK);
+	add_case(gr, "non_vip_nat_on", P_XLB, K_FIXED, &f, XDP_PASS);
+	f = flow4(0, IPPROTO_TCP, DPORT_HTTP, BENCH_TCP_ACK);
+	add_case(gr, "encap_tracked", P_XLB, K_FIXED, &f, XDP_TX);
+	f = flow4(0, IPPROTO_TCP, DPORT_NAT, BENCH_TCP_ACK);
+	add_case(gr, "nat_tracked", P_XLB, K_FIXED, &f, XDP_TX);
+	gr->cases[gr->ncases - 1].nat = 1;
+	add_case(gr, "nat_reply", P_XLB, K_FIXED, &reply, XDP_TX);
+	gr->cases[gr->ncases - 1].nat = 1;
+	f.tcp_flags = BENCH_TCP_SYN;
+	add_case(gr, "nat_new_syn", P_XLB, K_NEW, &f, XDP_TX);
+	gr->cases[gr->ncases - 1].nat = 1;
+	f = flow4(0, IPPROTO_TCP, DPORT_HTTP, BENCH_TCP_SYN);
+	add_case(gr, "encap_new_syn", P_XLB, K_NEW, &f, XDP_TX);
+}
+
 /* Curves: gr->vips VIPs of gr->be_per_vip backends, gr->flows tracked flows over them. */
 static void setup_curve(struct xlb_bpf *skel, struct group *gr)
 {
@@ -535,6 +629,8 @@ static struct xlb_bpf *load_xlb(struct group *gr)
 	if (!skel)
 		bench_die("open xlb skeleton: %s", strerror(errno));
 	bpf_map__set_max_entries(skel->maps.conntrack, gr->ct_size);
+	/* Room for every new NAT flow (two entries each) the NAT group's runs insert. */
+	bpf_map__set_max_entries(skel->maps.nat_flows, 2ULL * g.calls * g.reps + 1024);
 	if (gr->ct_flags)
 		bpf_map__set_map_flags(skel->maps.conntrack,
 				       bpf_map__map_flags(skel->maps.conntrack) | gr->ct_flags);
@@ -654,7 +750,9 @@ static void print_katran(struct group *gr, struct ccase *c)
 	free(net);
 }
 
-static void run_group(struct group *gr, int base)
+enum group_kind { G_CURVE, G_BASE, G_NAT };
+
+static void run_group(struct group *gr, enum group_kind kind)
 {
 	struct bench_flow fl = flow4(0, IPPROTO_TCP, DPORT_HTTP, BENCH_TCP_ACK);
 	double t0 = bench_now(), *ratio = calloc(g.reps, sizeof(double));
@@ -665,7 +763,9 @@ static void run_group(struct group *gr, int base)
 	add_case(gr, "floor_b", P_FLOOR_B, K_FIXED, &fl, XDP_TX);
 	add_case(gr, "floor_a", P_FLOOR_A, K_FIXED, &fl, XDP_PASS);
 	skel = load_xlb(gr);
-	if (base) {
+	if (kind == G_NAT) {
+		setup_nat(skel, gr);
+	} else if (kind == G_BASE) {
 		g.fc = floor_ct_bpf__open();
 		if (!g.fc)
 			bench_die("open floor (c): %s", strerror(errno));
@@ -704,7 +804,8 @@ static void run_group(struct group *gr, int base)
 			continue;
 		if (bench_run_once(prog_fd(skel, c->prog), g.ifindex, frame, len, &act, &out) < 0)
 			bench_die("%s/%s: warm-up run failed", gr->name, c->name);
-		if ((c->prog == P_XLB || c->prog == P_XLB_NOHOOKS) && c->expect == XDP_TX && out <= len)
+		if ((c->prog == P_XLB || c->prog == P_XLB_NOHOOKS) && c->expect == XDP_TX &&
+		    !c->nat && out <= len)
 			bench_die("%s/%s: sent %zu bytes for %zu: not encapsulated", gr->name,
 				  c->name, out, len);
 		if (c->katran)
@@ -756,7 +857,7 @@ static void curve(const char *dim, double x, __u32 vips, __u32 bpv, __u32 table,
 	__u64 inserts = 2ULL * g.calls * g.reps + 1024;
 
 	gr.ct_size = flows + flows / 4 + inserts;
-	run_group(&gr, 0);
+	run_group(&gr, G_CURVE);
 }
 
 /* Both Katran builds from --katran DIR, each configured like xlb's VIP 0. */
@@ -821,7 +922,7 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr, "usage: pktcost [--quick] [--calls N] [--reps N] "
-				"[--only base|vips|backends|flows] [--katran DIR]\n");
+				"[--only base|nat|vips|backends|flows] [--katran DIR]\n");
 			return 2;
 		}
 	}
@@ -846,7 +947,7 @@ int main(int argc, char **argv)
 		printf("%s\"%s\":%s", b ? "," : "", katran_key[b], g.kat[b] ? "true" : "false");
 	printf("},\"groups\":[\n");
 	if (!*only || !strcmp(only, "base"))
-		run_group(&base, 1);
+		run_group(&base, G_BASE);
 	/*
 	 * The same table with BPF_F_NO_COMMON_LRU (per-CPU LRU lists in the one
 	 * map; Katran instead keeps one LRU map per CPU): how much of a new
@@ -858,7 +959,14 @@ int main(int argc, char **argv)
 				    .table_size = XLB_TABLE_SIZE_DEFAULT,
 				    .ct_flags = BPF_F_NO_COMMON_LRU };
 
-		run_group(&pc, 1);
+		run_group(&pc, G_BASE);
+	}
+	if (!*only || !strcmp(only, "nat")) {
+		struct group nat = { .name = "nat", .dim = "", .vips = 2,
+				     .be_per_vip = BACKENDS_DEFAULT,
+				     .table_size = XLB_TABLE_SIZE_DEFAULT };
+
+		run_group(&nat, G_NAT);
 	}
 	if (!*only || !strcmp(only, "vips")) {
 		curve("vips", 1, 1, BACKENDS_DEFAULT, VIP_TABLE_SMALL, SPREAD_FLOWS);

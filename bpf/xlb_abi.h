@@ -296,7 +296,12 @@ struct xlb_snat {
 	__u8 n6;
 	__u16 port_lo;		/* host order, inclusive */
 	__u16 port_hi;
-	__u16 pad;
+	/*
+	 * NAT VIPs configured, kept by the control plane's commit (attach
+	 * leaves it as it is): while 0, a packet for no VIP is never looked
+	 * at as a NAT answer, so an instance without NAT pays nothing for it.
+	 */
+	__u16 nat_vips;
 	__u32 cpu_slice;	/* (port_hi - port_lo + 1) / possible CPUs, at least 1 */
 };
 

@@ -161,6 +161,8 @@ lib_cleanup() {
 		wait "$pid" 2>/dev/null
 	done
 	"${LIB_TOPO_DOWN:-topo_down}" "$P"
+	# The instances' lock and pid files: a prefix is recycled with its pid.
+	rm -f /run/xlb/"$P"-* /run/xlb/decap-"$P"-* /run/xlb/*-"$P"-*
 	[ -n "$TMP" ] && rm -rf "$TMP"
 	for d in "${SCRATCH_DIRS[@]}"; do
 		rm -rf "$d"

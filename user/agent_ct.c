@@ -14,8 +14,9 @@
  * second later.
  *
  * NAT flows (nat_flows, a plain hash: nothing evicts them) are expired in
- * the same pass, a pair at a time: when both halves are idle past their own
- * timeout (each direction refreshes and closes its own entry) both go, the
+ * the same pass, a pair at a time: when both halves are idle past the
+ * timeout (each direction refreshes its own entry; a FIN or RST marked in
+ * either makes it the pair's FIN timeout: the connection is over) both go, the
  * client's entry first and the backend's, which reserves the SNAT port,
  * last, so a new flow never finds the port free while the old client entry
  * still sends there. A half whose twin is gone goes once it is idle itself
@@ -81,14 +82,17 @@ static bool ct_expire_visit(const struct xlb_flow_key *k, const struct xlb_flow 
 	return false;
 }
 
-/* One half of a NAT flow idle past its timeout (as a conntrack entry would be). */
+/*
+ * One half of a NAT flow idle past its timeout (as a conntrack entry would
+ * be); @closing: a FIN or RST seen in either direction.
+ */
 static bool nat_half_idle(const struct ct_pass *p, const struct xlb_flow_key *k,
-			  const struct xlb_flow *f)
+			  const struct xlb_flow *f, bool closing)
 {
 	__u64 idle = p->now > f->last_seen_ns ? p->now - f->last_seen_ns : 0;
 	__u64 limit;
 
-	if (f->flags & XLB_FLOW_F_CLOSING)
+	if (closing)
 		limit = p->fin_ns;
 	else
 		limit = k->proto == IPPROTO_TCP ? p->tcp_ns : p->udp_ns;
@@ -102,19 +106,20 @@ static void nat_expire_visit(int fd, const struct xlb_flow_key *k, const struct 
 	struct xlb_flow_key tk;
 	struct xlb_nat_flow tw;
 	bool twin = nat_twin(fd, k, nf, &tk, &tw);
-	__u32 closing = nf->flow.flags | (twin ? tw.flow.flags : 0);
+	bool closing = (nf->flow.flags | (twin ? tw.flow.flags : 0)) & XLB_FLOW_F_CLOSING;
 
 	if (nf->flow.flags & XLB_FLOW_F_NAT_REPLY) {
 		/* Its client's entry decides for both; alone, its own idleness. */
-		if (!twin && nat_half_idle(p, k, &nf->flow))
+		if (!twin && nat_half_idle(p, k, &nf->flow, closing))
 			p->nat_deleted += !bpf_map_delete_elem(fd, k);
 		return;
 	}
-	if (nat_half_idle(p, k, &nf->flow) && (!twin || nat_half_idle(p, &tk, &tw.flow))) {
+	if (nat_half_idle(p, k, &nf->flow, closing) &&
+	    (!twin || nat_half_idle(p, &tk, &tw.flow, closing))) {
 		p->nat_deleted += nat_pair_delete(fd, k, nf);
 		return;
 	}
-	if (!(closing & XLB_FLOW_F_CLOSING) && flow_on_backend(p, &nf->flow))
+	if (!closing && flow_on_backend(p, &nf->flow))
 		p->active[nf->flow.backend_id]++;
 }
 

@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * xlb agent: the health thread. Each backend is probed every interval of its
- * VIP (TCP connect, or HTTP or HTTPS GET PATH with the status in the
- * expected range and, if asked, a string in the body, on the backend's
- * address and port: the VIP's, or a NAT backend's own); all probes that are
- * due run together in one round (lib/probe.h). After every probe the
- * backend's entry in the pinned health map is rewritten, so a restarted agent continues every streak where the
- * last one stopped and never flaps a backend. `fall` failures in a row mark
- * the backend DOWN, `rise` passes clear it; the response time of passing
- * probes feeds an EWMA that lrt reads from backends.rt_us. All changes of a
- * round go in one locked commit, like any CLI command, and only when a flag
- * flips or an EWMA moved by more than AGENT_RT_CHANGE_PCT.
+ * VIP (TCP connect, or HTTP or HTTPS GET PATH with the status in the expected
+ * range and, if asked, a string in the body, on the backend's address and port:
+ * the VIP's, or a NAT backend's own); all probes that are due run together in
+ * one round (lib/probe.h). After every probe the backend's entry in the pinned
+ * health map is rewritten, so a restarted agent continues every streak where
+ * the last one stopped and never flaps a backend. `fall` failures in a row mark
+ * the backend DOWN, `rise` passes clear it; the response time of passing probes
+ * feeds an EWMA that lrt reads from backends.rt_us. All changes of a round go
+ * in one locked commit, like any CLI command, and only when a flag flips or an
+ * EWMA moved by more than AGENT_RT_CHANGE_PCT.
  *
  * A VIP with port 0 (every port) has no port to check, and `--check none`
  * asks for no check: their backends are never marked down (a DOWN flag left

@@ -355,7 +355,7 @@ int do_attach(int argc, char **argv)
 	struct attach_args a;
 	struct xlb_bpf *skel = NULL;
 	enum xdp_attach_mode mode, cur;
-	char dir[128], why[256];
+	char dir[128], why[256], owner[IF_NAMESIZE + 1];
 	__u32 cur_ct, cur_nat;
 	int ifindex, lock, err, ret = XLB_EXIT_FAIL;
 	bool upgrade;
@@ -383,6 +383,10 @@ int do_attach(int argc, char **argv)
 	/* Never load into, nor on failure remove, another namespace's pins. */
 	if (pin_dir_owned(dir, a.iface, false))
 		goto out;
+	if (access(dir, F_OK) && peer_owner_find(a.iface, owner, sizeof(owner))) {
+		xlb_err("%s already has xlb (a peer of %s): detach it first", a.iface, owner);
+		goto out;
+	}
 	cur_ct = pinned_max_entries(dir, "conntrack");
 	cur = xdp_mode_of(ifindex, XLB_PROG_NAME);
 	upgrade = cur != XDP_MODE_UNSPEC;
@@ -440,8 +444,7 @@ int do_attach(int argc, char **argv)
 	    (a.encap == XLB_ENCAP_GUE && host_accept_local_ensure(a.iface)))
 		goto out;
 	veth_peer_fix(a.iface, ifindex);
-	if (upgrade)
-		peers_follow(dir, ifindex, mode);
+	peers_follow(dir, ifindex, mode);
 	printf("%s %s in %s mode, encap %s", upgrade ? "upgraded" : "attached", a.iface,
 	       xdp_mode_name(mode), encap_name(a.encap));
 	if (a.encap == XLB_ENCAP_GUE)

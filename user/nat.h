@@ -51,7 +51,7 @@ bool peer_owner_find(const char *iface, char *owner, size_t len);
 int peer_detach(const char *iface, const char *owner);
 /* The instance in @dir is going away: take its program off every peer. */
 void peers_detach_all(const char *dir);
-/* After an upgrade of @ifindex's program: run the new one on every peer too. */
+/* After (re)loading @ifindex's program: run the new one on every peer that runs xlb. */
 void peers_follow(const char *dir, int ifindex, enum xdp_attach_mode mode);
 
 /* The instance line of xlb list: SNAT addresses, ports and peers. */

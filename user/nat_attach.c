@@ -142,7 +142,6 @@ int snat_apply(const char *dir, int ifindex, const struct snat_args *sa)
 	}
 	range = s.port_hi - s.port_lo + 1;
 	s.cpu_slice = ncpu > 0 && range / ncpu ? range / ncpu : 1;
-	s.pad = 0;
 	err = bpf_map_update_elem(fd, &zero, &s, BPF_ANY);
 	if (err)
 		xlb_err("cannot write %s/%s: %s", dir, SNAT_MAP, strerror(errno));
@@ -343,7 +342,9 @@ void peers_follow(const char *dir, int ifindex, enum xdp_attach_mode mode)
 	if (peers_read(dir, &p))
 		return;
 	for (__u32 i = 0; i < p.n; i++) {
-		if (!peer_present(&p, i))
+		/* A peer someone took the program off stays off. */
+		if (!peer_present(&p, i) ||
+		    xdp_mode_of(p.ifindex[i], XLB_PROG_NAME) == XDP_MODE_UNSPEC)
 			continue;
 		if (xdp_attach_same(ifindex, p.ifindex[i], XLB_PROG_NAME, mode, why, sizeof(why)))
 			xlb_warn("peer %s still runs the old program: %s", p.name[i], why);
@@ -382,8 +383,13 @@ void nat_list_instance(const char *dir)
 		close(fd);
 	}
 	list_addrs(&s);
-	out_u64("snat_port_lo", " ports %llu", s.port_lo);
-	out_u64("snat_port_hi", "-%llu", s.port_hi);
+	if (s.port_lo) {
+		out_u64("snat_port_lo", " ports %llu", s.port_lo);
+		out_u64("snat_port_hi", "-%llu", s.port_hi);
+	} else {	/* an instance attached before NAT existed */
+		out_null("snat_port_lo", NULL);
+		out_null("snat_port_hi", NULL);
+	}
 	if (peers_read(dir, &p))
 		p.n = 0;
 	out_arr_open("peers");

@@ -340,6 +340,19 @@ static __always_inline int xlb_snat_reserve(const struct xlb_snat *s, struct xlb
 	return XLB_DROP_SNAT_EXHAUSTED;
 }
 
+/* The flow another CPU inserted while this one was reserving a port for it. */
+static __always_inline int xlb_nat_raced(const struct xlb_pkt *pkt, struct xlb_nat_to *to,
+					 __u32 *be_id)
+{
+	struct xlb_nat_flow *f = bpf_map_lookup_elem(&nat_flows, &pkt->key);
+
+	if (!f)
+		return XLB_DROP_NAT_FULL;	/* and gone again: let the next packet try */
+	*to = f->to;
+	*be_id = f->flow.backend_id;
+	return XLB_CONTINUE;
+}
+
 /*
  * A new NAT flow of @vip: pick a backend, reserve its SNAT tuple, insert
  * both directions. On success *@to is what the client's packets leave with.
@@ -405,12 +418,28 @@ static __always_inline int xlb_nat_new(struct xlb_pkt *pkt, const struct xlb_vip
 	err = bpf_map_update_elem(&nat_flows, &pkt->key, &flow, BPF_NOEXIST);
 	if (err) {
 		bpf_map_delete_elem(&nat_flows, &rkey);
-		return XLB_DROP_NAT_FULL;	/* EEXIST: another CPU's copy; the next packet uses it */
+		if (err != -XLB_NAT_EEXIST)
+			return XLB_DROP_NAT_FULL;
+		/* Another CPU inserted this flow meanwhile: its copy wins. */
+		return xlb_nat_raced(pkt, to, be_id);
 	}
 	xlb_count_new_flow(vcnt, id, vip->sched);
 	*to = flow.to;
 	*be_id = id;
 	return XLB_CONTINUE;
+}
+
+/* The packet could not leave (TTL / hop limit 1 or 0): it must not reserve a SNAT port. */
+static __always_inline int xlb_nat_ttl_expired(struct xdp_md *ctx, const struct xlb_pkt *pkt)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ipv6hdr *ip6 = data + pkt->l3_off;
+	struct iphdr *ip = data + pkt->l3_off;
+
+	if (pkt->key.family == XLB_AF_INET)
+		return (void *)(ip + 1) > data_end || ip->ttl <= 1;
+	return (void *)(ip6 + 1) > data_end || ip6->hop_limit <= 1;
 }
 
 /* Remove both halves of a NAT flow (@key, @f), e.g. when its backend is gone. */
@@ -456,6 +485,8 @@ static __always_inline int xlb_nat_forward(struct xdp_md *ctx, __u32 ifindex, st
 	} else {
 		if (pkt->icmp_err)
 			return XLB_DROP_VIP_ICMP;
+		if (xlb_nat_ttl_expired(ctx, pkt))
+			return XLB_DROP_TTL;
 		ret = xlb_nat_new(pkt, vip, vcnt, &to, &be_id);
 		if (ret != XLB_CONTINUE)
 			return ret;
@@ -507,7 +538,7 @@ static __always_inline int xlb_nat_reply(struct xdp_md *ctx, __u32 ifindex, stru
 	struct xlb_nat_to to;
 	int ret;
 
-	if (!s || !(s->n4 | s->n6) || !xlb_is_snat_dst(pkt, s))
+	if (!s || !s->nat_vips || !xlb_is_snat_dst(pkt, s))
 		return XLB_CONTINUE;
 	if (pkt->l4_opaque)
 		return XLB_PASS_NAT_NO_FLOW;

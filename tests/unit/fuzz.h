@@ -21,6 +21,13 @@
  * Checksums of the client's headers and option contents are the backend's
  * business and are not judged.
  *
+ * NAT (a VIP with XLB_VIP_F_NAT): its packets are OK as any VIP's, marked
+ * REF_NAT_FWD. A packet for no VIP whose destination is a SNAT address
+ * (ref_snat) and whose destination port is in the SNAT range is a NAT
+ * answer: OK (REF_NAT_ANSWER) when it belongs to a flow the fuzzer made
+ * (ref_nat_answer(), from the tuples it learnt), else OTHER (the host's
+ * own traffic). An ICMP error is judged by the packet it quotes, as ever.
+ *
  * Decap view (ref_decap, for one decap configuration): OTHER when the
  * frame is not a tunnel packet for this host (not IPv4 protocol 4 / IPv6
  * next header 4 or 41 / UDP to the GUE port, an outer fragment, a foreign
@@ -64,6 +71,13 @@
 #define FZ_HOPS_LEN(f)		((f) == 4 ? (int)sizeof(struct xlb_gue_hops4) :	\
 				 (int)sizeof(struct xlb_gue_hops6))
 
+/* What NAT makes of a packet the reference calls OK. */
+enum ref_nat_kind {
+	REF_NAT_NONE,		/* not NAT's: an encap VIP's */
+	REF_NAT_FWD,		/* for a NAT VIP: leaves as SNAT -> backend */
+	REF_NAT_ANSWER,		/* a NAT backend's answer: leaves as VIP -> client */
+};
+
 enum ref_class {
 	REF_OK,			/* balancer: a VIP flow packet; decap: a tunnel for us */
 	REF_OTHER,		/* whole, but not for this program to handle */
@@ -94,6 +108,26 @@ struct ref_be {
 	int link_b;		/* on link B (FX_IF_B), so reached by redirect */
 };
 
+/* The SNAT side of the configuration, as the snat map holds it (struct xlb_snat). */
+struct ref_snat {
+	__u32 addr4[XLB_SNAT_ADDRS_MAX];
+	__u32 addr6[XLB_SNAT_ADDRS_MAX][4];
+	int n4, n6;
+	__u16 lo, hi;		/* host order, inclusive */
+};
+
+/* A NAT flow the fuzzer made: the client's tuple, and the one its packets leave with. */
+struct ref_nat {
+	struct xlb_flow_key key;	/* CLIENT:cport -> VIP:vport */
+	struct xlb_flow_key out;	/* SNAT:sport -> BACKEND:bport */
+	struct xlb_flow_key rkey;	/* the backend's answers: BACKEND:bport -> SNAT:sport */
+	__u32 vip_id, be_id;
+};
+
+extern struct ref_snat ref_snat;
+/* The flow whose backend's answers arrive as @k, NULL if the fuzzer made none (fuzz_test.c). */
+const struct ref_nat *ref_nat_answer(const struct xlb_flow_key *k);
+
 extern struct ref_vip ref_vips[FZ_VIPS_MAX];
 extern int ref_nvips;
 extern struct ref_be ref_bes[BAL_BE_COUNT];
@@ -110,6 +144,9 @@ struct ref {
 	struct xlb_flow_key key;	/* the client's direction of the flow */
 	const struct ref_vip *vip;
 	int vip_addr;		/* the destination is a VIP's address: never passed */
+	int nat_addr;		/* ... and a NAT VIP's */
+	int nat;		/* enum ref_nat_kind, for an OK packet */
+	const struct ref_nat *flow;	/* REF_NAT_ANSWER: the flow it answers */
 };
 
 /* One decap instance's configuration, as the reference sees it. */
@@ -344,13 +381,44 @@ static inline const struct ref_vip *ref_vip_find(const struct xlb_flow_key *k, _
 	return NULL;
 }
 
-static inline int ref_is_vip_addr(const struct xlb_flow_key *k)
+/* The destination is the address of a VIP (with all of @flags, if not 0). */
+static inline int ref_is_vip_addr(const struct xlb_flow_key *k, __u32 flags)
 {
 	for (int i = 0; i < ref_nvips; i++)
 		if (k->family && ref_vips[i].key.family == k->family &&
+		    (ref_vips[i].vip.flags & flags) == flags &&
 		    !memcmp(ref_vips[i].key.addr, k->dst, sizeof(k->dst)))
 			return 1;
 	return 0;
+}
+
+/* The destination is a SNAT address, its port in the SNAT range. */
+static inline int ref_is_snat_dst(const struct xlb_flow_key *k)
+{
+	__u16 port = ntohs(k->dport);
+
+	if (port < ref_snat.lo || port > ref_snat.hi)
+		return 0;
+	for (int i = 0; k->family == 4 && i < ref_snat.n4; i++)
+		if (ref_snat.addr4[i] == k->dst[0])
+			return 1;
+	for (int i = 0; k->family == 6 && i < ref_snat.n6; i++)
+		if (!memcmp(ref_snat.addr6[i], k->dst, sizeof(k->dst)))
+			return 1;
+	return 0;
+}
+
+/* A packet for no VIP: a NAT answer, if it is addressed to a SNAT port. */
+static inline int ref_answer(struct ref *r)
+{
+	if (!ref_is_snat_dst(&r->key))
+		return REF(r, REF_OTHER, r->icmp_err ? "ICMP error about no VIP" : "not a VIP");
+	r->flow = ref_nat_answer(&r->key);
+	if (!r->flow)
+		return REF(r, REF_OTHER, r->icmp_err ? "ICMP error to a SNAT port, no NAT flow" :
+						       "to a SNAT port, no NAT flow");
+	r->nat = REF_NAT_ANSWER;
+	return REF(r, REF_OK, r->icmp_err ? "ICMP error about a NAT answer" : "NAT answer");
 }
 
 /* The exact (address, port, protocol) VIP, else the address's all-ports one. */
@@ -359,6 +427,50 @@ static inline const struct ref_vip *ref_vip_lookup(const struct xlb_flow_key *k)
 	const struct ref_vip *v = ref_vip_find(k, k->dport);
 
 	return v ? v : ref_vip_find(k, 0);
+}
+
+/*
+ * A fragment or an extension header chain NAT cannot rewrite, but whose
+ * VIP is plain to see: an IPv4 first fragment, or IPv6 with hop-by-hop,
+ * destination options or a first fragment header before it, whose TCP/UDP
+ * header is whole and for a NAT VIP (address, port, protocol). It must be
+ * dropped as drop_nat_unsupported (NAT-SPEC). Returns the VIP or NULL.
+ */
+static inline const struct ref_vip *ref_nat_unsupp(const __u8 *f, size_t len,
+						  const struct ref *r)
+{
+	const __u8 *p = f + r->l2, *h;
+	size_t n = len - r->l2, plen, off;
+	struct ref l4 = *r;
+	__u8 nh;
+
+	if (r->cls != REF_LENIENT || !r->nat_addr)
+		return NULL;
+	if (r->family == 4) {
+		if (get16(p + 6) & FZ_IP_OFFSET)
+			return NULL;
+		off = (p[0] & 0xf) * 4;
+		plen = get16(p + 2);
+		nh = p[9];
+	} else {
+		plen = PKT_IP6_LEN + get16(p + 4);
+		nh = p[6];
+		for (off = PKT_IP6_LEN; nh == 0 || nh == 60 || nh == 44;) {
+			h = p + off;
+			if (off + 8 > plen)
+				return NULL;
+			if (nh == 44 && (get16(h + 2) >> 3))
+				return NULL;	/* a later fragment */
+			off += nh == 44 ? 8 : (size_t)(h[1] + 1) * 8;
+			nh = h[0];
+		}
+	}
+	if (plen > n || off > plen)
+		return NULL;
+	if (ref_l4(&l4, p + off, plen - off, nh) != REF_OK)
+		return NULL;
+	l4.vip = ref_vip_lookup(&l4.key);
+	return l4.vip && (l4.vip->vip.flags & XLB_VIP_F_NAT) ? l4.vip : NULL;
 }
 
 static inline int ref_balancer(const __u8 *f, size_t len, struct ref *r)
@@ -377,13 +489,20 @@ static inline int ref_balancer(const __u8 *f, size_t len, struct ref *r)
 	else
 		return REF(r, REF_OTHER, "not IP");
 	/* The address the packet goes to (an error's: that of the packet it quotes, the same). */
-	r->vip_addr = ref_is_vip_addr(&r->key);
+	r->vip_addr = ref_is_vip_addr(&r->key, 0);
+	r->nat_addr = ref_is_vip_addr(&r->key, XLB_VIP_F_NAT);
 	if (r->cls != REF_OK)
 		return r->cls;
 	r->vip = ref_vip_lookup(&r->key);
 	if (!r->vip)
-		return REF(r, REF_OTHER, r->icmp_err ? "ICMP error about no VIP" : "not a VIP");
-	return REF_OK;
+		return ref_answer(r);
+	if (!(r->vip->vip.flags & XLB_VIP_F_NAT))
+		return REF_OK;
+	r->nat = REF_NAT_FWD;
+	if (r->icmp_err)
+		return REF(r, REF_OK, "ICMP error about a NAT flow");
+	return REF(r, REF_OK, r->key.proto == IPPROTO_TCP ? "NAT VIP TCP packet" :
+							    "NAT VIP UDP packet");
 }
 
 static inline int ref_addr_in(const struct ref_addr *set, int n, int family, const __u8 *a)

@@ -8,9 +8,12 @@
  * forwarded, a forwarded one is the client's packet byte for byte inside a
  * well-formed tunnel, every run counts exactly one reason. So frames are
  * generated, starting from valid ones (TCP/UDP to the test VIPs of
- * balance.h, ICMP errors quoting VIP flows; for decap IPIP, 6-in-6, 4-in-6
- * and GUE with and without a hop list) and mutated: truncated, lengths that
- * lie (tot_len, IHL, payload_len, doff, UDP length, GUE fields), IPv4
+ * balance.h, ICMP errors quoting VIP flows; FUZZ_NAT_PCT of them for NAT:
+ * TCP/UDP to NAT VIPs, the backends' answers to the SNAT tuples of flows
+ * the fuzzer made, ICMP errors about either direction; for decap IPIP,
+ * 6-in-6, 4-in-6 and GUE with and without a hop list) and mutated:
+ * truncated, lengths that lie (tot_len, IHL, payload_len, doff, UDP
+ * length, GUE fields, a UDP checksum of 0), IPv4
  * options, IPv6 extension headers, fragments, one or two VLAN tags, flipped
  * and appended bytes. A fixed sweep comes first: each template truncated
  * at every length, and each length field set to every value around the
@@ -30,17 +33,31 @@
  *     hop, rewritten to the next hop with valid checksums, nothing else
  *     changed;
  *   5 each run counts exactly one reason, of that program, whose action is
- *     the one returned;
+ *     the one returned (and a NAT answer sent on fwd_nat_reply besides);
  *   6 a packet that is not malformed is never dropped as malformed, one the
  *     balancer does not handle is passed unless it is for a VIP address
  *     (the balancer's kernel would route it back: dropped; neighbour
  *     discovery excepted), and a passed frame is untouched. Fragments and
  *     IPv6 extension headers, whose fate depends on what came before
  *     (lib/frag.h), are held to rules 5 and 6's last part only: their
- *     exact cases are tests/unit/xdp_robust_test.c's.
+ *     exact cases are tests/unit/xdp_robust_test.c's;
+ *   7 NAT: a packet for a NAT VIP leaves as its flow's SNAT:port ->
+ *     backend:port (learnt from nat_flows the first time, and checked then:
+ *     a SNAT address and a port of the range, a backend of the VIP and its
+ *     port, the backend's direction leading back, no SNAT tuple given
+ *     twice), an answer to the flow as VIP -> client; the input's IP packet
+ *     otherwise byte for byte (trimmed), TTL / hop limit one less, each
+ *     checksum (IPv4 header, TCP/UDP, and for an ICMP error the ICMP one,
+ *     the quote's header and TCP/UDP) recomputed from the bytes with the
+ *     input's residue (valid if it was; UDP 0 over IPv4 stays 0); an answer
+ *     to a flow is never passed; fragments and extension headers to a NAT
+ *     VIP's address are dropped, as drop_nat_unsupported when their TCP/UDP
+ *     header for the NAT VIP is whole; conntrack never holds a NAT flow.
  * One PRNG stream per packet, from (seed, case, index): a violation is
  * replayed alone with XLB_FUZZ_SEED and XLB_FUZZ_INDEX, or from its hex
- * dump with XLB_FUZZ_HEX. XLB_FUZZ_COUNT sets the packets (default 200000,
+ * dump with XLB_FUZZ_HEX (a NAT frame built from a learnt flow only in the
+ * whole run: alone, only the templates' flows exist, and their SNAT ports
+ * depend on the CPU). XLB_FUZZ_COUNT sets the packets (default 200000,
  * 45% to the balancer with IPIP, 30% with GUE (attach --encap gue), 25% to
  * decap); XLB_FUZZ_VERBOSE=1 prints
  * the count of every reference class. A violation is counted by kind (the
@@ -112,6 +129,75 @@
 #define DECAP6		"fd00:99::15"	/* backend 5 */
 #define DECAP6_4IN6	"fd00:99::16"	/* backend 6 */
 
+/*
+ * NAT (nat_setup()): NAT VIPs of their own addresses, their backends (some
+ * with a port of their own, two on link B), SNAT addresses and ports as
+ * attach writes them, and a route to the clients through their router on
+ * link A (MAC fx_mac_client), where the answers go.
+ */
+#define FUZZ_NAT_PCT	15		/* of the generated balancer frames: NAT's */
+#define NVIP4		"192.0.2.100"	/* :80/tcp, :53/udp */
+#define NVIP4_ALL	"192.0.2.101"	/* all ports, tcp */
+#define NVIP6		"2001:db8::100"	/* :80/tcp, :53/udp */
+#define SNAT_PORT_LO	20000
+#define SNAT_PORT_HI	29999
+#define SNAT_PORT_SLACK	50		/* answers to ports around the range, too */
+#define CLIENT_GW4	"10.99.0.3"
+#define CLIENT_GW6	"fd00:99::3"
+#define CLIENT_NET4	"198.51.100.0/22"	/* client_addr()'s */
+#define CLIENT_NET6	"2001:db8:c::/64"
+#define BE_ROUTER4	"10.99.0.9"	/* a router on the backends' side: their ICMP errors */
+#define BE_ROUTER6	"fd00:99::9"
+#define NAT_FLOWS_MAX	16384		/* flows the model holds; then it and nat_flows are emptied */
+#define NAT_SLOTS	(4 * NAT_FLOWS_MAX)	/* open addressing, a power of 2 */
+#define FNV_OFFSET	2166136261u
+#define FNV_PRIME	16777619u
+#define TCP_CSUM_OFF	16
+#define UDP_CSUM_OFF	6
+
+enum { NV_TCP4 = VIP_COUNT, NV_UDP4, NV_TCP6, NV_UDP6, NV_ALL4, NV_END };
+
+struct nat_vip {
+	int family;
+	const char *addr;
+	__u16 port;
+	__u8 proto;
+};
+
+static const struct nat_vip nat_vips[NV_END] = {
+	[NV_TCP4] = { 4, NVIP4, 80, IPPROTO_TCP },
+	[NV_UDP4] = { 4, NVIP4, 53, IPPROTO_UDP },
+	[NV_TCP6] = { 6, NVIP6, 80, IPPROTO_TCP },
+	[NV_UDP6] = { 6, NVIP6, 53, IPPROTO_UDP },
+	[NV_ALL4] = { 4, NVIP4_ALL, 0, IPPROTO_TCP },
+};
+
+/* A NAT backend: id, address, neighbour MAC's last byte, port (host order, 0: the VIP's). */
+struct nat_be {
+	__u32 id;
+	int family;
+	const char *addr;
+	__u8 mac_last;
+	__u16 port;
+	__u32 vip;
+	int link_b;
+};
+
+static const struct nat_be nat_bes[] = {
+	{ BAL_BE_COUNT + 0, 4, "10.99.0.11", 11, 8080, NV_TCP4, 0 },
+	{ BAL_BE_COUNT + 1, 4, "10.99.0.12", 12, 0, NV_TCP4, 0 },
+	{ BAL_BE_COUNT + 2, 4, "10.98.0.21", 21, 0, NV_TCP4, 1 },
+	{ BAL_BE_COUNT + 3, 4, "10.99.0.13", 13, 5353, NV_UDP4, 0 },
+	{ BAL_BE_COUNT + 4, 4, "10.99.0.14", 14, 0, NV_UDP4, 0 },
+	{ BAL_BE_COUNT + 5, 6, "fd00:99::15", 15, 8080, NV_TCP6, 0 },
+	{ BAL_BE_COUNT + 6, 6, "fd00:98::21", 21, 0, NV_TCP6, 1 },
+	{ BAL_BE_COUNT + 7, 6, "fd00:99::16", 16, 5353, NV_UDP6, 0 },
+	{ BAL_BE_COUNT + 8, 4, "10.99.0.17", 17, 0, NV_ALL4, 0 },
+};
+
+static const char *const snat4[] = { "10.99.0.1", "10.99.0.2" };
+static const char *const snat6[] = { "fd00:99::1", "fd00:99::2" };
+
 enum fuzz_rule {
 	RULE_NONE,
 	RULE_FORWARD,		/* 1: a well-formed tunnel of the input, decap undoes it */
@@ -120,6 +206,7 @@ enum fuzz_rule {
 	RULE_DECAP,		/* 4: decap strips only valid tunnels into valid packets */
 	RULE_REASON,		/* 5: one reason per run, of this program, as the action */
 	RULE_VERDICT,		/* 6: no false malformed drops; not ours: passed untouched */
+	RULE_NAT,		/* 7: NAT rewrites to the flow's tuple, checksums kept, state sane */
 	RULE_MAX,
 };
 
@@ -130,6 +217,7 @@ static const char *const rule_names[RULE_MAX] = {
 	[RULE_DECAP]	  = "decap delivers/chains only valid tunnels, into valid packets",
 	[RULE_REASON]	  = "exactly one reason, matching the action",
 	[RULE_VERDICT]	  = "no false drop, unhandled frames passed untouched",
+	[RULE_NAT]	  = "NAT: the flow's tuple, one hop older, checksums kept",
 };
 
 static const char *const act_names[ACTS] = { "aborted", "drop", "pass", "tx", "redirect" };
@@ -139,6 +227,7 @@ static const char *const class_names[REF_CLASSES] = { "ok", "other", "malformed"
 struct ref_vip ref_vips[FZ_VIPS_MAX];
 int ref_nvips;
 struct ref_be ref_bes[BAL_BE_COUNT];
+struct ref_snat ref_snat;
 
 static __u64 fz_seed, fz_count = FUZZ_COUNT_DEFAULT, fz_index = FUZZ_INDEX_NONE;
 static int fz_gue;		/* the balancer under test encapsulates in GUE */
@@ -239,7 +328,7 @@ static void shoot(struct prog *p, const __u8 *in, size_t len, struct shot *s)
 		s->delta[r] = now[r] - p->last[r];
 		p->last[r] = now[r];
 		s->counted += s->delta[r];
-		if (s->delta[r])
+		if (s->delta[r] && r != XLB_FWD_NAT_REPLY)	/* not an exit: counted besides */
 			s->reason = r;
 	}
 }
@@ -317,6 +406,7 @@ static int reason_action(int reason)
 	case XLB_PASS_PROTO:
 	case XLB_PASS_FRAGMENT:
 	case XLB_PASS_ICMP_NOT_VIP:
+	case XLB_PASS_NAT_NO_FLOW:
 	case XLB_DECAP_OK:
 	case XLB_DECAP_PASS:
 	case XLB_DECAP_OWNED:
@@ -368,8 +458,12 @@ static size_t first_diff(const __u8 *a, const __u8 *b, size_t n)
 static int judge_reason(const struct shot *s, struct judge *j, int lo, int hi)
 {
 	JCHECK(j, RULE_REASON, !s->err, "BPF_PROG_TEST_RUN failed: %s", strerror(-s->err));
-	JCHECK(j, RULE_REASON, s->counted == 1, "%llu reasons counted for one packet",
-	       (unsigned long long)s->counted);
+	JCHECK(j, RULE_REASON, s->counted - s->delta[XLB_FWD_NAT_REPLY] == 1,
+	       "%llu reasons counted for one packet", (unsigned long long)s->counted);
+	JCHECK(j, RULE_REASON, s->delta[XLB_FWD_NAT_REPLY] <= 1 && (!s->delta[XLB_FWD_NAT_REPLY] ||
+	       s->reason == XLB_FWD_TX || s->reason == XLB_FWD_REDIRECT),
+	       "fwd_nat_reply counted %llu times, besides %s",
+	       (unsigned long long)s->delta[XLB_FWD_NAT_REPLY], fx_reason_names[s->reason]);
 	JCHECK(j, RULE_REASON, s->reason >= lo && s->reason < hi,
 	       "reason %s is the other program's", fx_reason_names[s->reason]);
 	JCHECK(j, RULE_REASON, reason_action(s->reason) == s->run.ret,
@@ -611,6 +705,403 @@ static int judge_forward(const struct shot *s, const struct ref *ref, struct jud
 	return judge_roundtrip(s, ref, j);
 }
 
+/* ---- NAT: the flows the fuzzer made, and the rewrite's judge ---- */
+
+static __u16 etype_of(int family);
+
+/*
+ * The model of NAT flows: each learnt from nat_flows the first time a
+ * packet for a NAT VIP finds its flow there, checked then against the
+ * configuration (a SNAT address and port, a backend of the VIP and its
+ * port, the backend's direction leading back to the client, no SNAT
+ * tuple given twice), and from then on the tuple every packet of the
+ * flow, and every answer to it, must be rewritten to.
+ */
+static struct {
+	struct ref_nat flow[NAT_FLOWS_MAX];
+	int n;
+	__u32 by_key[NAT_SLOTS], by_rkey[NAT_SLOTS];	/* index + 1; 0: free */
+	__u64 learnt, flushes, fwd, icmp_fwd, answers, icmp_answers, lenient, plain, unsupp;
+} nm;
+static int nat_fd;
+
+static __u32 key_hash(const struct xlb_flow_key *k)
+{
+	const __u8 *p = (const __u8 *)k;
+	__u32 h = FNV_OFFSET;
+
+	for (size_t i = 0; i < sizeof(*k); i++)
+		h = (h ^ p[i]) * FNV_PRIME;
+	return h & (NAT_SLOTS - 1);
+}
+
+static const struct ref_nat *nat_find(const struct xlb_flow_key *k, int by_rkey)
+{
+	const __u32 *idx = by_rkey ? nm.by_rkey : nm.by_key;
+
+	for (__u32 h = key_hash(k); idx[h]; h = (h + 1) & (NAT_SLOTS - 1)) {
+		const struct ref_nat *f = &nm.flow[idx[h] - 1];
+
+		if (!memcmp(by_rkey ? &f->rkey : &f->key, k, sizeof(*k)))
+			return f;
+	}
+	return NULL;
+}
+
+static void nat_index(__u32 *idx, const struct xlb_flow_key *k, int i)
+{
+	__u32 h = key_hash(k);
+
+	while (idx[h])
+		h = (h + 1) & (NAT_SLOTS - 1);
+	idx[h] = i + 1;
+}
+
+const struct ref_nat *ref_nat_answer(const struct xlb_flow_key *k)
+{
+	return nat_find(k, 1);
+}
+
+static void nat_model_reset(void)
+{
+	nm.n = 0;
+	memset(nm.by_key, 0, sizeof(nm.by_key));
+	memset(nm.by_rkey, 0, sizeof(nm.by_rkey));
+}
+
+/* Empty nat_flows and the model: the keys first, then each deleted (no agent expires them here). */
+static void nat_flush(void)
+{
+	static struct xlb_flow_key keys[2 * NAT_FLOWS_MAX + XLB_NAT_SIZE_MIN];
+	struct xlb_flow_key *prev = NULL;
+	size_t n = 0;
+
+	while (n < ARRAY_SIZE(keys) && !bpf_map_get_next_key(nat_fd, prev, &keys[n]))
+		prev = &keys[n++];
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(nat_fd, &keys[i]);
+	nat_model_reset();
+	nm.flushes++;
+}
+
+static const struct nat_be *nat_be_of(__u32 vip, const __u32 *addr)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(nat_bes); i++) {
+		__u32 a[4];
+
+		pkt_addr(nat_bes[i].family, nat_bes[i].addr, a);
+		if (nat_bes[i].vip == vip && !memcmp(a, addr, sizeof(a)))
+			return &nat_bes[i];
+	}
+	return NULL;
+}
+
+static const struct nat_be *nat_be_id(__u32 id)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(nat_bes); i++)
+		if (nat_bes[i].id == id)
+			return &nat_bes[i];
+	return NULL;
+}
+
+static int snat_has(const struct xlb_flow_key *k)
+{
+	struct xlb_flow_key d = *k;
+
+	return ref_is_snat_dst(&d);
+}
+
+static const char *addr_text(int family, const __u32 *a, char *buf)
+{
+	return inet_ntop(family == 4 ? AF_INET : AF_INET6, a, buf, FZ_ADDR_TEXT);
+}
+
+/* Learn the flow of @ref (a packet for a NAT VIP) from nat_flows, if it is new there. */
+static int nat_learn(const struct ref *ref, struct judge *j)
+{
+	const struct xlb_flow_key *k = &ref->key;
+	struct xlb_flow_key rk, out = { .proto = k->proto, .family = k->family }, at;
+	struct xlb_nat_flow f, tw;
+	const struct nat_be *be;
+	char a[FZ_ADDR_TEXT];
+	struct ref_nat *n;
+
+	if (nat_find(k, 0) || bpf_map_lookup_elem(nat_fd, k, &f))
+		return 0;
+	xlb_nat_twin_key(k, &f, &rk);
+	memcpy(out.src, f.to.src, sizeof(out.src));
+	memcpy(out.dst, f.to.dst, sizeof(out.dst));
+	out.sport = f.to.sport;
+	out.dport = f.to.dport;
+	JCHECK(j, RULE_NAT, !(f.flow.flags & XLB_FLOW_F_NAT_REPLY) &&
+	       f.flow.vip_id == ref->vip->vip.id,
+	       "nat_flows: a client's entry has flags 0x%x and VIP %u; its packets are for VIP %u",
+	       f.flow.flags, f.flow.vip_id, ref->vip->vip.id);
+	at = out;
+	memcpy(at.dst, out.src, sizeof(at.dst));
+	at.dport = out.sport;
+	JCHECK(j, RULE_NAT, snat_has(&at), "nat_flows: a flow leaves from %s:%u, no SNAT address "
+	       "and port", addr_text(k->family, out.src, a), ntohs(out.sport));
+	be = nat_be_of(ref->vip->vip.id, out.dst);
+	JCHECK(j, RULE_NAT, be && be->id == f.flow.backend_id &&
+	       out.dport == (be->port ? htons(be->port) : k->dport),
+	       "nat_flows: a flow of VIP %u leaves to %s:%u (backend %u), not a backend of it and "
+	       "its port", ref->vip->vip.id, addr_text(k->family, out.dst, a), ntohs(out.dport),
+	       f.flow.backend_id);
+	JCHECK(j, RULE_NAT, !bpf_map_lookup_elem(nat_fd, &rk, &tw) &&
+	       (tw.flow.flags & XLB_FLOW_F_NAT_REPLY) && tw.flow.backend_id == be->id,
+	       "nat_flows: a client's flow has no backend's direction (or one of another backend)");
+	JCHECK(j, RULE_NAT, tw.to.sport == k->dport && tw.to.dport == k->sport &&
+	       !memcmp(tw.to.src, k->dst, sizeof(k->dst)) &&
+	       !memcmp(tw.to.dst, k->src, sizeof(k->src)),
+	       "nat_flows: the backend's direction does not lead back to VIP -> client");
+	JCHECK(j, RULE_NAT, !nat_find(&rk, 1), "SNAT tuple %s:%u -> backend handed to two flows",
+	       addr_text(k->family, out.src, a), ntohs(out.sport));
+	if (nm.n == NAT_FLOWS_MAX)
+		return 0;
+	n = &nm.flow[nm.n];
+	*n = (struct ref_nat){ .key = *k, .out = out, .rkey = rk, .vip_id = f.flow.vip_id,
+			       .be_id = f.flow.backend_id };
+	nat_index(nm.by_key, &n->key, nm.n);
+	nat_index(nm.by_rkey, &n->rkey, nm.n);
+	nm.n++;
+	nm.learnt++;
+	return 0;
+}
+
+/* What a NAT packet must leave with: the outer header's addresses and ports. */
+struct nat_to {
+	__u32 src[4], dst[4];
+	__be16 sport, dport;
+};
+
+static void nat_to_of(const struct ref_nat *f, int kind, struct nat_to *to)
+{
+	const struct xlb_flow_key *k = kind == REF_NAT_ANSWER ? &f->key : &f->out;
+
+	/* a client's packet leaves as the flow's out; an answer as its key reversed */
+	if (kind == REF_NAT_ANSWER) {
+		memcpy(to->src, k->dst, sizeof(to->src));
+		memcpy(to->dst, k->src, sizeof(to->dst));
+		to->sport = k->dport;
+		to->dport = k->sport;
+		return;
+	}
+	memcpy(to->src, k->src, sizeof(to->src));
+	memcpy(to->dst, k->dst, sizeof(to->dst));
+	to->sport = k->sport;
+	to->dport = k->dport;
+}
+
+static size_t ip_hlen(const __u8 *ip, int family)
+{
+	return family == 4 ? (size_t)(ip[0] & 0xf) * 4 : PKT_IP6_LEN;
+}
+
+/*
+ * The input's IP packet as NAT must send it, but for its checksums: @to's
+ * addresses, one hop older, and @to's ports; an ICMP error's quote becomes
+ * a packet of the other direction (@to reversed).
+ */
+static void nat_want(const __u8 *in, const struct ref *ref, const struct nat_to *to, __u8 *w)
+{
+	size_t alen = ref->family == 4 ? 4 : 16, so = ref->family == 4 ? 12 : 8;
+	size_t hlen = ip_hlen(in, ref->family), qh;
+	__u8 *q;
+
+	memcpy(w, in, ref->ip_len);
+	memcpy(w + so, to->src, alen);
+	memcpy(w + so + alen, to->dst, alen);
+	w[ref->family == 4 ? 8 : 7]--;
+	if (!ref->icmp_err) {
+		memcpy(w + hlen, &to->sport, 2);
+		memcpy(w + hlen + 2, &to->dport, 2);
+		return;
+	}
+	q = w + hlen + PKT_ICMP_LEN;
+	qh = ip_hlen(q, ref->family);
+	memcpy(q + so, to->dst, alen);
+	memcpy(q + so + alen, to->src, alen);
+	memcpy(q + qh, &to->dport, 2);
+	memcpy(q + qh + 2, &to->sport, 2);
+}
+
+/* The checksum fields of a NAT packet (offsets from the IP header), 0-terminated. */
+static void nat_csum_offs(const __u8 *in, const struct ref *ref, size_t offs[5])
+{
+	size_t hlen = ip_hlen(in, ref->family), q, qh, l4, k = 0;
+
+	if (ref->family == 4)
+		offs[k++] = 10;
+	if (!ref->icmp_err) {
+		offs[k++] = hlen + (ref->key.proto == IPPROTO_TCP ? TCP_CSUM_OFF : UDP_CSUM_OFF);
+		offs[k] = 0;
+		return;
+	}
+	offs[k++] = hlen + 2;
+	q = hlen + PKT_ICMP_LEN;
+	qh = ip_hlen(in + q, ref->family);
+	if (ref->family == 4)
+		offs[k++] = q + 10;
+	l4 = q + qh + (ref->key.proto == IPPROTO_TCP ? TCP_CSUM_OFF : UDP_CSUM_OFF);
+	if (l4 + 2 <= ref->ip_len)
+		offs[k++] = l4;
+	offs[k] = 0;
+}
+
+/* One's complement residue of @n bytes and @sum: 0 for a valid checksum (-0 is +0). */
+static __u16 residue(const __u8 *p, size_t n, __u32 sum)
+{
+	__u16 r = pkt_fold(pkt_sum(p, n, sum));
+
+	return r == 0xffff ? 0 : r;
+}
+
+/* The pseudo-header of the IP header at @ip for @proto over @len bytes. */
+static __u32 pseudo(const __u8 *ip, int family, __u8 proto, __u32 len)
+{
+	if (family == 4)
+		return pkt_sum(ip + 12, 8, 0) + proto + (len & 0xffff);
+	return pkt_pseudo6(ip + 8, ip + 24, len & 0xffff, proto);
+}
+
+/*
+ * A TCP/UDP checksum over @n bytes at @l4 (of the IP header @ip) must keep
+ * its residue: valid if it was, wrong by as much if it was not (an update,
+ * never a recomputation that would launder a corrupt packet). A UDP
+ * checksum 0 over IPv4 (none) stays 0; a non-zero one never becomes 0.
+ */
+static int judge_nat_l4csum(const __u8 *ip_in, const __u8 *ip_out, size_t l4, size_t n,
+			    const struct ref *ref, const char *what, struct judge *j)
+{
+	const __u8 *a = ip_in + l4, *b = ip_out + l4;
+	__u8 proto = ref->key.proto;
+	size_t off = proto == IPPROTO_TCP ? TCP_CSUM_OFF : UDP_CSUM_OFF;
+	__u32 plen = proto == IPPROTO_UDP ? get16(a + 4) : n;
+	__u16 ra, rb;
+
+	if (proto == IPPROTO_UDP && ref->family == 4 && !get16(a + off)) {
+		JCHECK(j, RULE_NAT, !get16(b + off), "%s UDP checksum 0 (none) over IPv4 became 0x%04x",
+		       what, get16(b + off));
+		return 0;
+	}
+	JCHECK(j, RULE_NAT, proto != IPPROTO_UDP || get16(b + off),
+	       "%s UDP checksum sent as 0 (none)", what);
+	ra = residue(a, n, pseudo(ip_in, ref->family, proto, plen));
+	rb = residue(b, n, pseudo(ip_out, ref->family, proto, plen));
+	JCHECK(j, RULE_NAT, ra == rb, "%s %s checksum not kept: residue 0x%04x, the input's 0x%04x",
+	       what, proto == IPPROTO_TCP ? "TCP" : "UDP", rb, ra);
+	return 0;
+}
+
+/* Every checksum of a NAT rewrite, recomputed from the bytes: each keeps the input's residue. */
+static int judge_nat_csums(const __u8 *in, const __u8 *out, const struct ref *ref,
+			   struct judge *j)
+{
+	size_t hlen = ip_hlen(in, ref->family), n = ref->ip_len - hlen, qh, qn, plen;
+	const __u8 *qi = in + hlen + PKT_ICMP_LEN, *qo = out + hlen + PKT_ICMP_LEN;
+	__u32 si = 0, so = 0;
+
+	if (ref->family == 4)
+		JCHECK(j, RULE_NAT, residue(in, hlen, 0) == residue(out, hlen, 0),
+		       "IPv4 header checksum not kept: residue 0x%04x, the input's 0x%04x",
+		       residue(out, hlen, 0), residue(in, hlen, 0));
+	if (!ref->icmp_err) {
+		plen = ref->key.proto == IPPROTO_UDP ? get16(in + hlen + 4) : n;
+		return judge_nat_l4csum(in, out, hlen, plen, ref, "the", j);
+	}
+	if (ref->family == 6) {
+		si = pseudo(in, 6, IPPROTO_ICMPV6, n);
+		so = pseudo(out, 6, IPPROTO_ICMPV6, n);
+	}
+	JCHECK(j, RULE_NAT, residue(in + hlen, n, si) == residue(out + hlen, n, so),
+	       "ICMP checksum not kept: residue 0x%04x, the input's 0x%04x",
+	       residue(out + hlen, n, so), residue(in + hlen, n, si));
+	qh = ip_hlen(qi, ref->family);
+	qn = n - PKT_ICMP_LEN;
+	if (ref->family == 4)
+		JCHECK(j, RULE_NAT, residue(qi, qh, 0) == residue(qo, qh, 0),
+		       "quoted IPv4 header checksum not kept");
+	/* The quoted L4 checksum, when the quote holds it: over what is quoted (the rest is equal). */
+	if (qh + (ref->key.proto == IPPROTO_TCP ? TCP_CSUM_OFF : UDP_CSUM_OFF) + 2 > qn)
+		return 0;
+	return judge_nat_l4csum(qi, qo, qh, qn - qh, ref, "the quoted", j);
+}
+
+/* The link header and action: to the backend (or the clients' router), from the egress. */
+static int judge_nat_l2(const struct shot *s, const struct ref *ref, const struct ref_nat *f,
+			struct judge *j)
+{
+	const struct nat_be *be = ref->nat == REF_NAT_FWD ? nat_be_id(f->be_id) : NULL;
+	const char *to = be ? "backend" : "clients' router";
+	const __u8 *o = s->run.out;
+	int link_b = be && be->link_b;
+	__u8 mac[6];
+
+	if (be)
+		fx_be_mac(be->mac_last, mac);
+	else
+		memcpy(mac, fx_mac_client, sizeof(mac));
+	JCHECK(j, RULE_NAT, s->run.out_len >= FZ_OUT_L2 &&
+	       get16(o + 12) == etype_of(ref->family),
+	       "NAT output of %u bytes, ethertype 0x%04x for an IPv%d packet", s->run.out_len,
+	       s->run.out_len >= FZ_OUT_L2 ? get16(o + 12) : 0, ref->family);
+	JCHECK(j, RULE_NAT, !memcmp(o, mac, 6), "NAT destination MAC is not the %s's", to);
+	JCHECK(j, RULE_NAT, !memcmp(o + 6, link_b ? fx_mac_b : fx_mac_a, 6),
+	       "NAT source MAC is not the egress interface's");
+	JCHECK(j, RULE_NAT, s->run.ret == (link_b ? XDP_REDIRECT : XDP_TX),
+	       "%s to a NAT %s on link %c", act_name(s->run.ret), to, link_b ? 'B' : 'A');
+	JCHECK(j, RULE_NAT, s->delta[XLB_FWD_NAT_REPLY] == (ref->nat == REF_NAT_ANSWER),
+	       "fwd_nat_reply counted %llu times for a NAT %s",
+	       (unsigned long long)s->delta[XLB_FWD_NAT_REPLY],
+	       ref->nat == REF_NAT_ANSWER ? "answer" : "client's packet");
+	return 0;
+}
+
+/*
+ * Rule 7 for a forwarded NAT packet: the flow's tuple (learnt for a
+ * client's packet, the client's reversed for an answer), exactly the
+ * input's IP packet otherwise (trimmed: no padding), one hop older, and
+ * every checksum kept.
+ */
+static int judge_nat(const struct shot *s, const struct ref *ref, struct judge *j)
+{
+	const __u8 *in = s->in + ref->l2, *ip = s->run.out + FZ_OUT_L2;
+	const struct ref_nat *f = ref->nat == REF_NAT_ANSWER ? ref->flow : nat_find(&ref->key, 0);
+	static __u8 want[PKT_MAX];
+	size_t offs[5], d;
+	struct nat_to to;
+
+	JCHECK(j, RULE_NAT, f, "forwarded by NAT, but nat_flows has no flow for it");
+	if (judge_nat_l2(s, ref, f, j))
+		return 1;
+	JCHECK(j, RULE_NAT, s->run.out_len == FZ_OUT_L2 + ref->ip_len,
+	       "NAT output of %u bytes; Ethernet + the input's IP packet are %zu",
+	       s->run.out_len, FZ_OUT_L2 + ref->ip_len);
+	JCHECK(j, RULE_NAT, in[ref->family == 4 ? 8 : 7] > 1, "forwarded with TTL/hop limit %u",
+	       in[ref->family == 4 ? 8 : 7]);
+	nat_to_of(f, ref->nat, &to);
+	nat_want(in, ref, &to, want);
+	nat_csum_offs(in, ref, offs);
+	for (int i = 0; offs[i]; i++)
+		memcpy(want + offs[i], ip + offs[i], 2);
+	d = first_diff(ip, want, ref->ip_len);
+	JCHECK(j, RULE_NAT, d == ref->ip_len,
+	       "NAT output differs from the flow's rewrite at IP byte %zu: 0x%02x, want 0x%02x", d,
+	       d < ref->ip_len ? ip[d] : 0, d < ref->ip_len ? want[d] : 0);
+	if (judge_nat_csums(in, ip, ref, j))
+		return 1;
+	if (ref->nat == REF_NAT_ANSWER && ref->icmp_err)
+		nm.icmp_answers++;
+	else if (ref->nat == REF_NAT_ANSWER)
+		nm.answers++;
+	else if (ref->icmp_err)
+		nm.icmp_fwd++;
+	else
+		nm.fwd++;
+	return 0;
+}
+
 static int judge_too_big4(const __u8 *ip, size_t n, const __u8 *in, const struct ref *ref,
 			  struct judge *j)
 {
@@ -698,13 +1189,29 @@ static int judge_too_big(const struct shot *s, const struct ref *ref, struct jud
 
 static int judge_balancer(const struct shot *s, struct ref *ref, struct judge *j)
 {
-	int act = s->run.ret;
+	int act = s->run.ret, plain;
 
 	ref_balancer(s->in, s->len, ref);
 	if (judge_reason(s, j, 0, XLB_BALANCER_REASONS))
 		return 1;
+	JCHECK(j, RULE_REASON, !s->delta[XLB_FWD_NAT_REPLY] || ref->nat == REF_NAT_ANSWER,
+	       "fwd_nat_reply counted for what is no NAT answer (%s)", ref->why);
+	if (ref->cls == REF_OK && ref->nat == REF_NAT_FWD && nat_learn(ref, j))
+		return 1;
 	if (ref->cls == REF_LENIENT) {
 		JCHECK(j, RULE_VERDICT, act != XDP_PASS || untouched(s), "passed, but modified");
+		/* NAT rewrites no fragment and no extension header chain: dropped, never sent on */
+		plain = ref_nat_unsupp(s->in, s->len, ref) != NULL;
+		if (ref->nat_addr) {
+			nm.lenient++;
+			nm.plain += plain;
+			nm.unsupp += s->reason == XLB_DROP_NAT_UNSUPP;
+		}
+		JCHECK_WHY(j, RULE_NAT, ref->why, !ref->nat_addr || act == XDP_DROP,
+			   "%s to a NAT VIP's address, %s (not dropped)", ref->why, act_name(act));
+		JCHECK_WHY(j, RULE_NAT, ref->why, !plain || s->reason == XLB_DROP_NAT_UNSUPP,
+			   "%s with a whole TCP/UDP header for a NAT VIP: %s, not drop_nat_unsupported",
+			   ref->why, fx_reason_names[s->reason]);
 		return 0;
 	}
 	if (act == XDP_TX || act == XDP_REDIRECT) {
@@ -713,8 +1220,12 @@ static int judge_balancer(const struct shot *s, struct ref *ref, struct judge *j
 		       class_names[ref->cls], act_name(act), ref->why);
 		if (s->reason == XLB_TX_TOO_BIG)
 			return judge_too_big(s, ref, j);
+		if (ref->nat)
+			return judge_nat(s, ref, j);
 		return judge_forward(s, ref, j);
 	}
+	JCHECK_WHY(j, RULE_NAT, ref->why, ref->nat != REF_NAT_ANSWER || act != XDP_PASS,
+		   "an answer to a NAT flow passed to the kernel (%s)", fx_reason_names[s->reason]);
 	JCHECK_WHY(j, RULE_VERDICT, ref->why,
 		   s->reason != XLB_DROP_MALFORMED || ref->cls == REF_MALFORMED,
 	       "dropped as malformed, but it is well-formed (%s)", ref->why);
@@ -1065,14 +1576,17 @@ static __u16 etype_of(int family)
 	return family == 4 ? PKT_ETH_P_IP : PKT_ETH_P_IPV6;
 }
 
-/* A VIP's (address, port, protocol), of @family if not 0; 1 in 10 made no VIP's. */
-static void pick_target(struct rng *r, int family, struct target *t)
+/*
+ * A VIP's (address, port, protocol), of @family if not 0, a NAT VIP if @nat;
+ * 1 in 10 made no VIP's.
+ */
+static void pick_target_of(struct rng *r, int family, int nat, struct target *t)
 {
 	const struct ref_vip *v;
 
 	do
 		v = &ref_vips[rnd(r, ref_nvips)];
-	while (family && v->key.family != family);
+	while ((family && v->key.family != family) || !(v->vip.flags & XLB_VIP_F_NAT) != !nat);
 	t->family = v->key.family;
 	strcpy(t->dst, v->text);
 	t->port = ntohs(v->key.port) ? ntohs(v->key.port) : 1 + rnd(r, 0xffff);
@@ -1089,6 +1603,11 @@ static void pick_target(struct rng *r, int family, struct target *t)
 			 t->family == 4 ? "203.0.113.%u" : "2001:db8:ff::%x", rnd(r, 256));
 		break;
 	}
+}
+
+static void pick_target(struct rng *r, int family, struct target *t)
+{
+	pick_target_of(r, family, 0, t);
 }
 
 static void client_addr(struct rng *r, int family, char *buf)
@@ -1188,40 +1707,50 @@ static void tcp_options(struct gen *g)
 		tcp[PKT_TCP_LEN + i] = chance(&g->r, 70) ? TCPOPT_NOP : rnd(&g->r, 256);
 }
 
-static void gen_flow(struct gen *g, int family)
+/* A TCP/UDP packet from @src:@sport to @t, of the shapes clients and backends send. */
+static void gen_flow_to(struct gen *g, const struct target *t, const char *src, __u16 sport)
 {
 	struct rng *r = &g->r;
 	struct pkt_spec s = {};
-	char src[FZ_ADDR_TEXT];
-	struct target t;
 
-	pick_target(r, family, &t);
-	client_addr(r, t.family, src);
-	s.family = t.family;
+	s.family = t->family;
 	s.src = src;
-	s.dst = t.dst;
-	s.proto = t.proto;
-	s.sport = PORT_EPHEMERAL + rnd(r, 0x10000 - PORT_EPHEMERAL);
-	s.dport = t.port;
+	s.dst = t->dst;
+	s.proto = t->proto;
+	s.sport = sport;
+	s.dport = t->port;
 	s.tcp_flags = tcp_flags(r);
 	s.tos = rnd(r, 256);
 	s.frag = chance(r, 70) ? PKT_DF : 0;
-	if (t.family == 4 && chance(r, 15))
+	if (t->family == 4 && chance(r, 15))
 		s.opt_len = 4 * (1 + rnd(r, IP4_OPT_WORDS));
 	s.payload = payload_len(r);
 	s.flow_label = rnd(r, FLOW_LABEL_MASK + 1);
 	s.ttl = 1 + rnd(r, 255);
 	g->len = pkt_ip(&s, g->l3);
-	g->family = t.family;
-	g->etype = etype_of(t.family);
-	g->l4 = t.family == 4 ? PKT_IP4_LEN + s.opt_len : PKT_IP6_LEN;
-	g->proto = t.proto;
+	g->family = t->family;
+	g->etype = etype_of(t->family);
+	g->l4 = t->family == 4 ? PKT_IP4_LEN + s.opt_len : PKT_IP6_LEN;
+	g->proto = t->proto;
 	if (s.opt_len && chance(r, 50)) {
 		ip_options(r, g->l3 + PKT_IP4_LEN, s.opt_len);
 		reseal4(g->l3, g->len);
 	}
-	if (t.proto == IPPROTO_TCP && chance(r, 15))
+	if (t->proto == IPPROTO_TCP && chance(r, 15))
 		tcp_options(g);
+	/* none (legal over IPv4 only): NAT must keep it none */
+	if (t->proto == IPPROTO_UDP && chance(r, 15) && g->l4 + PKT_UDP_LEN <= g->len)
+		put16(g->l3 + g->l4 + UDP_CSUM_OFF, 0);
+}
+
+static void gen_flow(struct gen *g, int family)
+{
+	char src[FZ_ADDR_TEXT];
+	struct target t;
+
+	pick_target(&g->r, family, &t);
+	client_addr(&g->r, t.family, src);
+	gen_flow_to(g, &t, src, PORT_EPHEMERAL + rnd(&g->r, 0x10000 - PORT_EPHEMERAL));
 }
 
 /* The quoted packet: a VIP's reply to a client, cut as routers cut it (or shorter). */
@@ -1248,46 +1777,63 @@ static size_t quote_len(struct rng *r, size_t hq, size_t full)
 	return n < full ? n : full;
 }
 
+/*
+ * An ICMP error from @from about the packet @q0 (its family, protocol,
+ * addresses and ports), addressed to that packet's source.
+ */
+static void gen_icmp_err_about(struct gen *g, const char *from, const struct pkt_spec *q0)
+{
+	struct rng *r = &g->r;
+	struct pkt_spec s = *q0;
+	__u8 q[PKT_MAX], type, code;
+	size_t qfull, hq, qlen;
+	int family = q0->family;
+
+	s.proto = chance(r, 92) ? q0->proto : (chance(r, 50) ? IPPROTO_ICMP : rnd(r, 256));
+	s.tcp_flags = PKT_ACK;
+	s.frag = chance(r, 90) ? PKT_DF : rnd(r, 0x10000);
+	s.opt_len = family == 4 && chance(r, 10) ? 4 * (1 + rnd(r, IP4_OPT_WORDS)) : 0;
+	s.payload = rnd(r, 1400);
+	qfull = pkt_ip(&s, q);
+	hq = family == 4 ? PKT_IP4_LEN + s.opt_len : PKT_IP6_LEN;
+	if (s.proto == IPPROTO_UDP && chance(r, 15))
+		put16(q + hq + UDP_CSUM_OFF, 0);	/* a datagram without a checksum */
+	qlen = quote_len(r, hq, qfull);
+	g->family = family;
+	g->etype = etype_of(family);
+	g->quote = (family == 4 ? PKT_IP4_LEN : PKT_IP6_LEN) + PKT_ICMP_LEN;
+	if (family == 4) {
+		type = chance(r, 75) ? FZ_ICMP_DEST_UNREACH : FZ_ICMP_TIME_EXCEEDED;
+		code = type == FZ_ICMP_DEST_UNREACH && chance(r, 50) ? ICMP_FRAG_NEEDED :
+								       rnd(r, 16);
+		if (chance(r, 5))
+			type = rnd(r, 256);
+		g->len = pkt_icmp4_err(from, q0->src, type, code, 576 + rnd(r, 1000), q, qlen,
+				       g->l3);
+		return;
+	}
+	type = chance(r, 95) ? FZ_ICMP6_ERR_MIN + rnd(r, FZ_ICMP6_ERR_MAX) : rnd(r, 256);
+	g->len = pkt_icmp6_err(from, q0->src, type, rnd(r, 4), 1280 + rnd(r, 300), q, qlen,
+			       g->l3);
+}
+
+/* An ICMP error about a VIP's reply to a client, from a router on the way. */
 static void gen_icmp_err(struct gen *g)
 {
 	struct rng *r = &g->r;
 	struct pkt_spec s = {};
 	char client[FZ_ADDR_TEXT];
-	__u8 q[PKT_MAX], type, code;
 	struct target t;
-	size_t qfull, hq, qlen;
 
 	pick_target(r, chance(r, 50) ? 4 : 6, &t);
 	client_addr(r, t.family, client);
 	s.family = t.family;
 	s.src = t.dst;
 	s.dst = client;
-	s.proto = chance(r, 92) ? t.proto : (chance(r, 50) ? IPPROTO_ICMP : rnd(r, 256));
+	s.proto = t.proto;
 	s.sport = t.port;
 	s.dport = PORT_EPHEMERAL + rnd(r, 0x10000 - PORT_EPHEMERAL);
-	s.tcp_flags = PKT_ACK;
-	s.frag = chance(r, 90) ? PKT_DF : rnd(r, 0x10000);
-	s.opt_len = t.family == 4 && chance(r, 10) ? 4 * (1 + rnd(r, IP4_OPT_WORDS)) : 0;
-	s.payload = rnd(r, 1400);
-	qfull = pkt_ip(&s, q);
-	hq = t.family == 4 ? PKT_IP4_LEN + s.opt_len : PKT_IP6_LEN;
-	qlen = quote_len(r, hq, qfull);
-	g->family = t.family;
-	g->etype = etype_of(t.family);
-	g->quote = (t.family == 4 ? PKT_IP4_LEN : PKT_IP6_LEN) + PKT_ICMP_LEN;
-	if (t.family == 4) {
-		type = chance(r, 75) ? FZ_ICMP_DEST_UNREACH : FZ_ICMP_TIME_EXCEEDED;
-		code = type == FZ_ICMP_DEST_UNREACH && chance(r, 50) ? ICMP_FRAG_NEEDED :
-								       rnd(r, 16);
-		if (chance(r, 5))
-			type = rnd(r, 256);
-		g->len = pkt_icmp4_err(ROUTER4, t.dst, type, code, 576 + rnd(r, 1000), q, qlen,
-				       g->l3);
-		return;
-	}
-	type = chance(r, 95) ? FZ_ICMP6_ERR_MIN + rnd(r, FZ_ICMP6_ERR_MAX) : rnd(r, 256);
-	g->len = pkt_icmp6_err(ROUTER6, t.dst, type, rnd(r, 4), 1280 + rnd(r, 300), q, qlen,
-			       g->l3);
+	gen_icmp_err_about(g, t.family == 4 ? ROUTER4 : ROUTER6, &s);
 }
 
 /* Non-error ICMP to a VIP address: echo, redirects, neighbour discovery. */
@@ -1403,12 +1949,145 @@ static void gen_garbage_ip(struct gen *g)
 	g->etype = etype_of(family);
 }
 
+/* A flow the fuzzer made (NULL if none yet, e.g. when one packet is replayed alone). */
+static const struct ref_nat *nat_pick(struct rng *r)
+{
+	return nm.n ? &nm.flow[rnd(r, nm.n)] : NULL;
+}
+
+/* A NAT VIP's client: one of a known flow now and then, or anyone. */
+static void gen_nat_flow(struct gen *g)
+{
+	const struct ref_nat *f = chance(&g->r, 30) ? nat_pick(&g->r) : NULL;
+	char src[FZ_ADDR_TEXT];
+	struct target t;
+	__u16 sport;
+
+	if (f) {
+		t.family = f->key.family;
+		addr_text(t.family, f->key.dst, t.dst);
+		addr_text(t.family, f->key.src, src);
+		t.port = ntohs(f->key.dport);
+		t.proto = f->key.proto;
+		sport = ntohs(f->key.sport);
+	} else {
+		pick_target_of(&g->r, chance(&g->r, 50) ? 4 : 6, 1, &t);
+		client_addr(&g->r, t.family, src);
+		sport = PORT_EPHEMERAL + rnd(&g->r, 0x10000 - PORT_EPHEMERAL);
+	}
+	gen_flow_to(g, &t, src, sport);
+	if (chance(&g->r, 8))
+		ext6_insert(g, 0);
+}
+
+/* The packet a flow's backend sends, or a stranger's to a SNAT port around the range. */
+static void nat_answer_spec(struct rng *r, struct pkt_spec *s, char *src, char *dst)
+{
+	const struct ref_nat *f = nat_pick(r);
+	const struct nat_be *be = &nat_bes[rnd(r, ARRAY_SIZE(nat_bes))];
+
+	if (f) {
+		s->family = f->key.family;
+		addr_text(s->family, f->out.dst, src);
+		addr_text(s->family, f->out.src, dst);
+		s->sport = ntohs(f->out.dport);
+		s->dport = ntohs(f->out.sport);
+		s->proto = f->key.proto;
+	} else {
+		s->family = be->family;
+		strcpy(src, be->addr);
+		strcpy(dst, be->family == 4 ? snat4[rnd(r, ARRAY_SIZE(snat4))] :
+					      snat6[rnd(r, ARRAY_SIZE(snat6))]);
+		s->sport = be->port ? be->port : 80;
+		s->dport = SNAT_PORT_LO - SNAT_PORT_SLACK +
+			   rnd(r, SNAT_PORT_HI - SNAT_PORT_LO + 2 * SNAT_PORT_SLACK);
+		s->proto = nat_vips[be->vip].proto;
+	}
+	s->src = src;
+	s->dst = dst;
+}
+
+/* A backend's answer to the SNAT tuple of a flow. */
+static void gen_nat_answer(struct gen *g)
+{
+	struct pkt_spec s = {};
+	char src[FZ_ADDR_TEXT], dst[FZ_ADDR_TEXT];
+	struct target t;
+
+	nat_answer_spec(&g->r, &s, src, dst);
+	t.family = s.family;
+	strcpy(t.dst, dst);
+	t.port = s.dport;
+	t.proto = s.proto;
+	gen_flow_to(g, &t, src, s.sport);
+}
+
+/* An ICMP error about a flow's packet: to the client (from its side) or to the backend. */
+static void gen_nat_icmp_err(struct gen *g, int answer)
+{
+	const struct ref_nat *f = nat_pick(&g->r);
+	char a[FZ_ADDR_TEXT], b[FZ_ADDR_TEXT];
+	struct pkt_spec s = {};
+	struct target t;
+
+	if (answer) {
+		/* the packet quoted is the flow's, SNAT -> backend: the answer's reversed */
+		nat_answer_spec(&g->r, &s, b, a);
+		s.sport ^= s.dport;
+		s.dport ^= s.sport;
+		s.sport ^= s.dport;
+		s.src = a;
+		s.dst = b;
+		gen_icmp_err_about(g, s.family == 4 ? BE_ROUTER4 : BE_ROUTER6, &s);
+		return;
+	}
+	if (f) {
+		s.family = f->key.family;
+		addr_text(s.family, f->key.dst, a);
+		addr_text(s.family, f->key.src, b);
+		s.sport = ntohs(f->key.dport);
+		s.dport = ntohs(f->key.sport);
+		s.proto = f->key.proto;
+	} else {
+		pick_target_of(&g->r, chance(&g->r, 50) ? 4 : 6, 1, &t);
+		s.family = t.family;
+		strcpy(a, t.dst);
+		client_addr(&g->r, t.family, b);
+		s.sport = t.port;
+		s.dport = PORT_EPHEMERAL + rnd(&g->r, 0x10000 - PORT_EPHEMERAL);
+		s.proto = t.proto;
+	}
+	s.src = a;
+	s.dst = b;
+	gen_icmp_err_about(g, s.family == 4 ? ROUTER4 : ROUTER6, &s);
+}
+
+/* NAT's share: clients' packets, answers, and ICMP errors about either. */
+static void gen_nat(struct gen *g)
+{
+	__u32 k = rnd(&g->r, 100);
+
+	if (k < 40)
+		gen_nat_flow(g);
+	else if (k < 55)
+		gen_nat_icmp_err(g, 0);
+	else if (k < 85)
+		gen_nat_answer(g);
+	else
+		gen_nat_icmp_err(g, 1);
+}
+
 static void gen_l3(struct gen *g)
 {
 	__u32 k = rnd(&g->r, 100);
 
 	g->l4 = g->quote = 0;
 	g->family = 0;
+	if (k < FUZZ_NAT_PCT) {
+		gen_nat(g);
+		return;
+	}
+	k = (k - FUZZ_NAT_PCT) * 100 / (100 - FUZZ_NAT_PCT);
 	if (k < 58) {
 		gen_flow(g, 0);
 	} else if (k < 73) {
@@ -1652,9 +2331,21 @@ struct tmpl {
 	size_t n[SW_KINDS];	/* values each sweep takes */
 };
 
-#define TMPLS_MAX	8
+#define TMPLS_MAX	20
 static struct tmpl bal_tmpls[TMPLS_MAX], dc_tmpls[TMPLS_MAX];
 static int bal_ntmpl, dc_ntmpl;
+
+/*
+ * The NAT templates, from bal_tmpls[nat_tmpl] on: clients' packets to the
+ * NAT VIPs and ICMP errors about them, then the backends' answers to the
+ * flows the first ones made (built again for each balancer instance, from
+ * the tuples these flows got: nat_tmpls_answers()).
+ */
+enum {
+	NT_TCP4, NT_UDP4, NT_TCP6, NT_UDP6, NT_ALL4, NT_ICMP4, NT_ICMP6,
+	NT_ANS_TCP4, NT_ANS_UDP6, NT_ANS_ICMP4, NT_COUNT,
+};
+static int nat_tmpl;
 static __u64 bal_nsweep, dc_nsweep;
 static const __u8 peer_mac[6] = { 0x02, 0, 0, 0, 0x0a, 0x01 };
 
@@ -1678,14 +2369,21 @@ static __u64 tmpl_total(const struct tmpl *t, int n)
 	return sum;
 }
 
-static struct tmpl *tmpl_add(struct tmpl *set, int *n, const __u8 *l3, size_t len,
-			     __u16 etype, int vlan, const __u8 *smac)
+static void tmpl_put(struct tmpl *t, const __u8 *l3, size_t len, __u16 etype, int vlan,
+		     const __u8 *smac)
 {
 	struct pkt_l2 l2 = { .dmac = fx_mac_a, .smac = smac, .vlan = vlan, .tci = 5 };
-	struct tmpl *t = &set[(*n)++];
 
 	t->len = pkt_frame(&l2, etype, l3, len, t->f);
 	t->ip = PKT_ETH_LEN + (vlan ? PKT_VLAN_LEN : 0);
+}
+
+static struct tmpl *tmpl_add(struct tmpl *set, int *n, const __u8 *l3, size_t len,
+			     __u16 etype, int vlan, const __u8 *smac)
+{
+	struct tmpl *t = &set[(*n)++];
+
+	tmpl_put(t, l3, len, etype, vlan, smac);
 	return t;
 }
 
@@ -1712,9 +2410,9 @@ static void bal_tmpl_flow(int family, const char *dst, __u8 proto, __u16 dport, 
 	t->sub_kind = proto;
 }
 
-static void bal_tmpl_icmp(int family)
+static void bal_tmpl_icmp_of(int family, const char *vip4, const char *vip6)
 {
-	struct pkt_spec s = { .family = family, .src = family == 4 ? VIP4 : VIP6,
+	struct pkt_spec s = { .family = family, .src = family == 4 ? vip4 : vip6,
 			      .dst = family == 4 ? CLIENT4 : CLIENT6, .proto = IPPROTO_TCP,
 			      .sport = 80, .dport = 40000, .tcp_flags = PKT_ACK, .payload = 100 };
 	__u8 q[PKT_MAX], l3[PKT_MAX];
@@ -1722,12 +2420,97 @@ static void bal_tmpl_icmp(int family)
 
 	pkt_ip(&s, q);
 	if (family == 4)
-		len = pkt_icmp4_err(ROUTER4, VIP4, FZ_ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1400,
+		len = pkt_icmp4_err(ROUTER4, vip4, FZ_ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1400,
 				    q, PKT_IP4_LEN + ICMP_QUOTE_L4, l3);
 	else
-		len = pkt_icmp6_err(ROUTER6, VIP6, ICMP6_PKT_TOO_BIG, 0, 1400, q,
+		len = pkt_icmp6_err(ROUTER6, vip6, ICMP6_PKT_TOO_BIG, 0, 1400, q,
 				    PKT_IP6_LEN + ICMP_QUOTE_L4, l3);
 	tmpl_add(bal_tmpls, &bal_ntmpl, l3, len, etype_of(family), 0, fx_mac_client);
+}
+
+static void bal_tmpl_icmp(int family)
+{
+	bal_tmpl_icmp_of(family, VIP4, VIP6);
+}
+
+/* The flow template @nt made: shot once, learnt (a setup failure if it made none). */
+static const struct ref_nat *nat_tmpl_flow(int nt)
+{
+	const struct tmpl *t = &bal_tmpls[nat_tmpl + nt];
+	const struct ref_nat *f;
+	struct judge j = {};
+	struct ref ref;
+	struct shot s;
+
+	shoot(&p_bal, t->f, t->len, &s);
+	ref_balancer(t->f, t->len, &ref);
+	if (ref.nat != REF_NAT_FWD || nat_learn(&ref, &j) || !(f = nat_find(&ref.key, 0)))
+		fx_die("NAT template %d made no flow (%s, %s; %s)", nt, ref.why,
+		       s.reason >= 0 ? fx_reason_names[s.reason] : "no reason",
+		       j.rule ? j.msg : "nothing in nat_flows");
+	return f;
+}
+
+/* A backend's answer to flow @f: TCP/UDP, or an ICMP error about the flow's packet to it. */
+static void nat_tmpl_answer(int nt, const struct ref_nat *f, int icmp)
+{
+	struct tmpl *t = &bal_tmpls[nat_tmpl + nt];
+	char be[FZ_ADDR_TEXT], sn[FZ_ADDR_TEXT];
+	struct pkt_spec sp = { .family = f->key.family, .src = be, .dst = sn,
+			       .proto = f->key.proto, .sport = ntohs(f->out.dport),
+			       .dport = ntohs(f->out.sport), .tcp_flags = PKT_ACK, .frag = PKT_DF,
+			       .payload = 8 };
+	__u8 q[PKT_MAX], l3[PKT_MAX];
+	size_t len;
+
+	addr_text(sp.family, f->out.dst, be);
+	addr_text(sp.family, f->out.src, sn);
+	if (!icmp) {
+		len = pkt_ip(&sp, l3);
+		tmpl_put(t, l3, len, etype_of(sp.family), 0, fx_mac_client);
+		t->sub = t->ip + (sp.family == 4 ? PKT_IP4_LEN : PKT_IP6_LEN);
+		t->sub_kind = sp.proto;
+		return;
+	}
+	/* the quoted packet is the flow's own, SNAT -> backend */
+	sp = (struct pkt_spec){ .family = 4, .src = sn, .dst = be, .proto = f->key.proto,
+				.sport = ntohs(f->out.sport), .dport = ntohs(f->out.dport),
+				.tcp_flags = PKT_ACK, .payload = 100 };
+	pkt_ip(&sp, q);
+	len = pkt_icmp4_err(BE_ROUTER4, sn, FZ_ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, 1400, q,
+			    PKT_IP4_LEN + ICMP_QUOTE_L4, l3);
+	tmpl_put(t, l3, len, PKT_ETH_P_IP, 0, fx_mac_client);
+	t->sub = 0;
+}
+
+/* The answers' templates, to the flows the clients' templates make in this instance. */
+static void nat_tmpls_answers(void)
+{
+	const struct ref_nat *tcp4 = nat_tmpl_flow(NT_TCP4), *udp6 = nat_tmpl_flow(NT_UDP6);
+
+	nat_tmpl_flow(NT_UDP4);
+	nat_tmpl_flow(NT_TCP6);
+	nat_tmpl_flow(NT_ALL4);
+	nat_tmpl_answer(NT_ANS_TCP4, tcp4, 0);
+	nat_tmpl_answer(NT_ANS_UDP6, udp6, 0);
+	nat_tmpl_answer(NT_ANS_ICMP4, tcp4, 1);
+	for (int nt = NT_ANS_TCP4; nt < NT_COUNT; nt++)
+		tmpl_count(&bal_tmpls[nat_tmpl + nt]);
+}
+
+/* The NAT templates (the answers' built by nat_tmpls_answers(), once the flows exist). */
+static void nat_tmpls_setup(void)
+{
+	nat_tmpl = bal_ntmpl;
+	bal_tmpl_flow(4, NVIP4, IPPROTO_TCP, 80, 0, 0);
+	bal_tmpl_flow(4, NVIP4, IPPROTO_UDP, 53, 0, 0);
+	bal_tmpl_flow(6, NVIP6, IPPROTO_TCP, 80, 0, 0);
+	bal_tmpl_flow(6, NVIP6, IPPROTO_UDP, 53, 0, 1);
+	bal_tmpl_flow(4, NVIP4_ALL, IPPROTO_TCP, 8443, 8, 0);
+	bal_tmpl_icmp_of(4, NVIP4, NVIP6);
+	bal_tmpl_icmp_of(6, NVIP4, NVIP6);
+	bal_ntmpl = nat_tmpl + NT_COUNT;
+	nat_tmpls_answers();
 }
 
 static void dc_tmpl(int outer, const char *dst, int inner, __u8 proto, int opt, int vlan)
@@ -1775,6 +2558,7 @@ static void sweeps_setup(void)
 	bal_tmpl_flow(6, VIP6_LINKB, IPPROTO_TCP, 80, 0, 1);
 	bal_tmpl_icmp(4);
 	bal_tmpl_icmp(6);
+	nat_tmpls_setup();
 	dc_tmpl(4, DECAP4, 4, IPPROTO_TCP, 0, 0);
 	dc_tmpl(6, DECAP6, 6, IPPROTO_TCP, 0, 0);
 	dc_tmpl(6, DECAP6_4IN6, 4, IPPROTO_TCP, 0, 1);
@@ -2102,6 +2886,36 @@ static void record(struct tally *t, __u64 index, const struct shot *s, const str
 	memcpy(k->out, s->run.out, s->run.out_len);
 }
 
+static void nat_print(void)
+{
+	printf("    NAT: %llu flows learnt, %llu flushes; rewrites judged: %llu clients' packets, "
+	       "%llu answers, %llu ICMP errors to backends, %llu to clients; %llu fragments or "
+	       "extension headers to NAT VIPs, %llu for a plain NAT VIP port, %llu "
+	       "drop_nat_unsupported\n",
+	       (unsigned long long)nm.learnt, (unsigned long long)nm.flushes,
+	       (unsigned long long)nm.fwd, (unsigned long long)nm.answers,
+	       (unsigned long long)nm.icmp_fwd, (unsigned long long)nm.icmp_answers,
+	       (unsigned long long)nm.lenient, (unsigned long long)nm.plain,
+	       (unsigned long long)nm.unsupp);
+}
+
+/* NAT flows live in nat_flows only: conntrack and ct_new never hold one of a NAT VIP. */
+static void nat_ct_check(void)
+{
+	int fds[] = { bpf_map__fd(bal->maps.conntrack), bpf_map__fd(bal->maps.ct_new) };
+	struct xlb_flow_key k, *prev;
+	struct xlb_flow f;
+
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		for (prev = NULL; !bpf_map_get_next_key(fds[i], prev, &k); prev = &k)
+			if (!bpf_map_lookup_elem(fds[i], &k, &f) && f.vip_id >= NV_TCP4 &&
+			    f.vip_id < NV_END) {
+				t_fail("%s holds a flow of NAT VIP %u",
+				       i ? "ct_new" : "conntrack", f.vip_id);
+				return;
+			}
+}
+
 static void fuzz_run(const struct fuzz_case *c, const char *name)
 {
 	static __u8 f[PKT_MAX];
@@ -2110,6 +2924,8 @@ static void fuzz_run(const struct fuzz_case *c, const char *name)
 	long long t0 = t_now_ms();
 	struct judge keep = {};
 
+	nm.learnt = nm.flushes = nm.fwd = nm.icmp_fwd = nm.answers = nm.icmp_answers = 0;
+	nm.lenient = nm.plain = nm.unsupp = 0;
 	for (__u64 i = 0; i < n; i++) {
 		struct judge j = {};
 		struct shot s;
@@ -2117,6 +2933,8 @@ static void fuzz_run(const struct fuzz_case *c, const char *name)
 
 		if (fz_index != FUZZ_INDEX_NONE && i != fz_index)
 			continue;
+		if (nm.n >= NAT_FLOWS_MAX - 1)
+			nat_flush();
 		if (fz_hex_len)
 			memcpy(f, fz_hex, len = fz_hex_len);
 		else
@@ -2137,8 +2955,11 @@ static void fuzz_run(const struct fuzz_case *c, const char *name)
 	       (unsigned long long)(c->id != CASE_DC ? bal_nsweep : dc_nsweep),
 	       (t_now_ms() - t0) / 1000.0, (unsigned long long)fz_seed);
 	tally_print(t);
-	if (c->id != CASE_DC)
+	if (c->id != CASE_DC) {
 		tally_print(rt_tally);
+		nat_print();
+		nat_ct_check();
+	}
 	if (!t->violations)
 		return;
 	printf("      violations:");
@@ -2359,6 +3180,79 @@ static void oracle_chain(void)
 	expect_rule("outer checksum broken by the rewrite", RULE_DECAP, &j);
 }
 
+static void expect_fwd(const char *what, const struct shot *s)
+{
+	if (s->run.ret != XDP_TX && s->run.ret != XDP_REDIRECT)
+		t_fail("%s: not forwarded (%s, %s)", what, act_name(s->run.ret),
+		       s->reason >= 0 ? fx_reason_names[s->reason] : "no reason");
+}
+
+/* NAT: the real rewrites pass; a checksum, port, hop count, length or counter wrong is caught. */
+static void oracle_nat(void)
+{
+	static struct shot s, x;
+	static __u8 in[PKT_MAX], bad[PKT_MAX];
+	const struct tmpl *t = &bal_tmpls[nat_tmpl + NT_TCP4];
+	const struct tmpl *a = &bal_tmpls[nat_tmpl + NT_ANS_TCP4];
+	size_t ip = PKT_ETH_LEN, l4 = PKT_ETH_LEN + PKT_IP4_LEN;
+	struct judge j;
+
+	memcpy(in, t->f, t->len);
+	shoot(&p_bal, in, t->len, &s);
+	expect_fwd("NAT client's packet", &s);
+	bal_check(&s, &j);
+	expect_rule("NAT client's packet", RULE_NONE, &j);
+	RETURN_IF_FAILED();
+	x = s;
+	x.run.out[l4 + TCP_CSUM_OFF] ^= 0x01;
+	bal_check(&x, &j);
+	expect_rule("NAT TCP checksum broken", RULE_NAT, &j);
+	x = s;
+	x.run.out[ip + 8]++;
+	bal_check(&x, &j);
+	expect_rule("NAT TTL not lowered", RULE_NAT, &j);
+	x = s;
+	put16(x.run.out + l4, SNAT_PORT_HI + 1);
+	bal_check(&x, &j);
+	expect_rule("NAT source port out of the range", RULE_NAT, &j);
+	x = s;
+	memset(x.run.out + x.run.out_len, 0, 4);
+	x.run.out_len += 4;
+	bal_check(&x, &j);
+	expect_rule("NAT output with 4 bytes of padding", RULE_NAT, &j);
+	x = s;
+	x.delta[XLB_FWD_NAT_REPLY]++;
+	x.counted++;
+	bal_check(&x, &j);
+	expect_rule("fwd_nat_reply for a client's packet", RULE_REASON, &j);
+	memcpy(bad, in, t->len);
+	bad[t->sub + 12] = 0xf0 | (bad[t->sub + 12] & 0xf);
+	x = s;
+	x.in = bad;
+	bal_check(&x, &j);
+	expect_rule("malformed input NAT-forwarded", RULE_NEVER_FWD, &j);
+
+	memcpy(in, a->f, a->len);
+	shoot(&p_bal, in, a->len, &s);
+	expect_fwd("NAT answer", &s);
+	bal_check(&s, &j);
+	expect_rule("NAT answer", RULE_NONE, &j);
+	RETURN_IF_FAILED();
+	x = s;
+	x.run.out[l4 + 3] ^= 0x01;
+	bal_check(&x, &j);
+	expect_rule("NAT answer to another client port", RULE_NAT, &j);
+	x = s;
+	x.run.out[ip + 10] ^= 0x01;
+	bal_check(&x, &j);
+	expect_rule("NAT answer's IPv4 checksum broken", RULE_NAT, &j);
+	x = s;
+	x.delta[XLB_FWD_NAT_REPLY] = 0;
+	x.counted--;
+	bal_check(&x, &j);
+	expect_rule("NAT answer without fwd_nat_reply", RULE_NAT, &j);
+}
+
 static void fuzz_oracle_catches_violations(void)
 {
 	oracle_forward();
@@ -2370,6 +3264,8 @@ static void fuzz_oracle_catches_violations(void)
 	oracle_decap();
 	RETURN_IF_FAILED();
 	oracle_chain();
+	RETURN_IF_FAILED();
+	oracle_nat();
 }
 
 /* The control for GUE: the real tunnel passes, a wrong UDP checksum or hop list is caught. */
@@ -2397,6 +3293,7 @@ static void oracle_gue(void)
 }
 
 static void vip_addrs_fill(void);
+static void nat_setup(void);
 
 /*
  * The balancer again, loaded with attach --encap gue, in a fresh fixture
@@ -2407,10 +3304,12 @@ static void fuzz_balancer_gue(void)
 	struct fuzz_case c = { CASE_GUE, &p_bal, &t_gue, gue_count(), bal_frame_at, bal_judge };
 
 	bal_setup_encap(XLB_ENCAP_GUE, XLB_GUE_PORT_DEFAULT);
+	nat_setup();
 	vip_addrs_fill();
 	p_bal.fd = bal_prog;
 	p_bal.reasons = bal_reasons;
 	reasons_read(p_bal.reasons, p_bal.last);
+	nat_tmpls_answers();
 	fz_gue = 1;
 	rt_tally = &t_rt_gue;
 	oracle_gue();
@@ -2419,6 +3318,87 @@ static void fuzz_balancer_gue(void)
 }
 
 /* ---- Setup ---- */
+
+static void nat_sh(const char *cmd)
+{
+	if (system(cmd))
+		fx_die("command failed: %s", cmd);
+}
+
+/* The route to the clients: the answers' way out, through their router on link A. */
+static void nat_routes(void)
+{
+	const __u8 *m = fx_mac_client;
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd),
+		 "ip neigh replace " CLIENT_GW4 " lladdr %02x:%02x:%02x:%02x:%02x:%02x dev " FX_IF_A
+		 " nud permanent && ip route replace " CLIENT_NET4 " via " CLIENT_GW4
+		 " && ip -6 neigh replace " CLIENT_GW6 " lladdr %02x:%02x:%02x:%02x:%02x:%02x dev "
+		 FX_IF_A " nud permanent && ip -6 route replace " CLIENT_NET6 " via " CLIENT_GW6,
+		 m[0], m[1], m[2], m[3], m[4], m[5], m[0], m[1], m[2], m[3], m[4], m[5]);
+	nat_sh(cmd);
+}
+
+/* The snat entry as attach writes it, and the reference's copy. */
+static void nat_snat(void)
+{
+	struct xlb_snat sn = { .n4 = ARRAY_SIZE(snat4), .n6 = ARRAY_SIZE(snat6),
+			       .port_lo = SNAT_PORT_LO, .port_hi = SNAT_PORT_HI,
+			       .nat_vips = NV_END - NV_TCP4 };
+	int ncpu = libbpf_num_possible_cpus();
+	__u32 zero = 0, a[4];
+
+	for (size_t i = 0; i < ARRAY_SIZE(snat4); i++) {
+		pkt_addr(4, snat4[i], a);
+		sn.addr4[i] = a[0];
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(snat6); i++)
+		pkt_addr(6, snat6[i], sn.addr6[i]);
+	sn.cpu_slice = (SNAT_PORT_HI - SNAT_PORT_LO + 1) / (ncpu > 0 ? ncpu : 1);
+	if (!sn.cpu_slice)
+		sn.cpu_slice = 1;
+	if (bpf_map_update_elem(bpf_map__fd(bal->maps.snat), &zero, &sn, BPF_ANY))
+		fx_die("snat update: %s", strerror(errno));
+	memcpy(ref_snat.addr4, sn.addr4, sizeof(sn.addr4));
+	memcpy(ref_snat.addr6, sn.addr6, sizeof(sn.addr6));
+	ref_snat.n4 = sn.n4;
+	ref_snat.n6 = sn.n6;
+	ref_snat.lo = sn.port_lo;
+	ref_snat.hi = sn.port_hi;
+}
+
+/* The NAT VIPs and backends (nat_vips, nat_bes) into the balancer loaded last. */
+static void nat_setup(void)
+{
+	int fd = bpf_map__fd(bal->maps.backends);
+
+	nat_routes();
+	for (__u32 v = NV_TCP4; v < NV_END; v++) {
+		const struct nat_vip *nv = &nat_vips[v];
+		__u32 ids[ARRAY_SIZE(nat_bes)];
+		size_t n = 0;
+
+		fx_vip(bal, nv->family, nv->addr, nv->port, nv->proto, v, BAL_TABLE,
+		       XLB_SCHED_MAGLEV, XLB_VIP_F_NAT);
+		for (size_t i = 0; i < ARRAY_SIZE(nat_bes); i++) {
+			const struct nat_be *b = &nat_bes[i];
+			struct xlb_backend be = { .family = b->family, .flags = XLB_BE_F_USED,
+						  .weight = 1, .vip_id = v, .port = htons(b->port) };
+
+			if (b->vip != v)
+				continue;
+			pkt_addr(b->family, b->addr, be.addr);
+			if (bpf_map_update_elem(fd, &b->id, &be, BPF_ANY))
+				fx_die("NAT backend %u update: %s", b->id, strerror(errno));
+			ids[n++] = b->id;
+		}
+		fx_table(bal, v, BAL_TABLE, ids, n);
+	}
+	nat_snat();
+	nat_fd = bpf_map__fd(bal->maps.nat_flows);
+	nat_model_reset();
+}
 
 static int vip_cmp(const void *a, const void *b)
 {
@@ -2595,6 +3575,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)fz_seed, (unsigned long long)fz_count);
 	fflush(stdout);
 	bal_setup();
+	nat_setup();
 	p_bal.fd = bal_prog;
 	p_bal.reasons = bal_reasons;
 	reasons_read(p_bal.reasons, p_bal.last);

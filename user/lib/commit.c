@@ -167,6 +167,7 @@ static int phase_vips(struct commit *c)
 	}
 	/* Derived from the whole model each time, so a repair rebuilds them too. */
 	TRY(c, vip_addrs_sync(in, c->new));
+	TRY(c, nat_vips_sync(in, c->new));
 	TRY(c, vlan_ifs_sync(in));
 	return 0;
 }

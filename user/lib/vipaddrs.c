@@ -135,3 +135,26 @@ int vip_addrs_sync(const struct xlb_inst *in, const struct model *m)
 	free(keys);
 	return err;
 }
+
+int nat_vips_sync(const struct xlb_inst *in, const struct model *m)
+{
+	struct xlb_snat s;
+	__u32 zero = 0, n = 0;
+	char path[256];
+	int fd, err = 0;
+
+	for (size_t i = 0; i < m->nvips; i++)
+		n += !!(m->vips[i].v.flags & XLB_VIP_F_NAT);
+	snprintf(path, sizeof(path), "%s/snat", in->dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (bpf_map_lookup_elem(fd, &zero, &s))
+		err = -1;
+	else if (s.nat_vips != n) {
+		s.nat_vips = n > 0xffff ? 0xffff : n;
+		err = bpf_map_update_elem(fd, &zero, &s, BPF_ANY);
+	}
+	close(fd);
+	return err ? -1 : 0;
+}

@@ -5,7 +5,8 @@
  * balance (a port with no VIP, another protocol, ICMP echo, a fragment it
  * cannot place): for a VIP address those are dropped, since the host does
  * not own the address and its kernel would route them straight back to
- * the router; for any other address they go to the kernel.
+ * the router; for any other address they go to the kernel. Also the
+ * count of NAT VIPs in the snat entry, derived the same way.
  */
 #ifndef XLB_VIPADDRS_H
 #define XLB_VIPADDRS_H
@@ -31,5 +32,13 @@ int vip_addrs_reconcile(int fd, const struct xlb_vip_key *keys, size_t n);
  * left alone). Called by the commit right after the VIPs are written.
  */
 int vip_addrs_sync(const struct xlb_inst *in, const struct model *m);
+
+/*
+ * snat.nat_vips: how many of @m's VIPs are NAT VIPs (--forward nat), so the
+ * data plane looks at packets for no VIP as NAT answers only while some
+ * are. Same rules as vip_addrs_sync(): derived from the whole model at
+ * every commit, an instance without the map left alone. 0 or -1 (errno).
+ */
+int nat_vips_sync(const struct xlb_inst *in, const struct model *m);
 
 #endif
