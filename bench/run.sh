@@ -5,7 +5,7 @@
 # bench/report turns into docs/BENCHMARKS.md. Expects the build of `make
 # bench-build` in $BUILD. A section that fails writes {"error": ...} and the
 # others still run; the exit status says whether any failed. Everything it
-# creates (namespaces xlbb-*, pins of xlbb-b and xlbbe-*) goes on exit.
+# creates (namespaces xlbb-*, pins of xlbb-b, xlbbe-* and xlbbn-*) goes on exit.
 set -uo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,6 +27,7 @@ source "$BENCH_DIR/lib.sh"
 source "$BENCH_DIR/netns.sh"
 source "$BENCH_DIR/cplane.sh"
 source "$BENCH_DIR/e2e.sh"
+source "$BENCH_DIR/nat.sh"
 
 if [ -n "$QUICK" ] && [ "$QUICK" != 0 ]; then
 	QUICK=1
@@ -34,6 +35,7 @@ if [ -n "$QUICK" ] && [ "$QUICK" != 0 ]; then
 	CP_REPS=1
 	E2E_REPS=1
 	E2E_DUR=1
+	NAT_REPS=1
 	SYNC_FLOWS=10000
 else
 	QUICK=0
@@ -41,6 +43,7 @@ else
 	CP_REPS=5
 	E2E_REPS=5
 	E2E_DUR=3
+	NAT_REPS=3
 	SYNC_FLOWS=50000
 fi
 
@@ -49,6 +52,7 @@ cleanup() {
 	cp_detach
 	bench_ns_down
 	e2e_down >/dev/null 2>&1
+	nat_down >/dev/null 2>&1
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
@@ -107,6 +111,12 @@ run_e2e() {
 	bench_e2e "$E2E_REPS" "$E2E_DUR" "$RESULTS/e2e.json"
 }
 
+# Full NAT end to end (bench/nat.sh): xlb --forward nat, nftables, HAProxy, the ceiling.
+run_nat() {
+	bench_nat "$NAT_REPS" "$E2E_DUR" "$RESULTS/nat.json.tmp" &&
+		mv "$RESULTS/nat.json.tmp" "$RESULTS/nat.json"
+}
+
 # The sha256 of a Katran object as a JSON string, or null where it is absent.
 katran_sum() {
 	local f=$KATRAN_DIR/$1
@@ -124,6 +134,7 @@ section liverate run_in_bench_ns liverate
 section cplane run_cplane
 section sync run_sync
 section e2e run_e2e
+section nat run_nat
 
 {
 	printf '{"quick":%s,"date":"%s","kernel":"%s","cpus":%s,' "$([ $QUICK = 1 ] && echo true || echo false)" \
@@ -136,8 +147,9 @@ section e2e run_e2e
 		"$(dpkg-query -W -f='${Version}' haproxy 2>/dev/null)" "$(dpkg-query -W -f='${Version}' nftables 2>/dev/null)"
 	printf '"katran":{"dir":"%s","every_flow":%s,"as_shipped":%s},' "$KATRAN_DIR" \
 		"$(katran_sum katran_balancer_noflood.bpf.o)" "$(katran_sum katran_balancer.bpf.o)"
-	printf '"seconds":{"pktcost":%s,"second":%s,"liverate":%s,"cplane":%s,"e2e":%s,"total":%s}}\n' \
-		"${took[pktcost]}" "${took[second]}" "${took[liverate]}" "${took[cplane]}" "${took[e2e]}" $(($(date +%s) - t_start))
+	printf '"seconds":{"pktcost":%s,"second":%s,"liverate":%s,"cplane":%s,"e2e":%s,"nat":%s,"total":%s}}\n' \
+		"${took[pktcost]}" "${took[second]}" "${took[liverate]}" "${took[cplane]}" "${took[e2e]}" \
+		"${took[nat]}" $(($(date +%s) - t_start))
 } >"$RESULTS/meta.json"
 bench_log "done in $(($(date +%s) - t_start)) s; results in bench/results/"
 exit $failed
