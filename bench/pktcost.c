@@ -56,7 +56,7 @@
 #define DPORT_OTHER		8080
 #define DPORT_NAT		81		/* the NAT VIP: VIP 0's address, this port */
 #define NAT_SNAT_PORT		2000		/* the pre-made NAT flow's SNAT port */
-#define NAT_SNAT_ADDR		0x0ac80001	/* 10.200.0.1: the balancer's veth */
+#define NAT_SNAT_ADDR		0x0ac80001	/* 10.200.0.1 (the balancer's veth) and the next 7 */
 /* VIP tables inserted per batch: their fds stay open until then (a 20k fd limit here). */
 #define VIP_CHUNK		4096
 #define PIN_CPU			0	/* the CPU every test run runs on */
@@ -436,14 +436,21 @@ static void setup_base(struct xlb_bpf *skel, struct group *gr)
 	add_case(gr, "floor_c_new", P_FLOOR_C, K_NEW, &f, XDP_TX);
 }
 
-/* The NAT group's snat entry: one SNAT address, the default ports, NAT VIPs present. */
+/*
+ * The NAT group's snat entry: every SNAT address there may be, the default
+ * ports, NAT VIPs present. The new-flow case inserts calls x reps flows over
+ * 10 backends: with one address, the (address, port, backend) tuples would
+ * be 78 % taken by the end, and 16 tries would start to fail (as they
+ * should); with 8, a tenth of that.
+ */
 static void nat_snat(struct xlb_bpf *skel)
 {
-	struct xlb_snat s = { .n4 = 1, .port_lo = XLB_SNAT_PORT_LO, .port_hi = XLB_SNAT_PORT_HI,
-			      .nat_vips = 1 };
+	struct xlb_snat s = { .n4 = XLB_SNAT_ADDRS_MAX, .port_lo = XLB_SNAT_PORT_LO,
+			      .port_hi = XLB_SNAT_PORT_HI, .nat_vips = 1 };
 	__u32 zero = 0;
 
-	s.addr4[0] = htonl(NAT_SNAT_ADDR);
+	for (int i = 0; i < XLB_SNAT_ADDRS_MAX; i++)
+		s.addr4[i] = htonl(NAT_SNAT_ADDR + i);
 	s.cpu_slice = (XLB_SNAT_PORT_HI - XLB_SNAT_PORT_LO + 1) / libbpf_num_possible_cpus();
 	must(bpf_map_update_elem(bpf_map__fd(skel->maps.snat), &zero, &s, BPF_ANY), "snat");
 }
