@@ -12,7 +12,7 @@ BENCH_SKELS := $(BENCH_BPF:%=$(BENCH_DIR)/%.skel.h)
 BENCH_BINS  := $(addprefix $(BENCH_DIR)/,pktcost liverate second cpbench httpd)
 BENCH_HDRS  := $(wildcard bench/*.h)
 # Only the table builder: the benchmarks must not break when the CLI's library changes.
-BENCH_LIB   := $(BUILD)/user/lib/maglev.o $(BUILD)/user/lib/table.o
+BENCH_LIB   := $(BUILD)/user/lib/maglev.o $(BUILD)/user/lib/table.o $(BUILD)/user/lib/vipaddrs.o
 
 .PHONY: bench bench-build
 

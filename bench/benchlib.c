@@ -28,6 +28,7 @@
 #include "benchlib.h"
 #include "maglev.h"
 #include "table.h"
+#include "vipaddrs.h"
 #include "xlb.skel.h"
 
 #define BENCH_PAYLOAD	16	/* bytes after the L4 header: a small request */
@@ -196,6 +197,19 @@ int bench_xlb_sources(struct xlb_bpf *skel)
 	return bpf_map_update_elem(bpf_map__fd(skel->maps.config), &zero, &cfg, BPF_ANY);
 }
 
+int bench_xlb_filter_add(struct xlb_bpf *skel, const struct xlb_vip_key *keys, __u32 n)
+{
+	struct xlb_vip_filter f = {};
+	int fd = bpf_map__fd(skel->maps.vip_filter);
+	__u32 zero = 0;
+
+	bpf_map_lookup_elem(fd, &zero, &f);
+	for (__u32 i = 0; i < n; i++)
+		vip_filter_set(&f, keys[i].addr);
+	f.armed = 1;
+	return bpf_map_update_elem(fd, &zero, &f, BPF_ANY);
+}
+
 int bench_xlb_vip(struct xlb_bpf *skel, const struct xlb_vip_key *key, __u32 vip_id,
 		  __u32 table_size, __u8 be_family, __u32 first_be, __u32 n, int *inner_out)
 {
@@ -249,6 +263,8 @@ int bench_xlb_vip(struct xlb_bpf *skel, const struct xlb_vip_key *key, __u32 vip
 		err = bpf_map_update_elem(bpf_map__fd(skel->maps.config), &zero, &cfg, BPF_ANY);
 	}
 	if (!err)
+		err = bench_xlb_filter_add(skel, key, 1);
+	if (!err)
 		err = bpf_map_update_elem(bpf_map__fd(skel->maps.vips), key, &vip, BPF_ANY);
 out:
 	if (inner >= 0)
@@ -265,6 +281,9 @@ int bench_xlb_commit(struct xlb_bpf *skel, __u32 count, __u32 *ids, int *inners,
 	int err;
 
 	err = bpf_map_update_batch(bpf_map__fd(skel->maps.tables), ids, inners, &n, NULL);
+	if (err)
+		return err;
+	err = bench_xlb_filter_add(skel, keys, count);
 	if (err)
 		return err;
 	n = count;

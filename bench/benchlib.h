@@ -66,6 +66,8 @@ int bench_xlb_sources(struct xlb_bpf *skel);
  */
 int bench_xlb_vip(struct xlb_bpf *skel, const struct xlb_vip_key *key, __u32 vip_id,
 		  __u32 table_size, __u8 be_family, __u32 first_be, __u32 n, int *inner);
+/* What the control plane derives: the VIP filter covers @keys' addresses, armed. */
+int bench_xlb_filter_add(struct xlb_bpf *skel, const struct xlb_vip_key *keys, __u32 n);
 int bench_xlb_commit(struct xlb_bpf *skel, __u32 count, __u32 *ids, int *inners,
 		     struct xlb_vip_key *keys, struct xlb_vip *vips);
 

@@ -443,6 +443,7 @@ static void vip_add_sized(struct xlb_bpf *skel, const struct xlb_vip_key *key, _
 		bench_die("table: %s", strerror(-inner));
 	must(bpf_map_update_elem(bpf_map__fd(skel->maps.tables), &id, &inner, BPF_ANY), "tables");
 	close(inner);
+	must(bench_xlb_filter_add(skel, key, 1), "vip_filter");
 	must(bpf_map_update_elem(bpf_map__fd(skel->maps.vips), key, &vip, BPF_ANY), "vips");
 	free(mb);
 	free(slots);

@@ -686,6 +686,37 @@ struct xlb_vip_addr {
 };
 
 /*
+ * The VIP address filter (vip_filter's one entry): bit
+ * xlb_vip_filter_bit(addr) is set for every address some VIP uses, so a
+ * packet whose destination's bit is clear is for no VIP address and skips
+ * the VIP lookups and the vip_addrs lookup: most of what a balancer
+ * receives is not for a VIP, and those lookups were most of its cost
+ * (bpf/lib/vip.h). The control plane derives it (user/lib/vipaddrs.c) and
+ * keeps it a superset of the vips map at every moment: a VIP's bit is set
+ * before the VIP is written, cleared after it is deleted. Read only while
+ * @armed: a map that an upgrade-attach has just created is all zero until
+ * that attach's commit fills it, and must not hide the VIPs meanwhile.
+ * With k VIP addresses a non-VIP packet does the lookups anyway about
+ * k / XLB_VIP_FILTER_BITS of the time.
+ */
+#define XLB_VIP_FILTER_SHIFT	12
+#define XLB_VIP_FILTER_BITS	(1u << XLB_VIP_FILTER_SHIFT)
+
+struct xlb_vip_filter {
+	__u32 armed;		/* 1: bits[] covers every VIP address */
+	__u32 pad;
+	__u64 bits[XLB_VIP_FILTER_BITS / 64];
+};
+
+/* An address's bit in the VIP filter (BPF and user space must agree). */
+static inline __u32 xlb_vip_filter_bit(const __u32 addr[4])
+{
+	__u32 h = addr[0] ^ addr[1] ^ addr[2] ^ addr[3];
+
+	return (h * 0x9e3779b1u) >> (32 - XLB_VIP_FILTER_SHIFT);
+}
+
+/*
  * The frags LRU (bpf/lib/frag.h): a first fragment's protocol and ports,
  * for the later fragments of its datagram, for XLB_FRAG_TTL_NS.
  */
@@ -875,6 +906,7 @@ _Static_assert(sizeof(struct xlb_nexthop) == 48, "xlb_nexthop layout");
 _Static_assert(sizeof(struct xlb_counters) == 32, "xlb_counters layout");
 _Static_assert(sizeof(struct xlb_vip_config) == 408, "xlb_vip_config layout");
 _Static_assert(sizeof(struct xlb_vip_addr) == 20, "xlb_vip_addr layout");
+_Static_assert(sizeof(struct xlb_vip_filter) == 8 + XLB_VIP_FILTER_BITS / 8, "xlb_vip_filter layout");
 _Static_assert(sizeof(struct xlb_vlan_if) == 8, "xlb_vlan_if layout");
 _Static_assert(sizeof(struct xlb_frag_key) == 40, "xlb_frag_key layout");
 _Static_assert(sizeof(struct xlb_frag) == 16, "xlb_frag layout");

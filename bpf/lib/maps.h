@@ -150,6 +150,14 @@ struct {
 	__type(value, __u32);
 } vip_addrs SEC(".maps");
 
+/* The VIP address filter (struct xlb_vip_filter), kept by the control plane. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_vip_filter);
+} vip_filter SEC(".maps");
+
 /*
  * Fragments (bpf/lib/frag.h): the L4 protocol and ports of a datagram whose first
  * fragment was balanced, by (family, protocol, id, source, destination),

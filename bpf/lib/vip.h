@@ -12,6 +12,11 @@
  * balancer's kernel does not own VIP addresses and would route such a
  * packet straight back to the router, until its TTL runs out. Only these
  * packets look up `vip_addrs`, so the balanced path never pays for it.
+ *
+ * Before any of that, the VIP address filter (struct xlb_vip_filter): a
+ * packet whose destination it rules out is for no VIP address, so it is
+ * neither looked up in `vips` nor in `vip_addrs`; it costs one bit of an
+ * array the verifier inlines.
  */
 #ifndef XLB_VIP_H
 #define XLB_VIP_H
@@ -19,12 +24,23 @@
 #include "maps.h"
 #include "pkt.h"
 
+/* 0 when the armed VIP filter rules @pkt's destination out as a VIP address. */
+static __always_inline int xlb_maybe_vip_addr(const struct xlb_pkt *pkt)
+{
+	__u32 zero = 0, bit = xlb_vip_filter_bit(pkt->key.dst);
+	const struct xlb_vip_filter *f = bpf_map_lookup_elem(&vip_filter, &zero);
+
+	return !f || !f->armed || ((f->bits[bit / 64] >> (bit % 64)) & 1);
+}
+
 static __always_inline struct xlb_vip *xlb_vip_lookup(const struct xlb_pkt *pkt,
 						      __u64 all_ports_addrs)
 {
 	struct xlb_vip_key vk = {};
 	struct xlb_vip *vip;
 
+	if (!xlb_maybe_vip_addr(pkt))
+		return NULL;
 	__builtin_memcpy(vk.addr, pkt->key.dst, sizeof(vk.addr));
 	vk.port = pkt->key.dport;
 	vk.proto = pkt->key.proto;
@@ -40,6 +56,8 @@ static __always_inline int xlb_is_vip_addr(const struct xlb_pkt *pkt)
 {
 	struct xlb_vip_addr k = {};
 
+	if (!xlb_maybe_vip_addr(pkt))
+		return 0;
 	__builtin_memcpy(k.addr, pkt->key.dst, sizeof(k.addr));
 	k.family = pkt->key.family;
 	return bpf_map_lookup_elem(&vip_addrs, &k) != NULL;

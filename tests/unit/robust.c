@@ -28,6 +28,9 @@ void bal_vip_addrs_sync(void)
 	}
 	if (vip_addrs_reconcile(bpf_map__fd(bal->maps.vip_addrs), keys, n))
 		fx_die("vip_addrs_reconcile failed");
+	/* Armed, as every commit leaves it: the tests run with the filter on. */
+	if (vip_filter_reconcile(bpf_map__fd(bal->maps.vip_filter), fd, NULL, 0))
+		fx_die("vip_filter_reconcile failed");
 }
 
 /* One 8-byte extension header of type @type at @h, followed by @next. */

@@ -455,6 +455,60 @@ static void xdp_vip_miss_passed_untouched(void)
 	expect_verdict(&s6, XDP_PASS, XLB_PASS_NOT_VIP);
 }
 
+/* The filter's entry as it is, and written back as @f. */
+static struct xlb_vip_filter vip_filter_get(void)
+{
+	struct xlb_vip_filter f = {};
+	__u32 zero = 0;
+
+	bpf_map_lookup_elem(bpf_map__fd(bal->maps.vip_filter), &zero, &f);
+	return f;
+}
+
+static void vip_filter_put(const struct xlb_vip_filter *f)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(bal->maps.vip_filter), &zero, f, BPF_ANY))
+		t_fail("vip_filter update: %s", strerror(errno));
+}
+
+/*
+ * The VIP address filter is what the data plane reads first: with the
+ * VIP's bit cleared (a filter that would be wrong), its packet is not
+ * balanced but passed as for no VIP, and not dropped as for a VIP address
+ * either (vip_addrs is not read). Unarmed, the same filter is ignored.
+ * The fixture's filter (armed, every VIP's bit set: bal_vip_addrs_sync())
+ * is the control: every other case of this file is balanced through it.
+ */
+static void xdp_vip_filter_rules_out_an_address_whose_bit_is_clear(void)
+{
+	struct pkt_spec s = tcp4("192.0.2.10", 40001, 80, PKT_SYN);
+	struct pkt_spec port = tcp4("192.0.2.10", 40001, 81, PKT_SYN);
+	struct xlb_vip_filter saved = vip_filter_get(), f = saved;
+	__u32 a[4] = {}, bit;
+
+	EXPECT_EQ("fixture's filter armed", 1, saved.armed);
+	pkt_addr(4, s.dst, a);
+	bit = xlb_vip_filter_bit(a);
+	EXPECT_EQ("VIP's bit set", 1, (int)((saved.bits[bit / 64] >> (bit % 64)) & 1));
+	RETURN_IF_FAILED();
+	expect_fwd(&s, 0, 0, VIP_TCP4, 0);
+	RETURN_IF_FAILED();
+	f.bits[bit / 64] &= ~(1ULL << (bit % 64));
+	vip_filter_put(&f);
+	expect_verdict(&s, XDP_PASS, XLB_PASS_NOT_VIP);
+	if (!t_failed())
+		expect_verdict(&port, XDP_PASS, XLB_PASS_NOT_VIP);
+	f.armed = 0;
+	vip_filter_put(&f);
+	if (!t_failed())
+		expect_fwd(&s, 0, 0, VIP_TCP4, 0);
+	if (!t_failed())
+		expect_verdict(&port, XDP_DROP, XLB_DROP_VIP_PORT);
+	vip_filter_put(&saved);
+}
+
 /*
  * A VIP address on a port (or protocol) no VIP has: the kernel does not own
  * the address and would route it back, so it is dropped (the control is
@@ -661,6 +715,7 @@ static const struct t_case cases[] = {
 	T_CASE(xdp_sched_drained_backend_keeps_tracked_flows),
 	T_CASE(xdp_sched_down_backend_flows_rehash),
 	T_CASE(xdp_sched_sh_client_affinity),
+	T_CASE(xdp_vip_filter_rules_out_an_address_whose_bit_is_clear),
 };
 
 int main(int argc, char **argv)

@@ -590,6 +590,59 @@ static void xdp_vip_addrs_reconcile_counts(void)
 	EXPECT_EQ("restored", 2, addr_count(fd, 4, VIP4));	/* VIP_TCP4, VIP_UDP4 */
 }
 
+static int filter_has(const struct xlb_vip_filter *f, int family, const char *addr)
+{
+	__u32 a[4] = {}, bit;
+
+	pkt_addr(family, addr, a);
+	bit = xlb_vip_filter_bit(a);
+	return (f->bits[bit / 64] >> (bit % 64)) & 1;
+}
+
+static int filter_bits(const struct xlb_vip_filter *f)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < sizeof(f->bits) / sizeof(f->bits[0]); i++)
+		n += __builtin_popcountll(f->bits[i]);
+	return n;
+}
+
+/*
+ * The VIP address filter the commit writes: armed, a bit for each address
+ * of the model it is given and of every VIP the vips map still holds (so a
+ * VIP is covered before it is written and until it is deleted), and no
+ * other bit. The fixture's filter is put back after.
+ */
+static void xdp_vip_filter_reconcile_covers_model_and_vips_map(void)
+{
+	struct xlb_vip_key k = { .port = htons(80), .proto = IPPROTO_TCP, .family = 6 };
+	int fd = bpf_map__fd(bal->maps.vip_filter), vips = bpf_map__fd(bal->maps.vips);
+	struct xlb_vip_filter f, none = {};
+	__u32 zero = 0;
+	int map_bits;
+
+	pkt_addr(6, "2001:db8::5", k.addr);
+	EXPECT_EQ("empty, unarmed", 0, bpf_map_update_elem(fd, &zero, &none, BPF_ANY));
+	EXPECT_EQ("reconcile, map only", 0, vip_filter_reconcile(fd, vips, NULL, 0));
+	EXPECT_EQ("read", 0, bpf_map_lookup_elem(fd, &zero, &f));
+	EXPECT_EQ("armed", 1, f.armed);
+	EXPECT_TRUE("the map's VIP address", filter_has(&f, 4, VIP4));
+	EXPECT_TRUE("not the model's yet", !filter_has(&f, 6, "2001:db8::5"));
+	map_bits = filter_bits(&f);
+	EXPECT_TRUE("some bits, not all", map_bits > 0 && map_bits < 64);
+	EXPECT_EQ("reconcile, model and map", 0, vip_filter_reconcile(fd, vips, &k, 1));
+	EXPECT_EQ("read", 0, bpf_map_lookup_elem(fd, &zero, &f));
+	EXPECT_TRUE("the model's address", filter_has(&f, 6, "2001:db8::5"));
+	EXPECT_TRUE("and still the map's", filter_has(&f, 4, VIP4));
+	EXPECT_EQ("one bit more", map_bits + 1, filter_bits(&f));
+	EXPECT_EQ("reconcile, model only", 0, vip_filter_reconcile(fd, -1, &k, 1));
+	EXPECT_EQ("read", 0, bpf_map_lookup_elem(fd, &zero, &f));
+	EXPECT_EQ("only the model's bit", 1, filter_bits(&f));
+	EXPECT_TRUE("the map's VIP gone", !filter_has(&f, 4, VIP4));
+	bal_vip_addrs_sync();
+}
+
 /* A GUE instance of its own (the encapsulation is fixed at load): one IPv6 UDP VIP. */
 static struct xlb_bpf *gue;
 
@@ -657,6 +710,7 @@ static const struct t_case cases[] = {
 	T_CASE(xdp_vlan_tagged_redirected_untagged),
 	T_CASE(xdp_vlan_ifs_reconcile_drops_stale),
 	T_CASE(xdp_vip_addrs_reconcile_counts),
+	T_CASE(xdp_vip_filter_reconcile_covers_model_and_vips_map),
 	T_CASE(xdp_vlan_egress_vlan_device_tagged),
 	T_CASE(xdp_gue6_fragment_outer_checksum_zero),
 };

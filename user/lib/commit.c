@@ -148,6 +148,8 @@ static int phase_vips(struct commit *c)
 {
 	const struct xlb_inst *in = c->in;
 
+	/* The filter first: it must cover a VIP before the VIP is there. */
+	TRY(c, vip_filter_sync(in, c->new));
 	for (size_t i = 0; i < c->new->nvips; i++) {
 		const struct m_vip *v = &c->new->vips[i];
 		const struct m_vip *o = model_vip(c->old, &v->key);
@@ -214,6 +216,8 @@ static int phase_removed_vips(struct commit *c)
 	}
 	if (c->force)
 		clear_unused_ids(c);
+	/* Only now may the filter forget the deleted VIPs. */
+	TRY(c, vip_filter_sync(in, NULL));
 	return 0;
 }
 

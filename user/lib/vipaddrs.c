@@ -5,7 +5,8 @@
  * the old and new models: a commit touches at most XLB_MAX_VIPS entries,
  * and a map that was missing or stale (an upgrade from an xlb without it;
  * the attach commit then fills it) is corrected by the same code path that
- * keeps it right.
+ * keeps it right. The VIP address filter is derived the same way, and
+ * from the vips map too, so that it is never missing a live VIP.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -157,4 +158,63 @@ int nat_vips_sync(const struct xlb_inst *in, const struct model *m)
 	}
 	close(fd);
 	return err ? -1 : 0;
+}
+
+void vip_filter_set(struct xlb_vip_filter *f, const __u32 addr[4])
+{
+	__u32 bit = xlb_vip_filter_bit(addr);
+
+	f->bits[bit / 64] |= 1ULL << (bit % 64);
+}
+
+int vip_filter_reconcile(int fd, int vips_fd, const struct xlb_vip_key *keys, size_t n)
+{
+	struct xlb_vip_filter want = { .armed = 1 }, cur;
+	struct xlb_vip_key k, next;
+	void *prev = NULL;
+	__u32 zero = 0;
+
+	for (size_t i = 0; i < n; i++)
+		vip_filter_set(&want, keys[i].addr);
+	while (vips_fd >= 0 && !bpf_map_get_next_key(vips_fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		vip_filter_set(&want, k.addr);
+	}
+	if (bpf_map_lookup_elem(fd, &zero, &cur))
+		return -1;
+	if (!memcmp(&cur, &want, sizeof(want)))
+		return 0;
+	if (!cur.armed) {
+		want.armed = 0;
+		if (bpf_map_update_elem(fd, &zero, &want, BPF_ANY))
+			return -1;
+		want.armed = 1;
+	}
+	return bpf_map_update_elem(fd, &zero, &want, BPF_ANY) ? -1 : 0;
+}
+
+int vip_filter_sync(const struct xlb_inst *in, const struct model *m)
+{
+	size_t n = m ? m->nvips : 0;
+	struct xlb_vip_key *keys = calloc(n ? n : 1, sizeof(*keys));
+	char path[256];
+	int fd, err;
+
+	if (!keys) {
+		errno = ENOMEM;
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/vip_filter", in->dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		free(keys);
+		return errno == ENOENT ? 0 : -1;	/* pinned by an xlb without the filter */
+	}
+	for (size_t i = 0; i < n; i++)
+		keys[i] = m->vips[i].key;
+	err = vip_filter_reconcile(fd, in->fd[XLB_M_VIPS], keys, n);
+	close(fd);
+	free(keys);
+	return err;
 }

@@ -41,4 +41,25 @@ int vip_addrs_sync(const struct xlb_inst *in, const struct model *m);
  */
 int nat_vips_sync(const struct xlb_inst *in, const struct model *m);
 
+/* Sets @addr's bit in @f. */
+void vip_filter_set(struct xlb_vip_filter *f, const __u32 addr[4]);
+
+/*
+ * The VIP address filter (struct xlb_vip_filter), armed: a bit for each
+ * address of @keys and of every key the vips map @vips_fd holds now (-1:
+ * none), so that it covers the VIPs about to be written and those still
+ * there. Written only if it differs; the first time it is armed the bits
+ * are written before the flag, so no reader sees it armed and half full.
+ * 0, or -1 with errno set.
+ */
+int vip_filter_reconcile(int fd, int vips_fd, const struct xlb_vip_key *keys, size_t n);
+
+/*
+ * The same on instance @in (an instance without the map, pinned by an
+ * older xlb, is left alone), for @m's VIPs (NULL: none) and its vips map.
+ * The commit calls it before it writes VIPs (with the new model: the
+ * union) and after it deletes them (NULL: what is left).
+ */
+int vip_filter_sync(const struct xlb_inst *in, const struct model *m);
+
 #endif
