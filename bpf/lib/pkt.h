@@ -38,6 +38,7 @@ struct xlb_pkt {
 	__u8 l4_opaque;
 	__u8 nd;			/* IPv6 neighbour discovery (link-local) */
 	__u8 trace;			/* a trace runs: note the VIP and backend (trace.h) */
+	__u8 not_vip_addr;		/* the VIP filter ruled the destination out (vip.h) */
 	__u32 frag_id;			/* a fragment's IPv4/IPv6 identification */
 };
 

@@ -24,16 +24,22 @@
 #include "maps.h"
 #include "pkt.h"
 
-/* 0 when the armed VIP filter rules @pkt's destination out as a VIP address. */
-static __always_inline int xlb_maybe_vip_addr(const struct xlb_pkt *pkt)
+/*
+ * 0 when the armed VIP filter rules @pkt's destination out as a VIP
+ * address; remembered in the packet, so its exit does not ask again.
+ */
+static __always_inline int xlb_maybe_vip_addr(struct xlb_pkt *pkt)
 {
 	__u32 zero = 0, bit = xlb_vip_filter_bit(pkt->key.dst);
 	const struct xlb_vip_filter *f = bpf_map_lookup_elem(&vip_filter, &zero);
 
-	return !f || !f->armed || ((f->bits[bit / 64] >> (bit % 64)) & 1);
+	if (!f || !f->armed || ((f->bits[bit / 64] >> (bit % 64)) & 1))
+		return 1;
+	pkt->not_vip_addr = 1;
+	return 0;
 }
 
-static __always_inline struct xlb_vip *xlb_vip_lookup(const struct xlb_pkt *pkt,
+static __always_inline struct xlb_vip *xlb_vip_lookup(struct xlb_pkt *pkt,
 						      __u64 all_ports_addrs)
 {
 	struct xlb_vip_key vk = {};
@@ -52,11 +58,11 @@ static __always_inline struct xlb_vip *xlb_vip_lookup(const struct xlb_pkt *pkt,
 	return bpf_map_lookup_elem(&vips, &vk);
 }
 
-static __always_inline int xlb_is_vip_addr(const struct xlb_pkt *pkt)
+static __always_inline int xlb_is_vip_addr(struct xlb_pkt *pkt)
 {
 	struct xlb_vip_addr k = {};
 
-	if (!xlb_maybe_vip_addr(pkt))
+	if (pkt->not_vip_addr || !xlb_maybe_vip_addr(pkt))
 		return 0;
 	__builtin_memcpy(k.addr, pkt->key.dst, sizeof(k.addr));
 	k.family = pkt->key.family;
@@ -68,7 +74,7 @@ static __always_inline int xlb_is_vip_addr(const struct xlb_pkt *pkt)
  * @reason: that reason, or its drop counterpart if the packet is for a VIP
  * address (for an ICMP error, the address of the packet it quotes).
  */
-static __always_inline int xlb_unbalanced(const struct xlb_pkt *pkt, int reason)
+static __always_inline int xlb_unbalanced(struct xlb_pkt *pkt, int reason)
 {
 	int drop;
 
