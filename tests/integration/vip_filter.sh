@@ -40,8 +40,9 @@ test_vip_filter_follows_vips_and_an_upgrade_attach() {
 	xlb_lb vip add "[$VIP6]:80/tcp"
 	assert_eq "an IPv6 VIP" "1 2" "$(filter_state)"
 	xlb_lb vip del "[$VIP6]:80/tcp"
+	assert_eq "a deleted VIP forgotten by its own commit" "1 1" "$(filter_state)"
 	xlb_lb vip del "$VIP4:53/udp"
-	assert_eq "deleted VIPs forgotten" "1 1" "$(filter_state)"
+	assert_eq "its address's other VIP still there" "1 1" "$(filter_state)"
 	# Pins of an xlb without the filter: the upgrade creates it, its commit fills it.
 	rm "$FILTER_DIR/$P-lb/vip_filter"
 	xlb_lb attach "$P-lb" >/dev/null
