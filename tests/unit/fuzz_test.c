@@ -80,6 +80,7 @@
 #include "flowhash.h"
 #include "gue.h"
 #include "xlb.skel.h"
+#include "vipaddrs.h"
 #include "decap.skel.h"
 
 #define FUZZ_COUNT_DEFAULT	200000
@@ -3407,7 +3408,7 @@ static int vip_cmp(const void *a, const void *b)
 	return (x->vip.id > y->vip.id) - (x->vip.id < y->vip.id);
 }
 
-/* The VIP addresses, as the control plane derives them (user/lib/vipaddrs.c). */
+/* The VIP addresses and filter, as the control plane derives them (user/lib/vipaddrs.c). */
 static void vip_addrs_fill(void)
 {
 	for (int i = 0; i < ref_nvips; i++) {
@@ -3418,6 +3419,10 @@ static void vip_addrs_fill(void)
 		if (bpf_map_update_elem(bpf_map__fd(bal->maps.vip_addrs), &a, &one, BPF_ANY))
 			fx_die("vip_addrs update: %s", strerror(errno));
 	}
+	/* And the VIP filter, armed: every frame's verdict goes through it. */
+	if (vip_filter_reconcile(bpf_map__fd(bal->maps.vip_filter), bpf_map__fd(bal->maps.vips),
+				 NULL, 0))
+		fx_die("vip_filter: %s", strerror(errno));
 }
 
 /* The reference's VIPs: the configuration as loaded, in a fixed order (by id). */
