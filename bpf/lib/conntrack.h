@@ -14,8 +14,11 @@
  * established ones. A new flow goes into the young LRU ct_new and moves
  * ("promotion": insert into conntrack, delete from ct_new) once it has
  * carried config.ct_promote_after packets (0 or 1: straight into
- * conntrack). conntrack then only ever receives flows that lasted, and its
- * LRU eviction only makes them compete among themselves; short flows evict
+ * conntrack; ct_new is then not read at all, so a new flow costs one
+ * lookup that misses, not two, and the commit that turns promotion off
+ * moves the young flows to conntrack: user/lib/ct.c). conntrack then only
+ * ever receives flows that lasted, and its LRU eviction only makes them
+ * compete among themselves; short flows evict
  * each other in ct_new. A tracked hit in conntrack costs one lookup, as
  * before; a young flow one more, plus the write of its packet count.
  * config.ct_insert_rate caps the new flows tracked per CPU per second (0:
@@ -173,10 +176,13 @@ static __always_inline void xlb_ct_promote(const struct xlb_pkt *pkt, const stru
 static __always_inline struct xlb_backend *xlb_ct_young(const struct xlb_pkt *pkt,
 							const struct xlb_vip *vip, __u32 *be_id)
 {
-	struct xlb_flow *flow = bpf_map_lookup_elem(&ct_new, &pkt->key);
-	const struct xlb_config *cfg;
+	const struct xlb_config *cfg = xlb_ct_config();
+	struct xlb_flow *flow;
 	struct xlb_backend *be;
 
+	if (cfg && cfg->ct_promote_after <= 1)
+		return NULL;
+	flow = bpf_map_lookup_elem(&ct_new, &pkt->key);
 	if (!flow)
 		return NULL;
 	be = xlb_ct_backend(flow, vip, be_id);
@@ -184,7 +190,6 @@ static __always_inline struct xlb_backend *xlb_ct_young(const struct xlb_pkt *pk
 		return be;
 	xlb_ct_touch(flow, pkt);
 	flow->young_pkts++;
-	cfg = xlb_ct_config();
 	if (cfg && flow->young_pkts >= cfg->ct_promote_after &&
 	    !(flow->flags & XLB_FLOW_F_CLOSING))
 		xlb_ct_promote(pkt, flow, cfg);

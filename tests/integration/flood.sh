@@ -154,7 +154,7 @@ adm_bad() {
 }
 
 # Settings: the default, set, shown by stats, saved and restored, bad input
-# refused whole; list/count/flush see the young table.
+# refused whole; list/count/flush see the young table, which promotion off empties.
 test_conntrack_admission_settings_cli() {
 	local vip="$VIP4:80/udp" conf saved
 
@@ -190,6 +190,10 @@ test_conntrack_admission_settings_cli() {
 	assert_eq "listed young flows" 4 \
 		"$(xlb_lb conntrack list --json | jq '[.[] | select(.young and .young_packets == 1)] | length')"
 	assert_eq "admitted" 4 "$(flood_ct admitted)"
+	# Promotion off: the data plane stops reading ct_new, so its flows move to conntrack.
+	xlb_lb conntrack set --promote-after 1
+	assert_eq "young flows after --promote-after 1" 0 "$(xlb_lb conntrack count --json | jq .young)"
+	assert_eq "all in conntrack" 4 "$(xlb_lb conntrack count --json | jq .count)"
 	xlb_lb conntrack flush >/dev/null
 	assert_eq "tracked flows after flush" 0 "$(xlb_lb conntrack count --json | jq .count)"
 }

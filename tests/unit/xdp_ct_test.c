@@ -31,6 +31,7 @@
 #include "fixture.h"
 #include "check.h"
 #include "table.h"
+#include "ct.h"
 #include "xlb.skel.h"
 
 #define CT_MAIN		1024	/* conntrack entries: a flood fills it many times */
@@ -528,6 +529,41 @@ static void ct_stale_entry_replaced_by_promotion(void)
 	expect_events(before, want);
 }
 
+/*
+ * With promotion off (promote-after 0 or 1) the data plane does not read
+ * ct_new: a young flow whose table slot changed would move to the table's
+ * new backend (the control, flow a). So the commit that turns promotion
+ * off moves every young flow to conntrack first (ct_young_promote(), as
+ * user/lib/commit.c calls it): flow b keeps its backend.
+ */
+static void ct_young_flows_kept_when_promotion_turns_off(void)
+{
+	struct flow a, b;
+	__u32 be_a, be_b, other = 1;
+	struct xlb_flow e;
+
+	reset();
+	flow_init(&a, 6, 1, "192.0.2.100");
+	flow_init(&b, 6, 2, "192.0.2.100");
+	be_a = send_pkt(&a, PKT_SYN);
+	be_b = send_pkt(&b, PKT_SYN);
+	RETURN_IF_FAILED();
+	EXPECT_TRUE("a is young", entry(young_fd, &a, &e) && !entry(ct_fd, &a, &e));
+	while (other == be_a || other == be_b)
+		other++;
+	wrr_table(other, other, other);
+	EXPECT_EQ("young a keeps its backend while promotion is on", be_a, send_pkt(&a, PKT_ACK));
+	set_admission(1, 0);
+	EXPECT_EQ("control: young a moves to the table's backend", other, send_pkt(&a, PKT_ACK));
+	EXPECT_EQ("move the young flows", 0, ct_young_promote(young_fd, ct_fd));
+	EXPECT_TRUE("b in conntrack, not young", entry(ct_fd, &b, &e) && !e.young_pkts &&
+		    !entry(young_fd, &b, &e));
+	EXPECT_EQ("b keeps its backend", be_b, send_pkt(&b, PKT_ACK));
+	EXPECT_EQ("a keeps the one it moved to", other, send_pkt(&a, PKT_ACK));
+	wrr_table(1, 2, 3);
+	reset();
+}
+
 static void setup(void)
 {
 	__u32 mag[] = { 4, 5 };
@@ -573,6 +609,7 @@ static const struct t_case cases[] = {
 	T_CASE(ct_control_single_stage_flood_evicts_idle_flows),
 	T_CASE(ct_insert_budget_stops_inserts),
 	T_CASE(ct_untracked_syn_moves_on_wrr),
+	T_CASE(ct_young_flows_kept_when_promotion_turns_off),
 };
 
 int main(int argc, char **argv)

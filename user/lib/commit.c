@@ -293,6 +293,16 @@ static int apply(const struct xlb_inst *in, const struct model *old, const struc
 			err = -errno;
 			c.what = "config";
 		}
+		/*
+		 * Promotion off: the data plane no longer reads ct_new, so its young
+		 * flows move to conntrack now. A packet of one that arrives between
+		 * the config write and the move is picked by the table again (the
+		 * same backend, unless the table changed in those milliseconds).
+		 */
+		if (!err && new->config.ct_promote_after <= 1 &&
+		    (force || old->config.ct_promote_after > 1) && ct_young_promote_all(in))
+			xlb_warn("young flows not all moved to conntrack: %s (they pick again)",
+				 strerror(errno));
 		if (!err)
 			phase_purge(&c);
 		else

@@ -87,6 +87,33 @@ int ct_walk_both(const struct xlb_inst *in, ct_visit_fn fn, void *arg, __u64 *vi
 	return err;
 }
 
+static bool promote_visit(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
+{
+	struct xlb_flow flow = *f;
+
+	flow.young_pkts = 0;
+	/* EEXIST: the flow is in conntrack already (promoted by its own packet). */
+	if (bpf_map_update_elem(*(int *)arg, k, &flow, BPF_NOEXIST) && errno != EEXIST)
+		return false;	/* left young, as the data plane leaves a failed promotion */
+	return true;
+}
+
+int ct_young_promote(int young, int ct)
+{
+	return ct_walk(young, promote_visit, &ct, NULL, NULL);
+}
+
+int ct_young_promote_all(const struct xlb_inst *in)
+{
+	int young = ct_pin_open(in, CT_YOUNG_MAP), err;
+
+	if (young < 0)
+		return young == -ENOENT ? 0 : young;
+	err = ct_young_promote(young, in->fd[XLB_M_CONNTRACK]);
+	close(young);
+	return err;
+}
+
 int ct_events_sum(const struct xlb_inst *in, __u64 sum[XLB_CT_EV_MAX])
 {
 	int ncpu = libbpf_num_possible_cpus(), fd, err = 0;

@@ -27,6 +27,15 @@ int ct_walk(int ct_fd, ct_visit_fn fn, void *arg, __u64 *visited, __u64 *deleted
 /* ct_walk() over conntrack, then ct_new, of @in; the counts add up. 0 or -errno. */
 int ct_walk_both(const struct xlb_inst *in, ct_visit_fn fn, void *arg, __u64 *visited,
 		 __u64 *deleted);
+/*
+ * Moves every young flow of @in into conntrack (one already there keeps its
+ * entry) and out of ct_new: the data plane stops reading ct_new once
+ * promotion is off (config.ct_promote_after <= 1), and a young flow must not
+ * lose its backend then. 0 or -errno; none when there is no ct_new.
+ */
+int ct_young_promote_all(const struct xlb_inst *in);
+/* The same between the open maps @young (ct_new) and @ct (conntrack). */
+int ct_young_promote(int young, int ct);
 /* A pinned map of @in beside those inst_open() opens, or -errno. */
 int ct_pin_open(const struct xlb_inst *in, const char *name);
 /*
