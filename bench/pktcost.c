@@ -97,6 +97,7 @@ struct ccase {
 	int sync;			/* with config.sync_report on (xlb sync set) */
 	int nat;			/* a NAT case: the frame leaves rewritten, not longer */
 	enum xlb_stop stop;		/* P_XLB_STOP: the step it stops after */
+	int forget;			/* K_NEW: its flows leave conntrack after each repetition */
 	struct {
 		double *rep_ns;
 		__u64 misses;		/* Katran's LRU misses over all its calls */
@@ -317,6 +318,35 @@ static double time_katran(struct group *gr, struct ccase *c, int b)
 }
 
 /*
+ * The new flows of sequence numbers @first to @end out of xlb's conntrack
+ * again: a new flow's cost grows with the table's fill (its miss walks a
+ * longer bucket chain), so the cases that forget theirs all run at one fill.
+ */
+static void forget_flows(struct xlb_bpf *skel, struct group *gr, const struct ccase *c,
+			 __u64 first, __u64 end)
+{
+	int fd = bpf_map__fd(skel->maps.conntrack);
+	struct xlb_flow_key *keys = calloc(CT_BATCH, sizeof(*keys));
+	struct bench_flow f = c->flow;
+
+	while (first < end) {
+		__u32 n = 0, count;
+
+		for (; first < end && n < CT_BATCH; first++, n++) {
+			new_flow_at(first, &f, new_flow_vips(gr));
+			bench_flow_key(&f, &keys[n]);
+		}
+		count = n;
+		if (bpf_map_delete_batch(fd, keys, &count, NULL) && errno != ENOENT)
+			bench_die("%s: forget new flows: %s", gr->name, strerror(errno));
+		/* One was not there (evicted): the rest one by one. */
+		for (__u32 i = count; i < n; i++)
+			bpf_map_delete_elem(fd, &keys[i]);
+	}
+	free(keys);
+}
+
+/*
  * One repetition of case @c: xlb, then each Katran build on the same frames
  * (the random generator and the new-flow counter rewound for each).
  */
@@ -325,6 +355,8 @@ static void time_rep(struct xlb_bpf *skel, struct group *gr, struct ccase *c, in
 	__u64 rng = g.rng, seq = g.new_seq;
 
 	c->rep_ns[r] = time_case(skel, gr, c);
+	if (c->forget)
+		forget_flows(skel, gr, c, seq, g.new_seq);
 	if (!c->katran)
 		return;
 	for (int b = 0; b < KATRAN_BUILDS; b++) {
@@ -419,21 +451,44 @@ static void base_vips(struct xlb_bpf *skel)
 	must(bench_xlb_vip(skel, &k, 4, XLB_TABLE_SIZE_DEFAULT, XLB_AF_INET, 4 * n, n, NULL), "vip 4");
 }
 
+/* Whether case @c's calls put new flows into xlb's conntrack. */
+static int inserts_flows(const struct ccase *c)
+{
+	if (c->kind != K_NEW || c->nat)
+		return 0;
+	if (c->prog == P_XLB_STOP)
+		return c->stop >= XLB_STOP_BACKEND;	/* the stops before never get there */
+	return c->prog == P_XLB || c->prog == P_XLB_NOHOOKS;
+}
+
+static char *case_name(const char *name, const char *suffix, int n)
+{
+	char *s;
+
+	if (asprintf(&s, "%s_%s%d", name, suffix, n) < 0)
+		bench_die("case name: %s", strerror(errno));
+	return s;
+}
+
 /*
  * Case @name stopped after each step in turn (P_XLB_STOP), on the same
  * frames: named @name_stop1 ... One stop copy of xlb per step, shared by
- * the cases.
+ * the cases. A new flow's stops that insert forget their flows, and its
+ * whole program runs again after them (@name_stop0, XLB_STOP_NONE, forgetting
+ * too): its steps are then taken between cases at the same conntrack fill,
+ * and add nothing to it.
  */
 static void add_stops(struct group *gr, const char *name, enum kind k, const struct bench_flow *f)
 {
 	for (int st = XLB_STOP_PARSE; st < XLB_STOP_COUNT; st++) {
-		char *n;
-
-		if (asprintf(&n, "%s_stop%d", name, st) < 0)
-			bench_die("case name: %s", strerror(errno));
-		add_case(gr, n, P_XLB_STOP, k, f, XDP_TX);
+		add_case(gr, case_name(name, "stop", st), P_XLB_STOP, k, f, XDP_TX);
 		gr->cases[gr->ncases - 1].stop = st;
+		gr->cases[gr->ncases - 1].forget = inserts_flows(&gr->cases[gr->ncases - 1]);
 	}
+	if (k != K_NEW)
+		return;
+	add_case(gr, case_name(name, "stop", XLB_STOP_NONE), P_XLB, k, f, XDP_TX);
+	gr->cases[gr->ncases - 1].forget = 1;
 }
 
 /* The base table's cases (added before xlb is loaded: they size its conntrack). */
@@ -484,16 +539,6 @@ static void base_cases(struct group *gr)
 	add_stops(gr, "new_syn", K_NEW, &f);
 }
 
-/* Whether case @c's calls put new flows into xlb's conntrack. */
-static int inserts_flows(const struct ccase *c)
-{
-	if (c->kind != K_NEW || c->nat)
-		return 0;
-	if (c->prog == P_XLB_STOP)
-		return c->stop >= XLB_STOP_BACKEND;	/* the stops before never get there */
-	return c->prog == P_XLB || c->prog == P_XLB_NOHOOKS;
-}
-
 /*
  * Whether case @c's output must be longer than its input: xlb's encap
  * cases, not those stopped before the outer headers are written.
@@ -509,16 +554,17 @@ static int sends_encapsulated(const struct ccase *c)
 
 /*
  * A base group's conntrack: its default size, or room for every new flow
- * its cases insert (calls x reps each) if that is more, so that no case
- * runs against an evicting table. A per-CPU LRU gives each CPU its share
- * of the entries, and every insert here is on one CPU.
+ * its cases insert (calls x reps each; a case that forgets its flows holds
+ * calls at most) if that is more, so that no case runs against an evicting
+ * table. A per-CPU LRU gives each CPU its share of the entries, and every
+ * insert here is on one CPU.
  */
 static __u64 base_ct_size(const struct group *gr)
 {
-	__u64 n = CT_SLACK;
+	__u64 n = CT_SLACK + g.calls;
 
 	for (int i = 0; i < gr->ncases; i++)
-		if (inserts_flows(&gr->cases[i]))
+		if (inserts_flows(&gr->cases[i]) && !gr->cases[i].forget)
 			n += (__u64)g.calls * g.reps;
 	if (gr->ct_flags & BPF_F_NO_COMMON_LRU)
 		n *= libbpf_num_possible_cpus();
@@ -802,6 +848,15 @@ static void print_stat(const char *key, double *v, int n)
 	free(tmp);
 }
 
+/* Each repetition's median, in order: differences between cases are taken per repetition. */
+static void print_reps(const double *v)
+{
+	printf(",\"rep_ns\":[");
+	for (int r = 0; r < g.reps; r++)
+		printf("%s%.1f", r ? "," : "", v[r]);
+	putchar(']');
+}
+
 /* Katran's warm-up call: the right action and, when it sends, an encapsulated frame. */
 static void katran_warm(struct group *gr, struct ccase *c, const unsigned char *frame, size_t len)
 {
@@ -951,6 +1006,7 @@ static void run_group(struct group *gr, enum group_kind kind)
 		putchar(',');
 		print_stat("ratio_b", ratio, g.reps);
 		printf(",\"tracked_misses\":%llu", (unsigned long long)c->misses);
+		print_reps(c->rep_ns);
 		if (c->katran)
 			print_katran(gr, c);
 		putchar('}');
