@@ -561,11 +561,17 @@ static int sends_encapsulated(const struct ccase *c)
  */
 static __u64 base_ct_size(const struct group *gr)
 {
-	__u64 n = CT_SLACK + g.calls;
+	__u64 n = CT_SLACK, forgot = 0;
 
-	for (int i = 0; i < gr->ncases; i++)
-		if (inserts_flows(&gr->cases[i]) && !gr->cases[i].forget)
+	for (int i = 0; i < gr->ncases; i++) {
+		if (!inserts_flows(&gr->cases[i]))
+			continue;
+		if (gr->cases[i].forget)
+			forgot = g.calls;
+		else
 			n += (__u64)g.calls * g.reps;
+	}
+	n += forgot;
 	if (gr->ct_flags & BPF_F_NO_COMMON_LRU)
 		n *= libbpf_num_possible_cpus();
 	return n > XLB_CT_SIZE ? n : XLB_CT_SIZE;
