@@ -97,7 +97,7 @@ struct ccase {
 	int sync;			/* with config.sync_report on (xlb sync set) */
 	int nat;			/* a NAT case: the frame leaves rewritten, not longer */
 	enum xlb_stop stop;		/* P_XLB_STOP: the step it stops after */
-	int forget;			/* K_NEW: its flows leave conntrack after each repetition */
+	int own_ct;			/* P_XLB_STOP: on the copy with a conntrack of its own */
 	struct {
 		double *rep_ns;
 		__u64 misses;		/* Katran's LRU misses over all its calls */
@@ -125,7 +125,12 @@ static struct {
 	struct floor_tx_bpf *fb;
 	struct floor_ct_bpf *fc;	/* per base group: its LRU sized like xlb's conntrack */
 	struct xlb_bpf *nohooks;	/* per base group: xlb without trace hooks, xlb's maps */
-	struct xlb_bpf *stopped[XLB_STOP_COUNT]; /* per base group with stops: xlb stopped after each */
+	/*
+	 * Per base group with stops: xlb stopped after each step, sharing
+	 * every map ([0]), or all but conntrack ([1]; [1][XLB_STOP_NONE]: not
+	 * stopped). NULL where no case needs that copy.
+	 */
+	struct xlb_bpf *stopped[2][XLB_STOP_COUNT];
 	struct ring_buffer *sync_rb;	/* per base group: the sync events' consumer (the agent's part) */
 	__u64 sync_events;		/* events it consumed */
 	__u64 rng, new_seq;
@@ -186,7 +191,7 @@ static int prog_fd(struct xlb_bpf *skel, const struct ccase *c)
 	case P_XLB_NOHOOKS:
 		return bpf_program__fd(g.nohooks->progs.xlb_balance);
 	case P_XLB_STOP:
-		return bpf_program__fd(g.stopped[c->stop]->progs.xlb_balance);
+		return bpf_program__fd(g.stopped[c->own_ct][c->stop]->progs.xlb_balance);
 	default:
 		return bpf_program__fd(skel->progs.xlb_balance);
 	}
@@ -318,35 +323,6 @@ static double time_katran(struct group *gr, struct ccase *c, int b)
 }
 
 /*
- * The new flows of sequence numbers @first to @end out of xlb's conntrack
- * again: a new flow's cost grows with the table's fill (its miss walks a
- * longer bucket chain), so the cases that forget theirs all run at one fill.
- */
-static void forget_flows(struct xlb_bpf *skel, struct group *gr, const struct ccase *c,
-			 __u64 first, __u64 end)
-{
-	int fd = bpf_map__fd(skel->maps.conntrack);
-	struct xlb_flow_key *keys = calloc(CT_BATCH, sizeof(*keys));
-	struct bench_flow f = c->flow;
-
-	while (first < end) {
-		__u32 n = 0, count;
-
-		for (; first < end && n < CT_BATCH; first++, n++) {
-			new_flow_at(first, &f, new_flow_vips(gr));
-			bench_flow_key(&f, &keys[n]);
-		}
-		count = n;
-		if (bpf_map_delete_batch(fd, keys, &count, NULL) && errno != ENOENT)
-			bench_die("%s: forget new flows: %s", gr->name, strerror(errno));
-		/* One was not there (evicted): the rest one by one. */
-		for (__u32 i = count; i < n; i++)
-			bpf_map_delete_elem(fd, &keys[i]);
-	}
-	free(keys);
-}
-
-/*
  * One repetition of case @c: xlb, then each Katran build on the same frames
  * (the random generator and the new-flow counter rewound for each).
  */
@@ -355,8 +331,6 @@ static void time_rep(struct xlb_bpf *skel, struct group *gr, struct ccase *c, in
 	__u64 rng = g.rng, seq = g.new_seq;
 
 	c->rep_ns[r] = time_case(skel, gr, c);
-	if (c->forget)
-		forget_flows(skel, gr, c, seq, g.new_seq);
 	if (!c->katran)
 		return;
 	for (int b = 0; b < KATRAN_BUILDS; b++) {
@@ -451,44 +425,52 @@ static void base_vips(struct xlb_bpf *skel)
 	must(bench_xlb_vip(skel, &k, 4, XLB_TABLE_SIZE_DEFAULT, XLB_AF_INET, 4 * n, n, NULL), "vip 4");
 }
 
-/* Whether case @c's calls put new flows into xlb's conntrack. */
+/*
+ * Whether a new flow stopped at @st (XLB_STOP_NONE: not stopped) is
+ * inserted into conntrack: the stops before the backend never get there.
+ */
+static int stop_inserts(enum xlb_stop st)
+{
+	return st == XLB_STOP_NONE || st >= XLB_STOP_BACKEND;
+}
+
+/* Whether case @c's calls put new flows into xlb's main conntrack. */
 static int inserts_flows(const struct ccase *c)
 {
 	if (c->kind != K_NEW || c->nat)
 		return 0;
 	if (c->prog == P_XLB_STOP)
-		return c->stop >= XLB_STOP_BACKEND;	/* the stops before never get there */
+		return !c->own_ct && stop_inserts(c->stop);
 	return c->prog == P_XLB || c->prog == P_XLB_NOHOOKS;
 }
 
-static char *case_name(const char *name, const char *suffix, int n)
+/* Case @name_stopN: @name's frames on the copy of xlb stopped after step @st. */
+static void add_stop(struct group *gr, const char *name, enum xlb_stop st, enum kind k,
+		     const struct bench_flow *f)
 {
-	char *s;
+	char *n;
 
-	if (asprintf(&s, "%s_%s%d", name, suffix, n) < 0)
+	if (asprintf(&n, "%s_stop%d", name, st) < 0)
 		bench_die("case name: %s", strerror(errno));
-	return s;
+	add_case(gr, n, P_XLB_STOP, k, f, XDP_TX);
+	gr->cases[gr->ncases - 1].stop = st;
+	gr->cases[gr->ncases - 1].own_ct = k == K_NEW && stop_inserts(st);
 }
 
 /*
  * Case @name stopped after each step in turn (P_XLB_STOP), on the same
- * frames: named @name_stop1 ... One stop copy of xlb per step, shared by
- * the cases. A new flow's stops that insert forget their flows, and its
- * whole program runs again after them (@name_stop0, XLB_STOP_NONE, forgetting
- * too): its steps are then taken between cases at the same conntrack fill,
- * and add nothing to it.
+ * frames: named @name_stop1 ... A new flow's stops that insert run on
+ * copies with a conntrack of their own (load_copies()), and its whole
+ * program is timed again after them on one more such copy (@name_stop0:
+ * XLB_STOP_NONE), so that its steps are taken between cases at one
+ * conntrack fill, and add nothing to the main table.
  */
 static void add_stops(struct group *gr, const char *name, enum kind k, const struct bench_flow *f)
 {
-	for (int st = XLB_STOP_PARSE; st < XLB_STOP_COUNT; st++) {
-		add_case(gr, case_name(name, "stop", st), P_XLB_STOP, k, f, XDP_TX);
-		gr->cases[gr->ncases - 1].stop = st;
-		gr->cases[gr->ncases - 1].forget = inserts_flows(&gr->cases[gr->ncases - 1]);
-	}
-	if (k != K_NEW)
-		return;
-	add_case(gr, case_name(name, "stop", XLB_STOP_NONE), P_XLB, k, f, XDP_TX);
-	gr->cases[gr->ncases - 1].forget = 1;
+	for (int st = XLB_STOP_PARSE; st < XLB_STOP_COUNT; st++)
+		add_stop(gr, name, st, k, f);
+	if (k == K_NEW)
+		add_stop(gr, name, XLB_STOP_NONE, k, f);
 }
 
 /* The base table's cases (added before xlb is loaded: they size its conntrack). */
@@ -548,30 +530,23 @@ static int sends_encapsulated(const struct ccase *c)
 	if (c->expect != XDP_TX || c->nat)
 		return 0;
 	if (c->prog == P_XLB_STOP)
-		return c->stop >= XLB_STOP_ENCAP;
+		return c->stop == XLB_STOP_NONE || c->stop >= XLB_STOP_ENCAP;
 	return c->prog == P_XLB || c->prog == P_XLB_NOHOOKS;
 }
 
 /*
  * A base group's conntrack: its default size, or room for every new flow
- * its cases insert (calls x reps each; a case that forgets its flows holds
- * calls at most) if that is more, so that no case runs against an evicting
- * table. A per-CPU LRU gives each CPU its share of the entries, and every
- * insert here is on one CPU.
+ * its cases insert (calls x reps each) if that is more, so that no case
+ * runs against an evicting table. A per-CPU LRU gives each CPU its share
+ * of the entries, and every insert here is on one CPU.
  */
 static __u64 base_ct_size(const struct group *gr)
 {
-	__u64 n = CT_SLACK, forgot = 0;
+	__u64 n = CT_SLACK;
 
-	for (int i = 0; i < gr->ncases; i++) {
-		if (!inserts_flows(&gr->cases[i]))
-			continue;
-		if (gr->cases[i].forget)
-			forgot = g.calls;
-		else
+	for (int i = 0; i < gr->ncases; i++)
+		if (inserts_flows(&gr->cases[i]))
 			n += (__u64)g.calls * g.reps;
-	}
-	n += forgot;
 	if (gr->ct_flags & BPF_F_NO_COMMON_LRU)
 		n *= libbpf_num_possible_cpus();
 	return n > XLB_CT_SIZE ? n : XLB_CT_SIZE;
@@ -803,9 +778,11 @@ static struct xlb_bpf *load_xlb(struct group *gr)
 /*
  * xlb again with rodata @ro (trace hooks, a stop), sharing every map of
  * @skel, so its configuration: the same program, one setting changed.
+ * With @own_ct, all but conntrack: it gets one of its own, empty, for
+ * calls x reps new flows.
  */
 static struct xlb_bpf *load_xlb_copy(struct xlb_bpf *skel, const struct xlb_bpf__rodata *ro,
-				     const char *what)
+				     int own_ct, const char *what)
 {
 	struct xlb_bpf *n = xlb_bpf__open();
 	struct bpf_map *m;
@@ -818,6 +795,10 @@ static struct xlb_bpf *load_xlb_copy(struct xlb_bpf *skel, const struct xlb_bpf_
 
 		if (strchr(bpf_map__name(m), '.'))
 			continue;	/* .rodata and friends: each program's own */
+		if (own_ct && m == n->maps.conntrack) {
+			bpf_map__set_max_entries(m, (__u64)g.calls * g.reps + CT_SLACK);
+			continue;
+		}
 		o = bpf_object__find_map_by_name(skel->obj, bpf_map__name(m));
 		if (!o || bpf_map__reuse_fd(m, bpf_map__fd(o)))
 			bench_die("share map %s: %s", bpf_map__name(m), strerror(errno));
@@ -827,19 +808,29 @@ static struct xlb_bpf *load_xlb_copy(struct xlb_bpf *skel, const struct xlb_bpf_
 	return n;
 }
 
-/* The base group's copies of xlb: without trace hooks, and (with stops) stopped after each step. */
+/*
+ * The base group's copies of xlb: without trace hooks, and those its stop
+ * cases run on. A tracked flow's stops share the main conntrack, so they
+ * find the flow where the whole program does (a bucket chain's order is a
+ * cost too). A new flow's stops that insert have a conntrack each: as full
+ * as each other's at each repetition (a new flow's miss walks a chain that
+ * grows with the fill), and none adds to the main table.
+ */
 static void load_copies(struct xlb_bpf *skel, const struct group *gr)
 {
 	struct xlb_bpf__rodata ro = *skel->rodata;
 
 	ro.xlb_trace_hooks = 0;
-	g.nohooks = load_xlb_copy(skel, &ro, "without trace hooks");
-	if (!gr->stops)
-		return;
-	for (int st = XLB_STOP_PARSE; st < XLB_STOP_COUNT; st++) {
+	g.nohooks = load_xlb_copy(skel, &ro, 0, "without trace hooks");
+	for (int i = 0; i < gr->ncases; i++) {
+		const struct ccase *c = &gr->cases[i];
+
+		if (c->prog != P_XLB_STOP || g.stopped[c->own_ct][c->stop])
+			continue;
 		ro = *skel->rodata;
-		ro.xlb_bench_stop = st;
-		g.stopped[st] = load_xlb_copy(skel, &ro, "stopped after a step");
+		ro.xlb_bench_stop = c->stop;
+		g.stopped[c->own_ct][c->stop] = load_xlb_copy(skel, &ro, c->own_ct,
+							      "stopped after a step");
 	}
 }
 
@@ -1024,9 +1015,11 @@ static void run_group(struct group *gr, enum group_kind kind)
 	g.fc = NULL;
 	xlb_bpf__destroy(g.nohooks);
 	g.nohooks = NULL;
-	for (int st = 0; st < XLB_STOP_COUNT; st++) {
-		xlb_bpf__destroy(g.stopped[st]);
-		g.stopped[st] = NULL;
+	for (int own = 0; own < 2; own++) {
+		for (int st = 0; st < XLB_STOP_COUNT; st++) {
+			xlb_bpf__destroy(g.stopped[own][st]);
+			g.stopped[own][st] = NULL;
+		}
 	}
 	ring_buffer__free(g.sync_rb);
 	g.sync_rb = NULL;
