@@ -126,9 +126,9 @@ static struct {
 	struct floor_ct_bpf *fc;	/* per base group: its LRU sized like xlb's conntrack */
 	struct xlb_bpf *nohooks;	/* per base group: xlb without trace hooks, xlb's maps */
 	/*
-	 * Per base group with stops: xlb stopped after each step, sharing
-	 * every map ([0]), or all but conntrack ([1]; [1][XLB_STOP_NONE]: not
-	 * stopped). NULL where no case needs that copy.
+	 * Per base group with stops: xlb stopped after each step ([..][0]:
+	 * not stopped), sharing every map ([0][..]) or all but conntrack
+	 * ([1][..]). NULL where no case needs that copy.
 	 */
 	struct xlb_bpf *stopped[2][XLB_STOP_COUNT];
 	struct ring_buffer *sync_rb;	/* per base group: the sync events' consumer (the agent's part) */
@@ -459,18 +459,16 @@ static void add_stop(struct group *gr, const char *name, enum xlb_stop st, enum 
 
 /*
  * Case @name stopped after each step in turn (P_XLB_STOP), on the same
- * frames: named @name_stop1 ... A new flow's stops that insert run on
- * copies with a conntrack of their own (load_copies()), and its whole
- * program is timed again after them on one more such copy (@name_stop0:
- * XLB_STOP_NONE), so that its steps are taken between cases at one
- * conntrack fill, and add nothing to the main table.
+ * frames: named @name_stop1 ..., then its whole program again on a copy
+ * like theirs (@name_stop0: XLB_STOP_NONE), so that the last step is taken
+ * between neighbours too. A new flow's stops that insert, and its whole
+ * program, run on copies with a conntrack of their own (load_copies()).
  */
 static void add_stops(struct group *gr, const char *name, enum kind k, const struct bench_flow *f)
 {
 	for (int st = XLB_STOP_PARSE; st < XLB_STOP_COUNT; st++)
 		add_stop(gr, name, st, k, f);
-	if (k == K_NEW)
-		add_stop(gr, name, XLB_STOP_NONE, k, f);
+	add_stop(gr, name, XLB_STOP_NONE, k, f);
 }
 
 /* The base table's cases (added before xlb is loaded: they size its conntrack). */
