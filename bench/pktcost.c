@@ -23,6 +23,12 @@
  * LRU of that CPU, as RSS would keep them. A build that is not there is
  * written as null.
  *
+ * Where the time goes (issue 12; the VM has no PMU to sample): the base
+ * group also times its tracked IPv4 flow and its new SYN on copies of xlb
+ * that return XDP_TX right after one step (rodata xlb_bench_stop,
+ * bpf/lib/stop.h), the same frames in the same repetitions: a step's cost
+ * is the difference between two stops.
+ *
  * Run inside the namespace bench/run.sh makes: nsenter --net=... pktcost.
  */
 #include <errno.h>
@@ -42,6 +48,7 @@
 #include "floor_pass.skel.h"
 #include "floor_tx.skel.h"
 #include "floor_ct.skel.h"
+#include "lib/stop.h"
 
 #define BACKENDS_DEFAULT	10
 #define CLIENT_PORT_BITS	14		/* flow j: client j >> 14, port 1024 + low bits */
@@ -61,6 +68,7 @@
 #define VIP_CHUNK		4096
 #define PIN_CPU			0	/* the CPU every test run runs on */
 #define INSERT_SAMPLES		1000	/* new flows looked up afterwards in Katran's LRU */
+#define CT_SLACK		1024	/* conntrack room beyond the inserts: fixed flows, free lists */
 
 enum kind {
 	K_FIXED,	/* the same frame every call */
@@ -71,9 +79,11 @@ enum kind {
 /*
  * P_XLB_NOHOOKS: the same program and maps with the trace hooks compiled
  * out (rodata xlb_trace_hooks = 0): what `xlb trace`'s hooks cost while no
- * trace runs is the difference.
+ * trace runs is the difference. P_XLB_STOP: the same again, told to return
+ * XDP_TX after step ccase.stop (rodata xlb_bench_stop, lib/stop.h): where
+ * the time goes is the difference between two stops.
  */
-enum prog { P_XLB, P_FLOOR_A, P_FLOOR_B, P_FLOOR_C, P_XLB_NOHOOKS };
+enum prog { P_XLB, P_FLOOR_A, P_FLOOR_B, P_FLOOR_C, P_XLB_NOHOOKS, P_XLB_STOP };
 
 struct ccase {
 	const char *name;
@@ -86,6 +96,8 @@ struct ccase {
 	int katran;			/* also timed on each Katran build */
 	int sync;			/* with config.sync_report on (xlb sync set) */
 	int nat;			/* a NAT case: the frame leaves rewritten, not longer */
+	enum xlb_stop stop;		/* P_XLB_STOP: the step it stops after */
+	int own_ct;			/* P_XLB_STOP: on the copy with a conntrack of its own */
 	struct {
 		double *rep_ns;
 		__u64 misses;		/* Katran's LRU misses over all its calls */
@@ -101,7 +113,8 @@ struct group {
 	__u64 ct_size;
 	__u32 ct_flags;			/* extra conntrack map flags (an experiment) */
 	int katran;			/* its Katran cases run too */
-	struct ccase cases[16];
+	int stops;			/* a base group: its stop cases run too */
+	struct ccase cases[32];
 	int ncases;
 	double setup_s;
 };
@@ -112,6 +125,12 @@ static struct {
 	struct floor_tx_bpf *fb;
 	struct floor_ct_bpf *fc;	/* per base group: its LRU sized like xlb's conntrack */
 	struct xlb_bpf *nohooks;	/* per base group: xlb without trace hooks, xlb's maps */
+	/*
+	 * Per base group with stops: xlb stopped after each step ([..][0]:
+	 * not stopped), sharing every map ([0][..]) or all but conntrack
+	 * ([1][..]). NULL where no case needs that copy.
+	 */
+	struct xlb_bpf *stopped[2][XLB_STOP_COUNT];
 	struct ring_buffer *sync_rb;	/* per base group: the sync events' consumer (the agent's part) */
 	__u64 sync_events;		/* events it consumed */
 	__u64 rng, new_seq;
@@ -160,9 +179,9 @@ static __u32 new_flow_vips(const struct group *gr)
 	return *gr->dim ? gr->vips : 1;
 }
 
-static int prog_fd(struct xlb_bpf *skel, enum prog p)
+static int prog_fd(struct xlb_bpf *skel, const struct ccase *c)
 {
-	switch (p) {
+	switch (c->prog) {
 	case P_FLOOR_A:
 		return bpf_program__fd(g.fa->progs.floor_pass);
 	case P_FLOOR_B:
@@ -171,6 +190,8 @@ static int prog_fd(struct xlb_bpf *skel, enum prog p)
 		return bpf_program__fd(g.fc->progs.floor_ct_tx);
 	case P_XLB_NOHOOKS:
 		return bpf_program__fd(g.nohooks->progs.xlb_balance);
+	case P_XLB_STOP:
+		return bpf_program__fd(g.stopped[c->own_ct][c->stop]->progs.xlb_balance);
 	default:
 		return bpf_program__fd(skel->progs.xlb_balance);
 	}
@@ -254,7 +275,7 @@ static double time_case(struct xlb_bpf *skel, struct group *gr, struct ccase *c)
 		before = new_flows_total(skel, gr->vips);
 	if (c->sync)
 		set_sync(skel, 1);
-	ns = time_calls(prog_fd(skel, c->prog), gr, c, "xlb");
+	ns = time_calls(prog_fd(skel, c), gr, c, "xlb");
 	if (c->sync) {
 		set_sync(skel, 0);
 		ring_buffer__consume(g.sync_rb);
@@ -324,7 +345,11 @@ static void time_rep(struct xlb_bpf *skel, struct group *gr, struct ccase *c, in
 static void add_case(struct group *gr, const char *name, enum prog p, enum kind k,
 		     const struct bench_flow *f, int expect)
 {
-	struct ccase *c = &gr->cases[gr->ncases++];
+	struct ccase *c;
+
+	if (gr->ncases == sizeof(gr->cases) / sizeof(gr->cases[0]))
+		bench_die("%s: more than %d cases", gr->name, gr->ncases);
+	c = &gr->cases[gr->ncases++];
 
 	c->name = name;
 	c->prog = p;
@@ -378,11 +403,10 @@ static void must(int err, const char *what)
 		bench_die("%s: %s", what, strerror(err < 0 ? -err : err));
 }
 
-/* The base table: one VIP of each kind, 10 backends each, default sizes. */
-static void setup_base(struct xlb_bpf *skel, struct group *gr)
+/* The base table: one VIP of each kind, 10 backends each, default table sizes. */
+static void base_vips(struct xlb_bpf *skel)
 {
 	struct xlb_vip_key k;
-	struct bench_flow f;
 	__u32 n = BACKENDS_DEFAULT;
 
 	vip_key4(0, IPPROTO_TCP, DPORT_HTTP, &k);
@@ -399,6 +423,58 @@ static void setup_base(struct xlb_bpf *skel, struct group *gr)
 	must(bench_xlb_vip(skel, &k, 3, XLB_TABLE_SIZE_DEFAULT, XLB_AF_INET, 3 * n, n, NULL), "vip 3");
 	vip_key4(3, IPPROTO_TCP, 0, &k);
 	must(bench_xlb_vip(skel, &k, 4, XLB_TABLE_SIZE_DEFAULT, XLB_AF_INET, 4 * n, n, NULL), "vip 4");
+}
+
+/*
+ * Whether a new flow stopped at @st (XLB_STOP_NONE: not stopped) is
+ * inserted into conntrack: the stops before the backend never get there.
+ */
+static int stop_inserts(enum xlb_stop st)
+{
+	return st == XLB_STOP_NONE || st >= XLB_STOP_BACKEND;
+}
+
+/* Whether case @c's calls put new flows into xlb's main conntrack. */
+static int inserts_flows(const struct ccase *c)
+{
+	if (c->kind != K_NEW || c->nat)
+		return 0;
+	if (c->prog == P_XLB_STOP)
+		return !c->own_ct && stop_inserts(c->stop);
+	return c->prog == P_XLB || c->prog == P_XLB_NOHOOKS;
+}
+
+/* Case @name_stopN: @name's frames on the copy of xlb stopped after step @st. */
+static void add_stop(struct group *gr, const char *name, enum xlb_stop st, enum kind k,
+		     const struct bench_flow *f)
+{
+	char *n;
+
+	if (asprintf(&n, "%s_stop%d", name, st) < 0)
+		bench_die("case name: %s", strerror(errno));
+	add_case(gr, n, P_XLB_STOP, k, f, XDP_TX);
+	gr->cases[gr->ncases - 1].stop = st;
+	gr->cases[gr->ncases - 1].own_ct = k == K_NEW && stop_inserts(st);
+}
+
+/*
+ * Case @name stopped after each step in turn (P_XLB_STOP), on the same
+ * frames: named @name_stop1 ..., then its whole program again on a copy
+ * like theirs (@name_stop0: XLB_STOP_NONE), so that the last step is taken
+ * between neighbours too. A new flow's stops that insert, and its whole
+ * program, run on copies with a conntrack of their own (load_copies()).
+ */
+static void add_stops(struct group *gr, const char *name, enum kind k, const struct bench_flow *f)
+{
+	for (int st = XLB_STOP_PARSE; st < XLB_STOP_COUNT; st++)
+		add_stop(gr, name, st, k, f);
+	add_stop(gr, name, XLB_STOP_NONE, k, f);
+}
+
+/* The base table's cases (added before xlb is loaded: they size its conntrack). */
+static void base_cases(struct group *gr)
+{
+	struct bench_flow f;
 
 	f = flow4(200, IPPROTO_TCP, DPORT_HTTP, BENCH_TCP_ACK);
 	add_case(gr, "non_vip", P_XLB, K_FIXED, &f, XDP_PASS);
@@ -434,6 +510,44 @@ static void setup_base(struct xlb_bpf *skel, struct group *gr)
 	add_case(gr, "floor_c_tracked", P_FLOOR_C, K_FIXED, &f, XDP_TX);
 	f.tcp_flags = BENCH_TCP_SYN;
 	add_case(gr, "floor_c_new", P_FLOOR_C, K_NEW, &f, XDP_TX);
+	/* Last, so that the cases above run as they did before there were stops. */
+	if (!gr->stops)
+		return;
+	f = flow4(0, IPPROTO_TCP, DPORT_HTTP, BENCH_TCP_ACK);
+	add_stops(gr, "tcp4_tracked", K_FIXED, &f);
+	f.tcp_flags = BENCH_TCP_SYN;
+	add_stops(gr, "new_syn", K_NEW, &f);
+}
+
+/*
+ * Whether case @c's output must be longer than its input: xlb's encap
+ * cases, not those stopped before the outer headers are written.
+ */
+static int sends_encapsulated(const struct ccase *c)
+{
+	if (c->expect != XDP_TX || c->nat)
+		return 0;
+	if (c->prog == P_XLB_STOP)
+		return c->stop == XLB_STOP_NONE || c->stop >= XLB_STOP_ENCAP;
+	return c->prog == P_XLB || c->prog == P_XLB_NOHOOKS;
+}
+
+/*
+ * A base group's conntrack: its default size, or room for every new flow
+ * its cases insert (calls x reps each) if that is more, so that no case
+ * runs against an evicting table. A per-CPU LRU gives each CPU its share
+ * of the entries, and every insert here is on one CPU.
+ */
+static __u64 base_ct_size(const struct group *gr)
+{
+	__u64 n = CT_SLACK;
+
+	for (int i = 0; i < gr->ncases; i++)
+		if (inserts_flows(&gr->cases[i]))
+			n += (__u64)g.calls * g.reps;
+	if (gr->ct_flags & BPF_F_NO_COMMON_LRU)
+		n *= libbpf_num_possible_cpus();
+	return n > XLB_CT_SIZE ? n : XLB_CT_SIZE;
 }
 
 /*
@@ -659,27 +773,63 @@ static struct xlb_bpf *load_xlb(struct group *gr)
 	return skel;
 }
 
-/* xlb again, its trace hooks compiled out, sharing every map of @skel (so its configuration). */
-static struct xlb_bpf *load_xlb_nohooks(struct xlb_bpf *skel)
+/*
+ * xlb again with rodata @ro (trace hooks, a stop), sharing every map of
+ * @skel, so its configuration: the same program, one setting changed.
+ * With @own_ct, all but conntrack: it gets one of its own, empty, for
+ * calls x reps new flows.
+ */
+static struct xlb_bpf *load_xlb_copy(struct xlb_bpf *skel, const struct xlb_bpf__rodata *ro,
+				     int own_ct, const char *what)
 {
 	struct xlb_bpf *n = xlb_bpf__open();
 	struct bpf_map *m;
 
 	if (!n)
 		bench_die("open xlb skeleton: %s", strerror(errno));
-	n->rodata->xlb_trace_hooks = 0;
+	*n->rodata = *ro;
 	bpf_object__for_each_map(m, n->obj) {
 		struct bpf_map *o;
 
 		if (strchr(bpf_map__name(m), '.'))
 			continue;	/* .rodata and friends: each program's own */
+		if (own_ct && m == n->maps.conntrack) {
+			bpf_map__set_max_entries(m, (__u64)g.calls * g.reps + CT_SLACK);
+			continue;
+		}
 		o = bpf_object__find_map_by_name(skel->obj, bpf_map__name(m));
 		if (!o || bpf_map__reuse_fd(m, bpf_map__fd(o)))
 			bench_die("share map %s: %s", bpf_map__name(m), strerror(errno));
 	}
 	if (xlb_bpf__load(n))
-		bench_die("load xlb without trace hooks: %s", strerror(errno));
+		bench_die("load xlb %s: %s", what, strerror(errno));
 	return n;
+}
+
+/*
+ * The base group's copies of xlb: without trace hooks, and those its stop
+ * cases run on. A tracked flow's stops share the main conntrack, so they
+ * find the flow where the whole program does (a bucket chain's order is a
+ * cost too). A new flow's stops that insert have a conntrack each: as full
+ * as each other's at each repetition (a new flow's miss walks a chain that
+ * grows with the fill), and none adds to the main table.
+ */
+static void load_copies(struct xlb_bpf *skel, const struct group *gr)
+{
+	struct xlb_bpf__rodata ro = *skel->rodata;
+
+	ro.xlb_trace_hooks = 0;
+	g.nohooks = load_xlb_copy(skel, &ro, 0, "without trace hooks");
+	for (int i = 0; i < gr->ncases; i++) {
+		const struct ccase *c = &gr->cases[i];
+
+		if (c->prog != P_XLB_STOP || g.stopped[c->own_ct][c->stop])
+			continue;
+		ro = *skel->rodata;
+		ro.xlb_bench_stop = c->stop;
+		g.stopped[c->own_ct][c->stop] = load_xlb_copy(skel, &ro, c->own_ct,
+							      "stopped after a step");
+	}
 }
 
 static void print_stat(const char *key, double *v, int n)
@@ -691,6 +841,15 @@ static void print_stat(const char *key, double *v, int n)
 	s = bench_summary(tmp, n);
 	printf("\"%s\":{\"med\":%.2f,\"min\":%.2f,\"max\":%.2f}", key, s.med, s.min, s.max);
 	free(tmp);
+}
+
+/* Each repetition's median, in order: differences between cases are taken per repetition. */
+static void print_reps(const double *v)
+{
+	printf(",\"rep_ns\":[");
+	for (int r = 0; r < g.reps; r++)
+		printf("%s%.1f", r ? "," : "", v[r]);
+	putchar(']');
 }
 
 /* Katran's warm-up call: the right action and, when it sends, an encapsulated frame. */
@@ -765,10 +924,14 @@ static void run_group(struct group *gr, enum group_kind kind)
 	double t0 = bench_now(), *ratio = calloc(g.reps, sizeof(double));
 	struct xlb_bpf *skel;
 
-	if (!gr->ct_size)
-		gr->ct_size = XLB_CT_SIZE;
 	add_case(gr, "floor_b", P_FLOOR_B, K_FIXED, &fl, XDP_TX);
 	add_case(gr, "floor_a", P_FLOOR_A, K_FIXED, &fl, XDP_PASS);
+	if (kind == G_BASE) {
+		base_cases(gr);
+		gr->ct_size = base_ct_size(gr);
+	}
+	if (!gr->ct_size)
+		gr->ct_size = XLB_CT_SIZE;
 	skel = load_xlb(gr);
 	if (kind == G_NAT) {
 		setup_nat(skel, gr);
@@ -781,8 +944,8 @@ static void run_group(struct group *gr, enum group_kind kind)
 			bpf_map__set_map_flags(g.fc->maps.floor_ct, gr->ct_flags);
 		if (floor_ct_bpf__load(g.fc))
 			bench_die("load floor (c): %s", strerror(errno));
-		setup_base(skel, gr);
-		g.nohooks = load_xlb_nohooks(skel);
+		base_vips(skel);
+		load_copies(skel, gr);
 		g.sync_rb = ring_buffer__new(bpf_map__fd(skel->maps.sync_events),
 					     count_sync_event, NULL, NULL);
 		if (!g.sync_rb)
@@ -809,10 +972,9 @@ static void run_group(struct group *gr, enum group_kind kind)
 
 		if (c->kind != K_FIXED)
 			continue;
-		if (bench_run_once(prog_fd(skel, c->prog), g.ifindex, frame, len, &act, &out) < 0)
+		if (bench_run_once(prog_fd(skel, c), g.ifindex, frame, len, &act, &out) < 0)
 			bench_die("%s/%s: warm-up run failed", gr->name, c->name);
-		if ((c->prog == P_XLB || c->prog == P_XLB_NOHOOKS) && c->expect == XDP_TX &&
-		    !c->nat && out <= len)
+		if (sends_encapsulated(c) && out <= len)
 			bench_die("%s/%s: sent %zu bytes for %zu: not encapsulated", gr->name,
 				  c->name, out, len);
 		if (c->katran)
@@ -839,6 +1001,7 @@ static void run_group(struct group *gr, enum group_kind kind)
 		putchar(',');
 		print_stat("ratio_b", ratio, g.reps);
 		printf(",\"tracked_misses\":%llu", (unsigned long long)c->misses);
+		print_reps(c->rep_ns);
 		if (c->katran)
 			print_katran(gr, c);
 		putchar('}');
@@ -850,6 +1013,12 @@ static void run_group(struct group *gr, enum group_kind kind)
 	g.fc = NULL;
 	xlb_bpf__destroy(g.nohooks);
 	g.nohooks = NULL;
+	for (int own = 0; own < 2; own++) {
+		for (int st = 0; st < XLB_STOP_COUNT; st++) {
+			xlb_bpf__destroy(g.stopped[own][st]);
+			g.stopped[own][st] = NULL;
+		}
+	}
 	ring_buffer__free(g.sync_rb);
 	g.sync_rb = NULL;
 	free(ratio);
@@ -902,7 +1071,7 @@ int main(int argc, char **argv)
 	};
 	struct group base = { .name = "base", .dim = "", .vips = 5,
 			      .be_per_vip = BACKENDS_DEFAULT, .table_size = XLB_TABLE_SIZE_DEFAULT,
-			      .katran = 1 };
+			      .katran = 1, .stops = 1 };
 	const char *only = "";
 	int opt;
 

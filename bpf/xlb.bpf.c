@@ -25,6 +25,7 @@
 #include "lib/stats.h"
 #include "lib/gue.h"
 #include "lib/nat.h"
+#include "lib/stop.h"
 
 /*
  * The encapsulation, set by the loader from xlb_ctl (attach --encap,
@@ -33,6 +34,33 @@
  */
 const volatile __u32 xlb_encap = XLB_ENCAP_IPIP;
 const volatile __u16 xlb_gue_port = XLB_GUE_PORT_DEFAULT;	/* host order */
+
+/*
+ * For the benchmark only (bench/pktcost, lib/stop.h): return XDP_TX right
+ * after step xlb_bench_stop, so that a step's cost is the difference of
+ * two stops. xlb's loader never sets it, and at XLB_STOP_NONE the verifier
+ * removes every stop's branch from the program, as it does xlb_trace_hooks'
+ * hooks (lib/trace.h): what stays is each test's read of the frozen rodata
+ * (3 instructions). A stop is not a real exit: it counts no reason, and the
+ * frame it sends is not a finished one.
+ */
+const volatile __u8 xlb_bench_stop = XLB_STOP_NONE;
+
+static __always_inline int xlb_stopped(enum xlb_stop step)
+{
+	return xlb_bench_stop == step;
+}
+
+/*
+ * A stopped packet's XDP_TX, read back from xlb_bench_stop (volatile: read
+ * again): a plain XDP_TX would let the compiler share the real exits' return
+ * block, which the verifier then sees reached and cannot remove; this one is
+ * each stop's own, so at XLB_STOP_NONE only the test itself is left.
+ */
+static __always_inline int xlb_stop_tx(enum xlb_stop step)
+{
+	return xlb_bench_stop - step + XDP_TX;
+}
 
 /*
  * Whether a new pick is tracked. GUE: an untracked non-SYN TCP packet with
@@ -150,6 +178,8 @@ static __always_inline int xlb_encap_forward(struct xdp_md *ctx, __u32 ifindex, 
 	be = xlb_backend_for(pkt, vip, vcnt, &be_id, gue, &second);
 	if (!be)
 		return xlb_verdict(XLB_DROP_NO_BACKEND);
+	if (xlb_stopped(XLB_STOP_BACKEND))
+		return xlb_stop_tx(XLB_STOP_BACKEND);	/* not an exit: counts nothing */
 	saddr = xlb_outer_source(pkt, cfg, be);
 	if (!saddr)
 		return xlb_verdict(XLB_DROP_NO_SOURCE);
@@ -163,6 +193,8 @@ static __always_inline int xlb_encap_forward(struct xdp_md *ctx, __u32 ifindex, 
 	}
 	ret = xlb_nexthop(ctx, ifindex, pkt, be_id, be->family, saddr, be->addr, label,
 			  pkt->ip_len + overhead, &fib);
+	if (xlb_stopped(XLB_STOP_NEXTHOP))
+		return xlb_stop_tx(XLB_STOP_NEXTHOP);	/* not an exit: counts nothing */
 	switch (ret) {
 	case BPF_FIB_LKUP_RET_SUCCESS:
 		break;
@@ -184,6 +216,8 @@ static __always_inline int xlb_encap_forward(struct xdp_md *ctx, __u32 ifindex, 
 	/* Only a first fragment that goes out places the rest: the backend reassembles. */
 	if (pkt->frag == XLB_FRAG_FIRST)
 		xlb_frag_remember(pkt);
+	if (xlb_stopped(XLB_STOP_ENCAP))
+		return xlb_stop_tx(XLB_STOP_ENCAP);	/* not an exit: counts nothing */
 
 	if (fib.ifindex == ifindex) {
 		xlb_count_fwd(vcnt, be_id, pkt->frame_len);
@@ -238,6 +272,8 @@ static __always_inline int xlb_balance_as(struct xdp_md *ctx, const int gue)
 	ret = xlb_parse(ctx, &pkt);
 	if (ret != XLB_CONTINUE)
 		return xlb_verdict(xlb_unbalanced(&pkt, ret));
+	if (xlb_stopped(XLB_STOP_PARSE))
+		return xlb_stop_tx(XLB_STOP_PARSE);	/* not an exit: counts nothing */
 
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg)
@@ -254,6 +290,8 @@ static __always_inline int xlb_balance_as(struct xdp_md *ctx, const int gue)
 		return xlb_verdict(XLB_DROP_NO_BACKEND);
 	vcnt = bpf_map_lookup_elem(&vip_stats, &vip->id);
 	xlb_trace_vip(pkt.trace, vip->id);
+	if (xlb_stopped(XLB_STOP_VIP))
+		return xlb_stop_tx(XLB_STOP_VIP);	/* not an exit: counts nothing */
 	return xlb_forward(ctx, ifindex, &pkt, cfg, vip, vcnt, gue);
 }
 
