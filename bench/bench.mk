@@ -8,7 +8,8 @@
 
 BENCH_DIR   := $(BUILD)/bench
 BENCH_BPF   := floor_pass floor_tx floor_ct sink gen
-BENCH_SKELS := $(BENCH_BPF:%=$(BENCH_DIR)/%.skel.h)
+# xlb_stops: bpf/xlb.bpf.c again with the benchmark's stops in (XLB_BENCH_STOPS).
+BENCH_SKELS := $(BENCH_BPF:%=$(BENCH_DIR)/%.skel.h) $(BENCH_DIR)/xlb_stops.skel.h
 BENCH_BINS  := $(addprefix $(BENCH_DIR)/,pktcost liverate second cpbench httpd)
 BENCH_HDRS  := $(wildcard bench/*.h)
 # Only the table builder: the benchmarks must not break when the CLI's library changes.
@@ -26,6 +27,10 @@ bench-build: $(BENCH_BINS)
 $(BENCH_DIR)/%.bpf.o: bench/%.bpf.c bpf/xlb_abi.h
 	@mkdir -p $(@D)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BENCH_DIR)/xlb_stops.bpf.o: bpf/xlb.bpf.c $(BPF_HDRS)
+	@mkdir -p $(@D)
+	$(CLANG) $(BPF_CFLAGS) -DXLB_BENCH_STOPS -c $< -o $@
 
 $(BENCH_DIR)/%.skel.h: $(BENCH_DIR)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@.tmp && mv $@.tmp $@

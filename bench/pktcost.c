@@ -25,9 +25,9 @@
  *
  * Where the time goes (issue 12; the VM has no PMU to sample): the base
  * group also times its tracked IPv4 flow and its new SYN on copies of xlb
- * that return XDP_TX right after one step (rodata xlb_bench_stop,
- * bpf/lib/stop.h), the same frames in the same repetitions: a step's cost
- * is the difference between two stops.
+ * that return XDP_TX right after one step (rodata xlb_bench_stop of the
+ * bench-only build of bpf/xlb.bpf.c, bpf/lib/stop.h), the same frames in
+ * the same repetitions: a step's cost is the difference between two stops.
  *
  * Run inside the namespace bench/run.sh makes: nsenter --net=... pktcost.
  */
@@ -45,6 +45,7 @@
 #include "benchlib.h"
 #include "katran.h"
 #include "xlb.skel.h"
+#include "xlb_stops.skel.h"
 #include "floor_pass.skel.h"
 #include "floor_tx.skel.h"
 #include "floor_ct.skel.h"
@@ -130,7 +131,7 @@ static struct {
 	 * not stopped), sharing every map ([0][..]) or all but conntrack
 	 * ([1][..]). NULL where no case needs that copy.
 	 */
-	struct xlb_bpf *stopped[2][XLB_STOP_COUNT];
+	struct xlb_stops_bpf *stopped[2][XLB_STOP_COUNT];
 	struct ring_buffer *sync_rb;	/* per base group: the sync events' consumer (the agent's part) */
 	__u64 sync_events;		/* events it consumed */
 	__u64 rng, new_seq;
@@ -779,21 +780,21 @@ static struct xlb_bpf *load_xlb(struct group *gr)
  * With @own_ct, all but conntrack: it gets one of its own, empty, for
  * calls x reps new flows.
  */
-static struct xlb_bpf *load_xlb_copy(struct xlb_bpf *skel, const struct xlb_bpf__rodata *ro,
-				     int own_ct, const char *what)
+/*
+ * Before @obj is loaded: every map of it shares @skel's, but its own
+ * rodata and friends, and its conntrack when @own_ct is set (@ct: that map).
+ */
+static void share_maps(struct bpf_object *obj, struct bpf_map *ct, struct xlb_bpf *skel,
+		       int own_ct)
 {
-	struct xlb_bpf *n = xlb_bpf__open();
 	struct bpf_map *m;
 
-	if (!n)
-		bench_die("open xlb skeleton: %s", strerror(errno));
-	*n->rodata = *ro;
-	bpf_object__for_each_map(m, n->obj) {
+	bpf_object__for_each_map(m, obj) {
 		struct bpf_map *o;
 
 		if (strchr(bpf_map__name(m), '.'))
 			continue;	/* .rodata and friends: each program's own */
-		if (own_ct && m == n->maps.conntrack) {
+		if (own_ct && m == ct) {
 			bpf_map__set_max_entries(m, (__u64)g.calls * g.reps + CT_SLACK);
 			continue;
 		}
@@ -801,8 +802,38 @@ static struct xlb_bpf *load_xlb_copy(struct xlb_bpf *skel, const struct xlb_bpf_
 		if (!o || bpf_map__reuse_fd(m, bpf_map__fd(o)))
 			bench_die("share map %s: %s", bpf_map__name(m), strerror(errno));
 	}
+}
+
+/* xlb again with rodata @ro, sharing @skel's maps. */
+static struct xlb_bpf *load_xlb_copy(struct xlb_bpf *skel, const struct xlb_bpf__rodata *ro,
+				     const char *what)
+{
+	struct xlb_bpf *n = xlb_bpf__open();
+
+	if (!n)
+		bench_die("open xlb skeleton: %s", strerror(errno));
+	*n->rodata = *ro;
+	share_maps(n->obj, n->maps.conntrack, skel, 0);
 	if (xlb_bpf__load(n))
 		bench_die("load xlb %s: %s", what, strerror(errno));
+	return n;
+}
+
+/* The bench-only build of xlb stopped after step @stop, @skel's settings and maps. */
+static struct xlb_stops_bpf *load_xlb_stopped(struct xlb_bpf *skel, enum xlb_stop stop,
+					      int own_ct)
+{
+	struct xlb_stops_bpf *n = xlb_stops_bpf__open();
+
+	if (!n)
+		bench_die("open xlb_stops skeleton: %s", strerror(errno));
+	n->rodata->xlb_encap = skel->rodata->xlb_encap;
+	n->rodata->xlb_gue_port = skel->rodata->xlb_gue_port;
+	n->rodata->xlb_trace_hooks = skel->rodata->xlb_trace_hooks;
+	n->rodata->xlb_bench_stop = stop;
+	share_maps(n->obj, n->maps.conntrack, skel, own_ct);
+	if (xlb_stops_bpf__load(n))
+		bench_die("load xlb stopped after step %d: %s", stop, strerror(errno));
 	return n;
 }
 
@@ -819,16 +850,13 @@ static void load_copies(struct xlb_bpf *skel, const struct group *gr)
 	struct xlb_bpf__rodata ro = *skel->rodata;
 
 	ro.xlb_trace_hooks = 0;
-	g.nohooks = load_xlb_copy(skel, &ro, 0, "without trace hooks");
+	g.nohooks = load_xlb_copy(skel, &ro, "without trace hooks");
 	for (int i = 0; i < gr->ncases; i++) {
 		const struct ccase *c = &gr->cases[i];
 
 		if (c->prog != P_XLB_STOP || g.stopped[c->own_ct][c->stop])
 			continue;
-		ro = *skel->rodata;
-		ro.xlb_bench_stop = c->stop;
-		g.stopped[c->own_ct][c->stop] = load_xlb_copy(skel, &ro, c->own_ct,
-							      "stopped after a step");
+		g.stopped[c->own_ct][c->stop] = load_xlb_stopped(skel, c->stop, c->own_ct);
 	}
 }
 
@@ -1015,7 +1043,7 @@ static void run_group(struct group *gr, enum group_kind kind)
 	g.nohooks = NULL;
 	for (int own = 0; own < 2; own++) {
 		for (int st = 0; st < XLB_STOP_COUNT; st++) {
-			xlb_bpf__destroy(g.stopped[own][st]);
+			xlb_stops_bpf__destroy(g.stopped[own][st]);
 			g.stopped[own][st] = NULL;
 		}
 	}

@@ -36,31 +36,30 @@ const volatile __u32 xlb_encap = XLB_ENCAP_IPIP;
 const volatile __u16 xlb_gue_port = XLB_GUE_PORT_DEFAULT;	/* host order */
 
 /*
- * For the benchmark only (bench/pktcost, lib/stop.h): return XDP_TX right
- * after step xlb_bench_stop, so that a step's cost is the difference of
- * two stops. xlb's loader never sets it, and at XLB_STOP_NONE the verifier
- * removes every stop's branch from the program, as it does xlb_trace_hooks'
- * hooks (lib/trace.h): what stays is each test's read of the frozen rodata
- * (3 instructions). A stop is not a real exit: it counts no reason, and the
- * frame it sends is not a finished one.
+ * For the benchmark only (bench/pktcost, lib/stop.h): bench/bench.mk builds
+ * this file a second time with XLB_BENCH_STOPS, whose program returns
+ * XDP_TX right after step xlb_bench_stop, so that a step's cost is the
+ * difference of two stops. The xlb that is installed and loaded is built
+ * without it: XLB_STOP() is nothing there, not an instruction (a rodata test
+ * would leave its read in every packet's path). A stop is not a real exit:
+ * it counts no reason, and the frame it sends is not a finished one.
  */
+#ifdef XLB_BENCH_STOPS
 const volatile __u8 xlb_bench_stop = XLB_STOP_NONE;
-
-static __always_inline int xlb_stopped(enum xlb_stop step)
-{
-	return xlb_bench_stop == step;
-}
 
 /*
  * A stopped packet's XDP_TX, read back from xlb_bench_stop (volatile: read
  * again): a plain XDP_TX would let the compiler share the real exits' return
- * block, which the verifier then sees reached and cannot remove; this one is
- * each stop's own, so at XLB_STOP_NONE only the test itself is left.
+ * block, and a stop at XLB_STOP_NONE would then cost more than its test.
  */
-static __always_inline int xlb_stop_tx(enum xlb_stop step)
-{
-	return xlb_bench_stop - step + XDP_TX;
-}
+#define XLB_STOP(step)							\
+	do {								\
+		if (xlb_bench_stop == (step))				\
+			return xlb_bench_stop - (step) + XDP_TX;	\
+	} while (0)
+#else
+#define XLB_STOP(step) do { } while (0)
+#endif
 
 /*
  * Whether a new pick is tracked. GUE: an untracked non-SYN TCP packet with
@@ -178,8 +177,7 @@ static __always_inline int xlb_encap_forward(struct xdp_md *ctx, __u32 ifindex, 
 	be = xlb_backend_for(pkt, vip, vcnt, &be_id, gue, &second);
 	if (!be)
 		return xlb_verdict(XLB_DROP_NO_BACKEND);
-	if (xlb_stopped(XLB_STOP_BACKEND))
-		return xlb_stop_tx(XLB_STOP_BACKEND);	/* not an exit: counts nothing */
+	XLB_STOP(XLB_STOP_BACKEND);
 	saddr = xlb_outer_source(pkt, cfg, be);
 	if (!saddr)
 		return xlb_verdict(XLB_DROP_NO_SOURCE);
@@ -193,8 +191,7 @@ static __always_inline int xlb_encap_forward(struct xdp_md *ctx, __u32 ifindex, 
 	}
 	ret = xlb_nexthop(ctx, ifindex, pkt, be_id, be->family, saddr, be->addr, label,
 			  pkt->ip_len + overhead, &fib);
-	if (xlb_stopped(XLB_STOP_NEXTHOP))
-		return xlb_stop_tx(XLB_STOP_NEXTHOP);	/* not an exit: counts nothing */
+	XLB_STOP(XLB_STOP_NEXTHOP);
 	switch (ret) {
 	case BPF_FIB_LKUP_RET_SUCCESS:
 		break;
@@ -216,8 +213,7 @@ static __always_inline int xlb_encap_forward(struct xdp_md *ctx, __u32 ifindex, 
 	/* Only a first fragment that goes out places the rest: the backend reassembles. */
 	if (pkt->frag == XLB_FRAG_FIRST)
 		xlb_frag_remember(pkt);
-	if (xlb_stopped(XLB_STOP_ENCAP))
-		return xlb_stop_tx(XLB_STOP_ENCAP);	/* not an exit: counts nothing */
+	XLB_STOP(XLB_STOP_ENCAP);
 
 	if (fib.ifindex == ifindex) {
 		xlb_count_fwd(vcnt, be_id, pkt->frame_len);
@@ -272,8 +268,7 @@ static __always_inline int xlb_balance_as(struct xdp_md *ctx, const int gue)
 	ret = xlb_parse(ctx, &pkt);
 	if (ret != XLB_CONTINUE)
 		return xlb_verdict(xlb_unbalanced(&pkt, ret));
-	if (xlb_stopped(XLB_STOP_PARSE))
-		return xlb_stop_tx(XLB_STOP_PARSE);	/* not an exit: counts nothing */
+	XLB_STOP(XLB_STOP_PARSE);
 
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg)
@@ -290,8 +285,7 @@ static __always_inline int xlb_balance_as(struct xdp_md *ctx, const int gue)
 		return xlb_verdict(XLB_DROP_NO_BACKEND);
 	vcnt = bpf_map_lookup_elem(&vip_stats, &vip->id);
 	xlb_trace_vip(pkt.trace, vip->id);
-	if (xlb_stopped(XLB_STOP_VIP))
-		return xlb_stop_tx(XLB_STOP_VIP);	/* not an exit: counts nothing */
+	XLB_STOP(XLB_STOP_VIP);
 	return xlb_forward(ctx, ifindex, &pkt, cfg, vip, vcnt, gue);
 }
 
