@@ -7,8 +7,8 @@
  * without leaving the driver. A NAT backend's answer comes back here too
  * and is rewritten back to the client. Everything else goes to the kernel
  * untouched, unless it is for a VIP address (the kernel does not own
- * those: they are dropped), and every exit counts its reason. Each step lives in bpf/lib/; docs/DESIGN.md
- * describes the path.
+ * those: they are dropped), and every exit counts its reason. Each step
+ * lives in bpf/lib/; docs/DESIGN.md describes the path.
  */
 #include "lib/consts.h"
 #include "lib/reasons.h"
@@ -176,11 +176,11 @@ static __always_inline int xlb_encap_forward(struct xdp_md *ctx, __u32 ifindex, 
 
 	be = xlb_backend_for(pkt, vip, vcnt, &be_id, gue, &second);
 	if (!be)
-		return xlb_verdict(XLB_DROP_NO_BACKEND);
+		return xlb_verdict_of(pkt->trace, XLB_DROP_NO_BACKEND);
 	XLB_STOP(XLB_STOP_BACKEND);
 	saddr = xlb_outer_source(pkt, cfg, be);
 	if (!saddr)
-		return xlb_verdict(XLB_DROP_NO_SOURCE);
+		return xlb_verdict_of(pkt->trace, XLB_DROP_NO_SOURCE);
 
 	if (be->family == XLB_AF_INET) {
 		overhead = gue ? XLB_GUE4_LEN : XLB_ENCAP4_LEN;
@@ -200,16 +200,16 @@ static __always_inline int xlb_encap_forward(struct xdp_md *ctx, __u32 ifindex, 
 			ret = xlb_icmp4_too_big(ctx, pkt, fib.mtu_result - overhead);
 		else
 			ret = xlb_icmp6_too_big(ctx, pkt, fib.mtu_result - overhead);
-		return xlb_verdict(ret);
+		return xlb_verdict_of(pkt->trace, ret);
 	default:
-		return xlb_verdict(xlb_fib_drop_reason(ret));
+		return xlb_verdict_of(pkt->trace, xlb_fib_drop_reason(ret));
 	}
 
 	if (xlb_egress_frame(ctx, pkt, &fib))
-		return xlb_verdict(XLB_DROP_ENCAP);
+		return xlb_verdict_of(pkt->trace, XLB_DROP_ENCAP);
 	ret = xlb_encap_pkt(ctx, pkt, gue, saddr, be, second, label, &fib);
 	if (ret != XLB_CONTINUE)
-		return xlb_verdict(ret);
+		return xlb_verdict_of(pkt->trace, ret);
 	/* Only a first fragment that goes out places the rest: the backend reassembles. */
 	if (pkt->frag == XLB_FRAG_FIRST)
 		xlb_frag_remember(pkt);
@@ -218,7 +218,7 @@ static __always_inline int xlb_encap_forward(struct xdp_md *ctx, __u32 ifindex, 
 	if (fib.ifindex == ifindex) {
 		xlb_count_fwd(vcnt, be_id, pkt->frame_len);
 		xlb_count_down(vip, be);
-		return xlb_verdict(XLB_FWD_TX);
+		return xlb_verdict_of(pkt->trace, XLB_FWD_TX);
 	}
 	/*
 	 * bpf_redirect() only records the target: XDP_REDIRECT, or XDP_ABORTED
@@ -228,10 +228,10 @@ static __always_inline int xlb_encap_forward(struct xdp_md *ctx, __u32 ifindex, 
 	 */
 	ret = bpf_redirect(fib.ifindex, 0);
 	if (ret != XDP_REDIRECT)
-		return xlb_verdict(XLB_DROP_REDIRECT);
+		return xlb_verdict_of(pkt->trace, XLB_DROP_REDIRECT);
 	xlb_count_fwd(vcnt, be_id, pkt->frame_len);
 	xlb_count_down(vip, be);
-	return xlb_verdict(XLB_FWD_REDIRECT);
+	return xlb_verdict_of(pkt->trace, XLB_FWD_REDIRECT);
 }
 
 /*
@@ -243,7 +243,7 @@ static __always_inline int xlb_forward(struct xdp_md *ctx, __u32 ifindex, struct
 				       struct xlb_counters *vcnt, const int gue)
 {
 	if (vip->flags & XLB_VIP_F_NAT)
-		return xlb_verdict(xlb_nat_forward(ctx, ifindex, pkt, vip, vcnt));
+		return xlb_verdict_of(pkt->trace, xlb_nat_forward(ctx, ifindex, pkt, vip, vcnt));
 	return xlb_encap_forward(ctx, ifindex, pkt, cfg, vip, vcnt, gue);
 }
 
@@ -267,22 +267,22 @@ static __always_inline int xlb_balance_as(struct xdp_md *ctx, const int gue)
 	pkt.trace = xlb_trace_begin(ctx);
 	ret = xlb_parse(ctx, &pkt);
 	if (ret != XLB_CONTINUE)
-		return xlb_verdict(xlb_unbalanced(&pkt, ret));
+		return xlb_verdict_of(pkt.trace, xlb_unbalanced(&pkt, ret));
 	XLB_STOP(XLB_STOP_PARSE);
 
 	cfg = bpf_map_lookup_elem(&config, &zero);
 	if (!cfg)
-		return xlb_verdict(XLB_PASS_NOT_VIP);	/* cannot happen: an array has entry 0 */
+		return xlb_verdict_of(pkt.trace, XLB_PASS_NOT_VIP);	/* cannot happen */
 	vip = xlb_vip_lookup(&pkt, cfg->all_ports_addrs);
 	if (!vip) {
 		ret = xlb_nat_reply(ctx, ifindex, &pkt);
 		if (ret != XLB_CONTINUE)
-			return xlb_verdict(ret);
-		return xlb_verdict(xlb_unbalanced(&pkt, pkt.icmp_err ? XLB_PASS_ICMP_NOT_VIP :
-								       XLB_PASS_NOT_VIP));
+			return xlb_verdict_of(pkt.trace, ret);
+		ret = pkt.icmp_err ? XLB_PASS_ICMP_NOT_VIP : XLB_PASS_NOT_VIP;
+		return xlb_verdict_of(pkt.trace, xlb_unbalanced(&pkt, ret));
 	}
 	if ((vip->flags & XLB_VIP_F_DROPPING) == XLB_VIP_F_DROPPING)
-		return xlb_verdict(XLB_DROP_NO_BACKEND);
+		return xlb_verdict_of(pkt.trace, XLB_DROP_NO_BACKEND);
 	vcnt = bpf_map_lookup_elem(&vip_stats, &vip->id);
 	xlb_trace_vip(pkt.trace, vip->id);
 	XLB_STOP(XLB_STOP_VIP);

@@ -57,4 +57,18 @@ static __always_inline int xlb_verdict(int reason)
 	return xlb_reason_action(reason);
 }
 
+/*
+ * xlb_verdict() for a packet that xlb_trace_begin() answered @traced for:
+ * only a traced packet has an event to send, so an untraced one does not
+ * ask trace_ctl again at its exit (a trace that starts meanwhile has not
+ * armed this CPU's slot for it either).
+ */
+static __always_inline int xlb_verdict_of(int traced, int reason)
+{
+	xlb_count_reason(reason);
+	if (traced)
+		xlb_trace_end(reason);
+	return xlb_reason_action(reason);
+}
+
 #endif /* XLB_REASONS_H */
