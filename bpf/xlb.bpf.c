@@ -86,7 +86,7 @@ static __always_inline struct xlb_backend *xlb_backend_for(struct xlb_pkt *pkt,
 							   struct xlb_backend **second)
 {
 	int stateless = gue && (vip->flags & XLB_VIP_F_NO_CT);
-	const struct xlb_slot *slot = NULL;
+	const struct xlb_slot_prev *slot = NULL;
 	__u32 vip_id = vip->id, id;
 	struct xlb_backend *be;
 

@@ -172,19 +172,54 @@ struct xlb_gue_hops6 {
 #define XLB_GUE_SPORT_MASK	0x3fff	/* 16384 ports: 49152..65535 */
 
 /*
- * Value of a VIP's table (the inner arrays of `tables`), one per slot.
- * `prev` is the slot's owner before its last change and `changed_s` when
- * that was (CLOCK_MONOTONIC seconds, the epoch of bpf_ktime_get_coarse_ns):
- * for `chain_window_s` after a change, an untracked flow of the slot gets
+ * One slot of a VIP's table, as the control plane builds it. `prev` is the
+ * slot's owner before its last change and `changed_s` when that was
+ * (CLOCK_MONOTONIC seconds, the epoch of bpf_ktime_get_coarse_ns): for
+ * `chain_window_s` after a change, an untracked flow of the slot gets
  * `prev` as the second hop of its GUE hop list, since it may still be one
  * of prev's connections. XLB_BACKEND_NONE when there is none (always so in
- * WRR tables). Kept beside the owner so one slot read gives both.
+ * WRR tables).
  */
 struct xlb_slot {
 	__u32 backend;		/* new flows go here; XLB_BACKEND_NONE = empty slot */
 	__u32 prev;		/* owner before the last change, or XLB_BACKEND_NONE */
 	__u32 changed_s;	/* when the owner last changed */
 };
+
+/*
+ * A table in memory (the inner arrays of `tables`, user/lib/table.c):
+ * 64-byte lines, the owners first, 16 a line (slot s: line s / 16), then
+ * the previous owners with their change times, 8 a line (slot s: line
+ * xlb_table_owner_lines(size) + s / 8). A new flow's pick reads one owner,
+ * from a table a quarter of the size whole slots would make (65,537 slots:
+ * 256 KiB), so it stays in the cache; only GUE's second chance reads the
+ * previous owner, after the pick.
+ */
+#define XLB_TABLE_LINE_OWNERS	16
+#define XLB_TABLE_LINE_PREVS	8
+
+struct xlb_slot_prev {
+	__u32 prev;
+	__u32 changed_s;
+};
+
+struct xlb_table_line {
+	union {
+		__u32 owner[XLB_TABLE_LINE_OWNERS];
+		struct xlb_slot_prev prev[XLB_TABLE_LINE_PREVS];
+	};
+};
+
+static inline __u32 xlb_table_owner_lines(__u32 size)
+{
+	return (size + XLB_TABLE_LINE_OWNERS - 1) / XLB_TABLE_LINE_OWNERS;
+}
+
+/* Entries of the array map of a table of @size slots. */
+static inline __u32 xlb_table_lines(__u32 size)
+{
+	return xlb_table_owner_lines(size) + (size + XLB_TABLE_LINE_PREVS - 1) / XLB_TABLE_LINE_PREVS;
+}
 
 /* Value of the backends array, indexed by backend id. A backend belongs to one VIP. */
 struct xlb_backend {
@@ -897,6 +932,7 @@ _Static_assert(sizeof(struct xlb_gue_hdr) == 4, "xlb_gue_hdr layout");
 _Static_assert(sizeof(struct xlb_gue_hops4) == 12, "xlb_gue_hops4 layout");
 _Static_assert(sizeof(struct xlb_gue_hops6) == 36, "xlb_gue_hops6 layout");
 _Static_assert(sizeof(struct xlb_slot) == 12, "xlb_slot layout");
+_Static_assert(sizeof(struct xlb_table_line) == 64, "xlb_table_line: one cache line");
 _Static_assert(XLB_GUE4_LEN == 44 && XLB_GUE6_LEN == 88, "GUE overhead");
 _Static_assert(sizeof(struct xlb_ctl) == 40, "xlb_ctl layout");
 _Static_assert(sizeof(struct xlb_ct_events) == 80, "xlb_ct_events layout");

@@ -219,8 +219,8 @@ static bool pinned_stateless_vip(const char *dir, char *buf, size_t len)
 
 /*
  * Whether the pinned `tables` map takes tables of this build's slot layout
- * (struct xlb_slot): an instance attached by an older xlb has 4-byte slots,
- * and an upgrade in place would load but never take a new table. Probed at
+ * (struct xlb_table_line): an instance attached by an older xlb has slots of
+ * 4 or 12 bytes, and an upgrade in place would load but never take a new table. Probed at
  * the last VIP id (the one least likely to be in use): its table's value
  * size if it has one, else by putting a one-slot table there and removing
  * it (we hold the instance lock; no VIP names that id).
@@ -240,7 +240,7 @@ static bool pinned_tables_compatible(const char *dir)
 	if (!bpf_map_lookup_elem(fd, &key, &id)) {
 		inner = bpf_map_get_fd_by_id(id);
 		if (inner >= 0 && !bpf_obj_get_info_by_fd(inner, &info, &len))
-			ok = info.value_size == sizeof(struct xlb_slot);
+			ok = info.value_size == sizeof(struct xlb_table_line);
 		if (inner >= 0)
 			close(inner);
 	} else {
@@ -405,8 +405,8 @@ int do_attach(int argc, char **argv)
 	if (resolve_encap(&a, dir))
 		goto out;
 	if (!pinned_tables_compatible(dir)) {
-		xlb_err("%s was attached by an older xlb (4-byte table slots): save, detach, attach "
-			"and restore it", a.iface);
+		xlb_err("%s was attached by an older xlb (another table layout): save, detach, "
+			"attach and restore it", a.iface);
 		goto out;
 	}
 

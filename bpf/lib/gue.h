@@ -61,7 +61,7 @@ static __always_inline __be16 xlb_gue_sport(struct xlb_pkt *pkt)
  * not DOWN (drained is fine: it still serves its own connections) and of
  * the first hop's family (hops are of the outer family). NULL otherwise.
  */
-static __always_inline struct xlb_backend *xlb_gue_second_hop(const struct xlb_slot *slot,
+static __always_inline struct xlb_backend *xlb_gue_second_hop(const struct xlb_slot_prev *slot,
 							       const struct xlb_vip *vip,
 							       __u32 first_id,
 							       const struct xlb_backend *first)

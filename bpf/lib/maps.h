@@ -21,8 +21,8 @@ struct {
  * Prototype of a VIP's table. User space creates each real table with
  * exactly table_size entries; BPF_F_INNER_MAP lets those sizes differ from
  * this prototype's, and BPF_F_MMAPABLE lets user space fill a new table with
- * plain stores instead of one copy_from_user per slot. A slot is the owner
- * and its previous owner (struct xlb_slot), read together.
+ * plain stores instead of one copy_from_user per slot. Its entries are
+ * 64-byte lines of owners, then of previous owners (struct xlb_table_line).
  */
 struct xlb_table {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -30,7 +30,7 @@ struct xlb_table {
 	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 	/* Sizes, not types: clang gives BTF no definition of a struct only an inner map names. */
 	__uint(key_size, sizeof(__u32));
-	__uint(value_size, sizeof(struct xlb_slot));
+	__uint(value_size, sizeof(struct xlb_table_line));
 };
 
 struct {

@@ -362,7 +362,7 @@ static __always_inline int xlb_nat_new(struct xlb_pkt *pkt, const struct xlb_vip
 				       __u32 *be_id)
 {
 	const struct xlb_snat *s = xlb_snat_config();
-	const struct xlb_slot *slot = NULL;
+	const struct xlb_slot_prev *slot = NULL;
 	struct xlb_nat_flow rflow = {}, flow = {};
 	struct xlb_flow_key rkey = {};
 	const struct xlb_backend *be;

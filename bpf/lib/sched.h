@@ -29,11 +29,23 @@
 /* Slots the second choice of lc/lrt reads at most. */
 #define XLB_SECOND_CHOICE_TRIES	4
 
+/* The owner of slot @slot: one 64-byte line of owners (struct xlb_table_line). */
 static __always_inline __u32 xlb_table_get(void *table, __u32 slot)
 {
-	struct xlb_slot *s = bpf_map_lookup_elem(table, &slot);
+	__u32 line = slot / XLB_TABLE_LINE_OWNERS;
+	struct xlb_table_line *l = bpf_map_lookup_elem(table, &line);
 
-	return s ? s->backend : XLB_BACKEND_NONE;
+	return l ? l->owner[slot % XLB_TABLE_LINE_OWNERS] : XLB_BACKEND_NONE;
+}
+
+/* Slot @slot's previous owner and its change time, in a table of @size slots. */
+static __always_inline const struct xlb_slot_prev *xlb_table_prev(void *table, __u32 size,
+								  __u32 slot)
+{
+	__u32 line = xlb_table_owner_lines(size) + slot / XLB_TABLE_LINE_PREVS;
+	struct xlb_table_line *l = bpf_map_lookup_elem(table, &line);
+
+	return l ? &l->prev[slot % XLB_TABLE_LINE_PREVS] : NULL;
 }
 
 /* Is @id1 the better of two candidates? Ties go to the first hash, so the pick is stable. */
@@ -101,18 +113,18 @@ static __always_inline __u32 xlb_pick_two(void *table, __u32 size, __u8 sched, _
 
 /*
  * The chosen backend id, or XLB_BACKEND_NONE (no table, empty slot). With
- * @want_slot (GUE: a hop list to fill), *@hashed is the slot read when the
- * pick is the flow's own slot (maglev, sh, ICMP errors): only then does the
- * slot's previous owner say where the flow may live. wrr, lc and lrt pick
+ * @want_slot (GUE: a hop list to fill), *@hashed is the previous owner of
+ * the slot read when the pick is the flow's own slot (maglev, sh, ICMP
+ * errors): only then does it say where the flow may live. wrr, lc and lrt pick
  * by counters and load, and leave it NULL.
  */
 static __always_inline __u32 xlb_pick(struct xlb_pkt *pkt, const struct xlb_vip *vip,
 				      struct xlb_counters *vcnt, int want_slot,
-				      const struct xlb_slot **hashed)
+				      const struct xlb_slot_prev **hashed)
 {
 	__u32 vip_id = vip->id, size = vip->table_size, slot, hash;
 	__u8 sched = vip->sched;
-	struct xlb_slot *s;
+	__u32 id;
 	void *table;
 
 	table = bpf_map_lookup_elem(&tables, &vip_id);
@@ -138,12 +150,10 @@ static __always_inline __u32 xlb_pick(struct xlb_pkt *pkt, const struct xlb_vip 
 		slot = hash % size;
 		break;
 	}
-	s = bpf_map_lookup_elem(table, &slot);
-	if (!s)
-		return XLB_BACKEND_NONE;
-	if (want_slot)
-		*hashed = s;
-	return s->backend;
+	id = xlb_table_get(table, slot);
+	if (want_slot && id != XLB_BACKEND_NONE)
+		*hashed = xlb_table_prev(table, size, slot);
+	return id;
 }
 
 #endif /* XLB_SCHED_H */

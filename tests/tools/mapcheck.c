@@ -31,7 +31,6 @@
 
 #include "../../bpf/xlb_abi.h"
 
-#define TABLE_STRIDE	((sizeof(struct xlb_slot) + 7) & ~(size_t)7)
 #define LINE_MAX_LEN	4096
 
 static int sys_bpf(int cmd, union bpf_attr *a)
@@ -174,15 +173,23 @@ static void read_table(int tables_fd, struct vip *v)
 		put(v, "ERROR vip %s: table unreadable\n", v->name);
 		return;
 	}
-	len = ((size_t)info.max_entries * TABLE_STRIDE + 4095) / 4096 * 4096;
+	if (info.max_entries != xlb_table_lines(v->v.table_size) ||
+	    info.value_size != sizeof(struct xlb_table_line)) {
+		close(fd);
+		put(v, "ERROR vip %s: table of %u lines of %u bytes for %u slots\n", v->name,
+		    info.max_entries, info.value_size, v->v.table_size);
+		return;
+	}
+	len = ((size_t)info.max_entries * sizeof(struct xlb_table_line) + 4095) / 4096 * 4096;
 	map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
 	if (map == MAP_FAILED) {
 		put(v, "ERROR vip %s: table not mappable\n", v->name);
 		return;
 	}
-	for (__u32 i = 0; i < info.max_entries; i++) {
-		__u32 be = ((struct xlb_slot *)(map + i * TABLE_STRIDE))->backend;
+	for (__u32 i = 0; i < v->v.table_size; i++) {
+		__u32 be = ((struct xlb_table_line *)map)[i / XLB_TABLE_LINE_OWNERS]
+				   .owner[i % XLB_TABLE_LINE_OWNERS];
 		__u32 k;
 
 		if (be == XLB_BACKEND_NONE) {

@@ -319,6 +319,32 @@ void fx_table_fill(struct xlb_bpf *s, __u32 vip_id, __u32 size, __u32 id)
 	free(slots);
 }
 
+/*
+ * Slot @slot of the table map @fd: its lines (struct xlb_table_line) give
+ * the table's size back, since owner lines are a third of them, rounded up.
+ */
+static struct xlb_slot fx_slot_read(int fd, __u32 slot)
+{
+	struct xlb_slot v = { XLB_BACKEND_NONE, XLB_BACKEND_NONE, 0 };
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), line, owners;
+	struct xlb_table_line l;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return v;
+	owners = (info.max_entries + 2) / 3;
+	line = slot / XLB_TABLE_LINE_OWNERS;
+	if (bpf_map_lookup_elem(fd, &line, &l))
+		return v;
+	v.backend = l.owner[slot % XLB_TABLE_LINE_OWNERS];
+	line = owners + slot / XLB_TABLE_LINE_PREVS;
+	if (bpf_map_lookup_elem(fd, &line, &l))
+		return v;
+	v.prev = l.prev[slot % XLB_TABLE_LINE_PREVS].prev;
+	v.changed_s = l.prev[slot % XLB_TABLE_LINE_PREVS].changed_s;
+	return v;
+}
+
 struct xlb_slot fx_slot_get(struct xlb_bpf *s, __u32 vip_id, __u32 slot)
 {
 	struct xlb_slot v = { XLB_BACKEND_NONE, XLB_BACKEND_NONE, 0 };
@@ -330,8 +356,7 @@ struct xlb_slot fx_slot_get(struct xlb_bpf *s, __u32 vip_id, __u32 slot)
 	fd = bpf_map_get_fd_by_id(inner_id);
 	if (fd < 0)
 		fx_die("table of vip %u: %s", vip_id, strerror(errno));
-	if (bpf_map_lookup_elem(fd, &slot, &v))
-		v.backend = v.prev = XLB_BACKEND_NONE;
+	v = fx_slot_read(fd, slot);
 	close(fd);
 	return v;
 }

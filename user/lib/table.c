@@ -9,31 +9,37 @@
 
 #include "table.h"
 
-/* An array map keeps each value at an 8-byte aligned stride. */
-#define TABLE_STRIDE	((sizeof(struct xlb_slot) + 7) & ~(size_t)7)
-
+/* Bytes of the map of a table of @size slots, in whole pages (what mmap takes). */
 static size_t table_len(__u32 size)
 {
 	long page = sysconf(_SC_PAGESIZE);
 
-	return ((size_t)size * TABLE_STRIDE + page - 1) / page * page;
+	return ((size_t)xlb_table_lines(size) * sizeof(struct xlb_table_line) + page - 1) / page *
+	       page;
 }
 
-static void *table_map(int fd, __u32 size, int prot)
+static struct xlb_table_line *table_map(int fd, __u32 size, int prot)
 {
 	void *map = mmap(NULL, table_len(size), prot, MAP_SHARED, fd, 0);
 
 	return map == MAP_FAILED ? NULL : map;
 }
 
+/* Slot @i's previous owner in the lines @map of a table of @size slots. */
+static struct xlb_slot_prev *line_prev(struct xlb_table_line *map, __u32 size, __u32 i)
+{
+	return &map[xlb_table_owner_lines(size) + i / XLB_TABLE_LINE_PREVS]
+			.prev[i % XLB_TABLE_LINE_PREVS];
+}
+
 int table_map_new_slots(const struct xlb_slot *slots, __u32 size)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
-	__u8 *map;
+	struct xlb_table_line *map;
 	int fd, err;
 
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_table", sizeof(__u32),
-			    sizeof(struct xlb_slot), size, &opts);
+			    sizeof(struct xlb_table_line), xlb_table_lines(size), &opts);
 	if (fd < 0)
 		return -errno;
 	map = table_map(fd, size, PROT_READ | PROT_WRITE);
@@ -42,8 +48,12 @@ int table_map_new_slots(const struct xlb_slot *slots, __u32 size)
 		close(fd);
 		return err;
 	}
-	for (__u32 i = 0; i < size; i++)
-		*(struct xlb_slot *)(map + i * TABLE_STRIDE) = slots[i];
+	/* A fresh array is all zero: the unused owners of the last line too. */
+	for (__u32 i = 0; i < size; i++) {
+		map[i / XLB_TABLE_LINE_OWNERS].owner[i % XLB_TABLE_LINE_OWNERS] = slots[i].backend;
+		*line_prev(map, size, i) = (struct xlb_slot_prev){ slots[i].prev,
+								   slots[i].changed_s };
+	}
 	munmap(map, table_len(size));
 	return fd;
 }
@@ -64,12 +74,17 @@ int table_map_new(const __u32 *owners, __u32 size)
 
 int table_map_read(int fd, struct xlb_slot *slots, __u32 size)
 {
-	__u8 *map = table_map(fd, size, PROT_READ);
+	struct xlb_table_line *map = table_map(fd, size, PROT_READ);
 
 	if (!map)
 		return -errno;
-	for (__u32 i = 0; i < size; i++)
-		slots[i] = *(struct xlb_slot *)(map + i * TABLE_STRIDE);
+	for (__u32 i = 0; i < size; i++) {
+		const struct xlb_slot_prev *p = line_prev(map, size, i);
+
+		slots[i] = (struct xlb_slot){
+			.backend = map[i / XLB_TABLE_LINE_OWNERS].owner[i % XLB_TABLE_LINE_OWNERS],
+			.prev = p->prev, .changed_s = p->changed_s };
+	}
 	munmap(map, table_len(size));
 	return 0;
 }
@@ -86,7 +101,8 @@ int table_read(int tables_fd, __u32 vip_id, struct xlb_slot *slots, __u32 size)
 	if (fd < 0)
 		return -errno;
 	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
-	if (!err && (info.max_entries != size || info.value_size != sizeof(*slots)))
+	if (!err && (info.max_entries != xlb_table_lines(size) ||
+		     info.value_size != sizeof(struct xlb_table_line)))
 		err = -ENOENT;
 	if (!err)
 		err = table_map_read(fd, slots, size);

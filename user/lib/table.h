@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * A VIP's table as the data plane reads it: an array map of struct
- * xlb_slot (owner, previous owner, when it changed), created with the flags
+ * A VIP's table as the data plane reads it: an array map of 64-byte lines
+ * (struct xlb_table_line: the owners, then the previous owners and when
+ * they changed), built from and read back into struct xlb_slot, one per
+ * slot (owner, previous owner, when it changed), created with the flags
  * of the prototype in bpf/lib/maps.h (an inner map must match them) and
  * filled through mmap, which is what makes building thousands of tables
  * cheap. The control plane, the packet tests and the benchmarks all make
