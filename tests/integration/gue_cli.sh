@@ -108,18 +108,23 @@ test_gue_cli_list_save_restore_round_trip() {
 	xlb_lb save | grep -qx "# attached with: --encap ipip" || fail "save: no ipip comment line"
 }
 
-# The slots of VIP id $1's table as "owner prev changed_s" lines (struct xlb_slot).
+# The $2 slots of VIP id $1's table as "owner prev changed_s" lines (struct xlb_slot).
 table_slots() {
 	local inner
 	inner=$(in_ns lb bpftool -j map lookup pinned "/sys/fs/bpf/xlb/$P-lb/tables" \
 		key $(($1 & 255)) $(($1 >> 8 & 255)) 0 0 | python3 -c '
 import json, sys
 print(int.from_bytes(bytes(int(x, 16) for x in json.load(sys.stdin)["value"]), "little"))')
+	# 64-byte lines (struct xlb_table_line): 16 owners a line, then 8 (prev, changed) a line.
 	in_ns lb bpftool -j map dump id "$inner" | python3 -c '
 import json, sys
-for e in json.load(sys.stdin):
-    v = bytes(int(x, 16) for x in e["value"])
-    print(*(int.from_bytes(v[i:i + 4], "little") for i in (0, 4, 8)))'
+n = int(sys.argv[1])
+lines = [bytes(int(x, 16) for x in e["value"]) for e in json.load(sys.stdin)]
+u32 = lambda b, o: int.from_bytes(b[o:o + 4], "little")
+owners = (n + 15) // 16
+for i in range(n):
+    p = lines[owners + i // 8]
+    print(u32(lines[i // 16], 4 * (i % 16)), u32(p, 8 * (i % 8)), u32(p, 8 * (i % 8) + 4))' "$2"
 }
 
 # The control plane keeps each slot's previous owner across table rebuilds:
@@ -132,14 +137,14 @@ test_gue_cli_table_keeps_previous_owners() {
 	xlb_lb backend add "$vt" "$(topo_addr4 b1)"
 	id=$(json_of ".vips[] | select(.vip == \"$vt\") | .id")
 	b1=$(json_of ".vips[] | select(.vip == \"$vt\") | .backends[0].id")
-	slots=$(table_slots "$id")
+	slots=$(table_slots "$id" 7)
 	echo "one backend: $slots"
 	assert_eq "slots owned by b1 with no prev" 7 "$(grep -c "^$b1 $none " <<<"$slots")"
 
 	xlb_lb backend add "$vt" 10.200.1.1
 	b2=$(json_of ".vips[] | select(.vip == \"$vt\") | .backends[] | select(.addr == \"10.200.1.1\") | .id")
 	now=$(cut -d. -f1 /proc/uptime)
-	slots=$(table_slots "$id")
+	slots=$(table_slots "$id" 7)
 	echo "two backends: $slots"
 	# slots b2 took remember b1; the rest still have no prev
 	assert_eq "slots b2 took, prev b1" "$(grep -c "^$b2 " <<<"$slots")" \
@@ -154,13 +159,13 @@ test_gue_cli_table_keeps_previous_owners() {
 
 	# drained b2: its slots go back to b1 and remember b2 (drained still serves its flows)
 	xlb_lb backend drain "$vt" 10.200.1.1
-	slots=$(table_slots "$id")
+	slots=$(table_slots "$id" 7)
 	echo "b2 drained: $slots"
 	assert_eq "every slot b1's" 7 "$(grep -c "^$b1 " <<<"$slots")"
 	assert_range "slots remembering b2" 1 6 "$(grep -c "^$b1 $b2 " <<<"$slots")"
 	# deleted b2: no slot may name it any more
 	xlb_lb backend del "$vt" 10.200.1.1
-	slots=$(table_slots "$id")
+	slots=$(table_slots "$id" 7)
 	echo "b2 deleted: $slots"
 	assert_eq "slots naming the deleted b2" 0 "$(grep -c " $b2 " <<<"$slots")"
 }
