@@ -207,6 +207,7 @@ int bench_xlb_filter_add(struct xlb_bpf *skel, const struct xlb_vip_key *keys, _
 	for (__u32 i = 0; i < n; i++)
 		vip_filter_set(&f, keys[i].addr);
 	f.armed = 1;
+	/* bench_xlb_vip() makes encap VIPs; the NAT group sets the flag itself (pktcost). */
 	return bpf_map_update_elem(fd, &zero, &f, BPF_ANY);
 }
 

@@ -568,6 +568,15 @@ static void nat_snat(struct xlb_bpf *skel)
 		s.addr4[i] = htonl(NAT_SNAT_ADDR + i);
 	s.cpu_slice = (XLB_SNAT_PORT_HI - XLB_SNAT_PORT_LO + 1) / libbpf_num_possible_cpus();
 	must(bpf_map_update_elem(bpf_map__fd(skel->maps.snat), &zero, &s, BPF_ANY), "snat");
+	/* The VIP filter's word for it, as the control plane keeps it: NAT answers are looked at. */
+	{
+		struct xlb_vip_filter f = {};
+		int fd = bpf_map__fd(skel->maps.vip_filter);
+
+		bpf_map_lookup_elem(fd, &zero, &f);
+		f.nat = 1;
+		must(bpf_map_update_elem(fd, &zero, &f, BPF_ANY), "vip_filter");
+	}
 }
 
 /*

@@ -258,9 +258,9 @@ static __always_inline int xlb_balance_as(struct xdp_md *ctx, const int gue)
 	/* Read once: the compiler may otherwise keep a ctx pointer the verifier refuses. */
 	__u32 ifindex = ctx->ingress_ifindex;
 	struct xlb_pkt pkt = {};
-	struct xlb_config *cfg;
+	struct xlb_config *cfg = NULL;
 	struct xlb_counters *vcnt;
-	struct xlb_vip *vip;
+	struct xlb_vip *vip = NULL;
 	__u32 zero = 0;
 	int ret;
 
@@ -270,12 +270,16 @@ static __always_inline int xlb_balance_as(struct xdp_md *ctx, const int gue)
 		return xlb_verdict_of(pkt.trace, xlb_unbalanced(&pkt, ret));
 	XLB_STOP(XLB_STOP_PARSE);
 
-	cfg = bpf_map_lookup_elem(&config, &zero);
-	if (!cfg)
-		return xlb_verdict_of(pkt.trace, XLB_PASS_NOT_VIP);	/* cannot happen */
-	vip = xlb_vip_lookup(&pkt, cfg->all_ports_addrs);
+	/* The VIP filter first (vip.h): most packets are for no VIP address. */
+	if (xlb_maybe_vip_addr(&pkt)) {
+		cfg = bpf_map_lookup_elem(&config, &zero);
+		if (!cfg)
+			return xlb_verdict_of(pkt.trace, XLB_PASS_NOT_VIP);	/* cannot happen */
+		vip = xlb_vip_lookup(&pkt, cfg->all_ports_addrs);
+	}
 	if (!vip) {
-		ret = xlb_nat_reply(ctx, ifindex, &pkt);
+		/* Unless the filter said there can be no NAT answer either. */
+		ret = pkt.no_nat ? XLB_CONTINUE : xlb_nat_reply(ctx, ifindex, &pkt);
 		if (ret != XLB_CONTINUE)
 			return xlb_verdict_of(pkt.trace, ret);
 		ret = pkt.icmp_err ? XLB_PASS_ICMP_NOT_VIP : XLB_PASS_NOT_VIP;

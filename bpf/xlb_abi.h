@@ -732,14 +732,17 @@ struct xlb_vip_addr {
  * @armed: a map that an upgrade-attach has just created is all zero until
  * that attach's commit fills it, and must not hide the VIPs meanwhile.
  * With k VIP addresses a non-VIP packet does the lookups anyway about
- * k / XLB_VIP_FILTER_BITS of the time.
+ * k / XLB_VIP_FILTER_BITS of the time. @nat says whether the instance has
+ * NAT VIPs (set before the first is written, cleared after snat.nat_vips
+ * is 0): only then may a packet the filter rules out be a NAT answer, to
+ * look up (bpf/lib/nat.h); without, it is passed at once.
  */
 #define XLB_VIP_FILTER_SHIFT	12
 #define XLB_VIP_FILTER_BITS	(1u << XLB_VIP_FILTER_SHIFT)
 
 struct xlb_vip_filter {
 	__u32 armed;		/* 1: bits[] covers every VIP address */
-	__u32 pad;
+	__u32 nat;		/* 1: NAT VIPs may exist, so may NAT answers */
 	__u64 bits[XLB_VIP_FILTER_BITS / 64];
 };
 

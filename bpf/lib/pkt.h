@@ -39,6 +39,7 @@ struct xlb_pkt {
 	__u8 nd;			/* IPv6 neighbour discovery (link-local) */
 	__u8 trace;			/* a trace runs: note the VIP and backend (trace.h) */
 	__u8 not_vip_addr;		/* the VIP filter ruled the destination out (vip.h) */
+	__u8 no_nat;			/* ... and said there is no NAT VIP: no NAT answer either */
 	__u32 frag_id;			/* a fragment's IPv4/IPv6 identification */
 };
 

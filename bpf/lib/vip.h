@@ -13,10 +13,12 @@
  * packet straight back to the router, until its TTL runs out. Only these
  * packets look up `vip_addrs`, so the balanced path never pays for it.
  *
- * Before any of that, the VIP address filter (struct xlb_vip_filter): a
+ * Before any of that (xlb.bpf.c asks it first), the VIP address filter
+ * (struct xlb_vip_filter): a
  * packet whose destination it rules out is for no VIP address, so it is
- * neither looked up in `vips` nor in `vip_addrs`; it costs one bit of an
- * array the verifier inlines.
+ * neither looked up in `vips` nor in `vip_addrs`, nor (while the instance
+ * has no NAT VIP) as a NAT answer; it costs one bit of an array the
+ * verifier inlines.
  */
 #ifndef XLB_VIP_H
 #define XLB_VIP_H
@@ -36,17 +38,16 @@ static __always_inline int xlb_maybe_vip_addr(struct xlb_pkt *pkt)
 	if (!f || !f->armed || ((f->bits[bit / 64] >> (bit % 64)) & 1))
 		return 1;
 	pkt->not_vip_addr = 1;
+	pkt->no_nat = !f->nat;
 	return 0;
 }
 
-static __always_inline struct xlb_vip *xlb_vip_lookup(struct xlb_pkt *pkt,
+static __always_inline struct xlb_vip *xlb_vip_lookup(const struct xlb_pkt *pkt,
 						      __u64 all_ports_addrs)
 {
 	struct xlb_vip_key vk = {};
 	struct xlb_vip *vip;
 
-	if (!xlb_maybe_vip_addr(pkt))
-		return NULL;
 	__builtin_memcpy(vk.addr, pkt->key.dst, sizeof(vk.addr));
 	vk.port = pkt->key.dport;
 	vk.proto = pkt->key.proto;
@@ -78,6 +79,8 @@ static __always_inline int xlb_unbalanced(struct xlb_pkt *pkt, int reason)
 {
 	int drop;
 
+	if (pkt->not_vip_addr)
+		return reason;	/* the filter ruled the address out already */
 	switch (reason) {
 	case XLB_PASS_NOT_VIP:
 		drop = XLB_DROP_VIP_PORT;

@@ -3421,7 +3421,7 @@ static void vip_addrs_fill(void)
 	}
 	/* And the VIP filter, armed: every frame's verdict goes through it. */
 	if (vip_filter_reconcile(bpf_map__fd(bal->maps.vip_filter), bpf_map__fd(bal->maps.vips),
-				 NULL, 0))
+				 NULL, 0, true))
 		fx_die("vip_filter: %s", strerror(errno));
 }
 

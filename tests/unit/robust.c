@@ -14,6 +14,16 @@
 #define OPT_PADN_LEN	4	/* 8 - next header - length - PadN type - PadN length */
 #define RT_SEGMENT	4	/* routing type: segment routing (RFC 8754) */
 
+/* Whether the balancer's snat entry counts NAT VIPs, as the commit derives the filter's nat. */
+static bool bal_has_nat(void)
+{
+	struct xlb_snat s = {};
+	__u32 zero = 0;
+
+	bpf_map_lookup_elem(bpf_map__fd(bal->maps.snat), &zero, &s);
+	return s.nat_vips;
+}
+
 void bal_vip_addrs_sync(void)
 {
 	struct xlb_vip_key keys[MAX_KEYS], cur, next;
@@ -29,7 +39,7 @@ void bal_vip_addrs_sync(void)
 	if (vip_addrs_reconcile(bpf_map__fd(bal->maps.vip_addrs), keys, n))
 		fx_die("vip_addrs_reconcile failed");
 	/* Armed, as every commit leaves it: the tests run with the filter on. */
-	if (vip_filter_reconcile(bpf_map__fd(bal->maps.vip_filter), fd, NULL, 0))
+	if (vip_filter_reconcile(bpf_map__fd(bal->maps.vip_filter), fd, NULL, 0, bal_has_nat()))
 		fx_die("vip_filter_reconcile failed");
 }
 

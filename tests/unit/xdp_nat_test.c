@@ -1414,6 +1414,53 @@ static void nat_answer_path_gated_by_nat_vips(void)
 }
 
 /*
+ * The VIP filter's nat word: with it 0 (the instance has no NAT VIP) a
+ * packet whose destination the filter rules out is passed at once, a NAT
+ * answer with a flow included; with it 1, as the commit keeps it while NAT
+ * VIPs exist, the same answer is rewritten (the control). The SNAT address
+ * is no VIP address: its bit is clear.
+ */
+static void nat_answer_path_gated_by_the_vip_filter(void)
+{
+	static const struct row r = { V_TCP4, "198.51.100.23", 40026 };
+	int fd = bpf_map__fd(bal->maps.vip_filter);
+	struct xlb_vip_filter f, saved;
+	struct natted n;
+	__u32 zero = 0, a[4] = {}, bit;
+	struct pkt_spec b;
+	__u8 ip[PKT_MAX], mac[6];
+	size_t len;
+
+	nat_clear();
+	nat_forward(&r, PKT_SYN, &n, 1);
+	RETURN_IF_FAILED();
+	if (bpf_map_lookup_elem(fd, &zero, &saved))
+		fx_die("vip_filter lookup: %s", strerror(errno));
+	EXPECT_TRUE("armed, nat on (the fixture has NAT VIPs)", saved.armed && saved.nat);
+	pkt_addr(4, n.snat, a);
+	bit = xlb_vip_filter_bit(a);
+	EXPECT_TRUE("the SNAT address's bit is clear",
+		    !((saved.bits[bit / 64] >> (bit % 64)) & 1));
+	RETURN_IF_FAILED();
+	b = (struct pkt_spec){ .family = 4, .src = bes[n.be].addr, .dst = n.snat,
+			       .proto = IPPROTO_TCP, .sport = n.bport, .dport = n.sport,
+			       .tcp_flags = PKT_SYN | PKT_ACK, .frag = PKT_DF };
+	f = saved;
+	f.nat = 0;
+	bpf_map_update_elem(fd, &zero, &f, BPF_ANY);
+	fx_be_mac(bes[n.be].mac_last, mac);
+	len = send_ip(fx_mac_a, mac, fx_ifindex_a, ip, pkt_ip(&b, ip));
+	bpf_map_update_elem(fd, &zero, &saved, BPF_ANY);
+	RETURN_IF_FAILED();
+	check_untouched(frame_in, len, &run, XDP_PASS);
+	RETURN_IF_FAILED();
+	expect_reason(XLB_PASS_NOT_VIP);
+	RETURN_IF_FAILED();
+	nat_return(&n, PKT_SYN | PKT_ACK);
+	nat_clear();
+}
+
+/*
  * A flow whose backend is deleted is forgotten (both halves) and picks
  * again: its next packet leaves for the other backend with a fresh pair.
  */
@@ -1567,6 +1614,7 @@ static const struct t_case cases[] = {
 	T_CASE(nat_fragment_and_ext_header_unsupported),
 	T_CASE(nat_no_snat_address_dropped),
 	T_CASE(nat_answer_path_gated_by_nat_vips),
+	T_CASE(nat_answer_path_gated_by_the_vip_filter),
 	T_CASE(nat_backend_gone_flow_repicked),
 	T_CASE(nat_control_encap_vip_not_natted),
 };

@@ -624,21 +624,22 @@ static void xdp_vip_filter_reconcile_covers_model_and_vips_map(void)
 
 	pkt_addr(6, "2001:db8::5", k.addr);
 	EXPECT_EQ("empty, unarmed", 0, bpf_map_update_elem(fd, &zero, &none, BPF_ANY));
-	EXPECT_EQ("reconcile, map only", 0, vip_filter_reconcile(fd, vips, NULL, 0));
+	EXPECT_EQ("reconcile, map only", 0, vip_filter_reconcile(fd, vips, NULL, 0, false));
 	EXPECT_EQ("read", 0, bpf_map_lookup_elem(fd, &zero, &f));
 	EXPECT_EQ("armed", 1, f.armed);
 	EXPECT_TRUE("the map's VIP address", filter_has(&f, 4, VIP4));
 	EXPECT_TRUE("not the model's yet", !filter_has(&f, 6, "2001:db8::5"));
 	map_bits = filter_bits(&f);
 	EXPECT_TRUE("some bits, not all", map_bits > 0 && map_bits < 64);
-	EXPECT_EQ("reconcile, model and map", 0, vip_filter_reconcile(fd, vips, &k, 1));
+	EXPECT_EQ("reconcile, model and map", 0, vip_filter_reconcile(fd, vips, &k, 1, false));
 	EXPECT_EQ("read", 0, bpf_map_lookup_elem(fd, &zero, &f));
 	EXPECT_TRUE("the model's address", filter_has(&f, 6, "2001:db8::5"));
 	EXPECT_TRUE("and still the map's", filter_has(&f, 4, VIP4));
 	EXPECT_EQ("one bit more", map_bits + 1, filter_bits(&f));
-	EXPECT_EQ("reconcile, model only", 0, vip_filter_reconcile(fd, -1, &k, 1));
+	EXPECT_EQ("reconcile, model only", 0, vip_filter_reconcile(fd, -1, &k, 1, true));
 	EXPECT_EQ("read", 0, bpf_map_lookup_elem(fd, &zero, &f));
 	EXPECT_EQ("only the model's bit", 1, filter_bits(&f));
+	EXPECT_EQ("nat as asked", 1, f.nat);
 	EXPECT_TRUE("the map's VIP gone", !filter_has(&f, 4, VIP4));
 	bal_vip_addrs_sync();
 }

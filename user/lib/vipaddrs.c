@@ -167,9 +167,10 @@ void vip_filter_set(struct xlb_vip_filter *f, const __u32 addr[4])
 	f->bits[bit / 64] |= 1ULL << (bit % 64);
 }
 
-int vip_filter_reconcile(int fd, int vips_fd, const struct xlb_vip_key *keys, size_t n)
+int vip_filter_reconcile(int fd, int vips_fd, const struct xlb_vip_key *keys, size_t n,
+			 bool nat)
 {
-	struct xlb_vip_filter want = { .armed = 1 }, cur;
+	struct xlb_vip_filter want = { .armed = 1, .nat = nat }, cur;
 	struct xlb_vip_key k, next;
 	void *prev = NULL;
 	__u32 zero = 0;
@@ -194,9 +195,28 @@ int vip_filter_reconcile(int fd, int vips_fd, const struct xlb_vip_key *keys, si
 	return bpf_map_update_elem(fd, &zero, &want, BPF_ANY) ? -1 : 0;
 }
 
+/* Whether the instance's snat entry counts NAT VIPs (no such map: it has no NAT). */
+static bool snat_has_vips(const struct xlb_inst *in)
+{
+	struct xlb_snat s;
+	char path[256];
+	__u32 zero = 0;
+	bool has;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/snat", in->dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return false;
+	has = bpf_map_lookup_elem(fd, &zero, &s) || s.nat_vips;	/* unreadable: assume so */
+	close(fd);
+	return has;
+}
+
 int vip_filter_sync(const struct xlb_inst *in, const struct model *m)
 {
 	size_t n = m ? m->nvips : 0;
+	bool nat = snat_has_vips(in);
 	struct xlb_vip_key *keys = calloc(n ? n : 1, sizeof(*keys));
 	char path[256];
 	int fd, err;
@@ -211,9 +231,11 @@ int vip_filter_sync(const struct xlb_inst *in, const struct model *m)
 		free(keys);
 		return errno == ENOENT ? 0 : -1;	/* pinned by an xlb without the filter */
 	}
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		keys[i] = m->vips[i].key;
-	err = vip_filter_reconcile(fd, in->fd[XLB_M_VIPS], keys, n);
+		nat |= !!(m->vips[i].v.flags & XLB_VIP_F_NAT);
+	}
+	err = vip_filter_reconcile(fd, in->fd[XLB_M_VIPS], keys, n, nat);
 	close(fd);
 	free(keys);
 	return err;

@@ -11,6 +11,7 @@
 #ifndef XLB_VIPADDRS_H
 #define XLB_VIPADDRS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "xlb_abi.h"
 #include "inst.h"
@@ -48,15 +49,17 @@ void vip_filter_set(struct xlb_vip_filter *f, const __u32 addr[4]);
  * The VIP address filter (struct xlb_vip_filter), armed: a bit for each
  * address of @keys and of every key the vips map @vips_fd holds now (-1:
  * none), so that it covers the VIPs about to be written and those still
- * there. Written only if it differs; the first time it is armed the bits
+ * there, and @nat (NAT VIPs may exist). Written only if it differs; the first time it is armed the bits
  * are written before the flag, so no reader sees it armed and half full.
  * 0, or -1 with errno set.
  */
-int vip_filter_reconcile(int fd, int vips_fd, const struct xlb_vip_key *keys, size_t n);
+int vip_filter_reconcile(int fd, int vips_fd, const struct xlb_vip_key *keys, size_t n,
+			 bool nat);
 
 /*
  * The same on instance @in (an instance without the map, pinned by an
- * older xlb, is left alone), for @m's VIPs (NULL: none) and its vips map.
+ * older xlb, is left alone), for @m's VIPs (NULL: none) and its vips map;
+ * nat while @m has a NAT VIP or snat.nat_vips is not 0.
  * The commit calls it before it writes VIPs (with the new model: the
  * union) and after it deletes them (NULL: what is left).
  */
