@@ -14,11 +14,10 @@
  * packets look up `vip_addrs`, so the balanced path never pays for it.
  *
  * Before any of that (xlb.bpf.c asks it first), the VIP address filter
- * (struct xlb_vip_filter): a
- * packet whose destination it rules out is for no VIP address, so it is
- * neither looked up in `vips` nor in `vip_addrs`, nor (while the instance
- * has no NAT VIP) as a NAT answer; it costs one bit of an array the
- * verifier inlines.
+ * (struct xlb_vip_filter): a packet whose destination it rules out is for
+ * no VIP address, so it is neither looked up in `vips` nor in `vip_addrs`,
+ * nor (while the instance has no NAT VIP) as a NAT answer; it costs one
+ * bit of an array the verifier inlines.
  */
 #ifndef XLB_VIP_H
 #define XLB_VIP_H
