@@ -1375,6 +1375,33 @@ static void nat_no_snat_address_dropped(void)
 	snat_default();
 }
 
+/* The backend's SYN-ACK of NAT flow @n, sent; the frame's length. */
+static size_t send_synack(const struct natted *n)
+{
+	struct pkt_spec b = { .family = 4, .src = bes[n->be].addr, .dst = n->snat,
+			      .proto = IPPROTO_TCP, .sport = n->bport, .dport = n->sport,
+			      .tcp_flags = PKT_SYN | PKT_ACK, .frag = PKT_DF };
+	__u8 ip[PKT_MAX], mac[6];
+
+	fx_be_mac(bes[n->be].mac_last, mac);
+	return send_ip(fx_mac_a, mac, fx_ifindex_a, ip, pkt_ip(&b, ip));
+}
+
+/*
+ * That answer (@len bytes) was passed untouched as for no VIP; sent again
+ * with the setting put back, it is rewritten to the client (the control).
+ */
+static void expect_passed_then_rewritten(const struct natted *n, size_t len)
+{
+	RETURN_IF_FAILED();
+	check_untouched(frame_in, len, &run, XDP_PASS);
+	RETURN_IF_FAILED();
+	expect_reason(XLB_PASS_NOT_VIP);
+	RETURN_IF_FAILED();
+	nat_return(n, PKT_SYN | PKT_ACK);
+	nat_clear();
+}
+
 /*
  * snat.nat_vips 0 (no NAT VIP configured): a packet for no VIP is not
  * looked at as a NAT answer, even one that has a flow (the control: with
@@ -1387,30 +1414,18 @@ static void nat_answer_path_gated_by_nat_vips(void)
 	struct natted n;
 	__u32 zero = 0;
 	int fd = bpf_map__fd(bal->maps.snat);
-	struct pkt_spec b;
-	__u8 ip[PKT_MAX], mac[6];
 	size_t len;
 
 	nat_clear();
 	nat_forward(&r, PKT_SYN, &n, 1);
 	RETURN_IF_FAILED();
-	b = (struct pkt_spec){ .family = 4, .src = bes[n.be].addr, .dst = n.snat,
-			       .proto = IPPROTO_TCP, .sport = n.bport, .dport = n.sport,
-			       .tcp_flags = PKT_SYN | PKT_ACK, .frag = PKT_DF };
 	if (bpf_map_lookup_elem(fd, &zero, &sn))
 		fx_die("snat lookup: %s", strerror(errno));
 	sn.nat_vips = 0;
 	bpf_map_update_elem(fd, &zero, &sn, BPF_ANY);
-	fx_be_mac(bes[n.be].mac_last, mac);
-	len = send_ip(fx_mac_a, mac, fx_ifindex_a, ip, pkt_ip(&b, ip));
+	len = send_synack(&n);
 	snat_default();
-	RETURN_IF_FAILED();
-	check_untouched(frame_in, len, &run, XDP_PASS);
-	RETURN_IF_FAILED();
-	expect_reason(XLB_PASS_NOT_VIP);
-	RETURN_IF_FAILED();
-	nat_return(&n, PKT_SYN | PKT_ACK);
-	nat_clear();
+	expect_passed_then_rewritten(&n, len);
 }
 
 /*
@@ -1427,8 +1442,6 @@ static void nat_answer_path_gated_by_the_vip_filter(void)
 	struct xlb_vip_filter f, saved;
 	struct natted n;
 	__u32 zero = 0, a[4] = {}, bit;
-	struct pkt_spec b;
-	__u8 ip[PKT_MAX], mac[6];
 	size_t len;
 
 	nat_clear();
@@ -1442,22 +1455,12 @@ static void nat_answer_path_gated_by_the_vip_filter(void)
 	EXPECT_TRUE("the SNAT address's bit is clear",
 		    !((saved.bits[bit / 64] >> (bit % 64)) & 1));
 	RETURN_IF_FAILED();
-	b = (struct pkt_spec){ .family = 4, .src = bes[n.be].addr, .dst = n.snat,
-			       .proto = IPPROTO_TCP, .sport = n.bport, .dport = n.sport,
-			       .tcp_flags = PKT_SYN | PKT_ACK, .frag = PKT_DF };
 	f = saved;
 	f.nat = 0;
 	bpf_map_update_elem(fd, &zero, &f, BPF_ANY);
-	fx_be_mac(bes[n.be].mac_last, mac);
-	len = send_ip(fx_mac_a, mac, fx_ifindex_a, ip, pkt_ip(&b, ip));
+	len = send_synack(&n);
 	bpf_map_update_elem(fd, &zero, &saved, BPF_ANY);
-	RETURN_IF_FAILED();
-	check_untouched(frame_in, len, &run, XDP_PASS);
-	RETURN_IF_FAILED();
-	expect_reason(XLB_PASS_NOT_VIP);
-	RETURN_IF_FAILED();
-	nat_return(&n, PKT_SYN | PKT_ACK);
-	nat_clear();
+	expect_passed_then_rewritten(&n, len);
 }
 
 /*
