@@ -18,9 +18,9 @@
  * lookup that misses, not two, and the commit that turns promotion off
  * moves the young flows to conntrack: user/lib/ct.c). conntrack then only
  * ever receives flows that lasted, and its LRU eviction only makes them
- * compete among themselves; short flows evict
- * each other in ct_new. A tracked hit in conntrack costs one lookup, as
- * before; a young flow one more, plus the write of its packet count.
+ * compete among themselves; short flows evict each other in ct_new. A
+ * tracked hit in conntrack costs one lookup, as before; a young flow one
+ * more, plus the write of its packet count.
  * config.ct_insert_rate caps the new flows tracked per CPU per second (0:
  * no cap, Katran's budget); past it a flow is forwarded untracked and its
  * next packet picks again (the same backend under maglev and sh). Every
