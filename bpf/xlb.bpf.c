@@ -278,8 +278,7 @@ static __always_inline int xlb_balance_as(struct xdp_md *ctx, const int gue)
 		vip = xlb_vip_lookup(&pkt, cfg->all_ports_addrs);
 	}
 	if (!vip) {
-		/* Unless the filter said there can be no NAT answer either. */
-		ret = pkt.no_nat ? XLB_CONTINUE : xlb_nat_reply(ctx, ifindex, &pkt);
+		ret = xlb_nat_reply(ctx, ifindex, &pkt);
 		if (ret != XLB_CONTINUE)
 			return xlb_verdict_of(pkt.trace, ret);
 		ret = pkt.icmp_err ? XLB_PASS_ICMP_NOT_VIP : XLB_PASS_NOT_VIP;

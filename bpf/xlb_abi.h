@@ -215,6 +215,12 @@ static inline __u32 xlb_table_owner_lines(__u32 size)
 	return (size + XLB_TABLE_LINE_OWNERS - 1) / XLB_TABLE_LINE_OWNERS;
 }
 
+/* The line of slot @slot's previous owner, in a table of @size slots. */
+static inline __u32 xlb_table_prev_line(__u32 size, __u32 slot)
+{
+	return xlb_table_owner_lines(size) + slot / XLB_TABLE_LINE_PREVS;
+}
+
 /* Entries of the array map of a table of @size slots. */
 static inline __u32 xlb_table_lines(__u32 size)
 {

@@ -533,11 +533,14 @@ static __always_inline int xlb_is_snat_dst(const struct xlb_pkt *pkt, const stru
  */
 static __always_inline int xlb_nat_reply(struct xdp_md *ctx, __u32 ifindex, struct xlb_pkt *pkt)
 {
-	const struct xlb_snat *s = xlb_snat_config();
+	const struct xlb_snat *s;
 	struct xlb_nat_flow *f;
 	struct xlb_nat_to to;
 	int ret;
 
+	if (pkt->no_nat)
+		return XLB_CONTINUE;	/* the VIP filter knows there is no NAT VIP (vip.h) */
+	s = xlb_snat_config();
 	if (!s || !s->nat_vips || !xlb_is_snat_dst(pkt, s))
 		return XLB_CONTINUE;
 	if (pkt->l4_opaque)

@@ -42,7 +42,7 @@ static __always_inline __u32 xlb_table_get(void *table, __u32 slot)
 static __always_inline const struct xlb_slot_prev *xlb_table_prev(void *table, __u32 size,
 								  __u32 slot)
 {
-	__u32 line = xlb_table_owner_lines(size) + slot / XLB_TABLE_LINE_PREVS;
+	__u32 line = xlb_table_prev_line(size, slot);
 	struct xlb_table_line *l = bpf_map_lookup_elem(table, &line);
 
 	return l ? &l->prev[slot % XLB_TABLE_LINE_PREVS] : NULL;

@@ -78,8 +78,6 @@ static __always_inline int xlb_unbalanced(struct xlb_pkt *pkt, int reason)
 {
 	int drop;
 
-	if (pkt->not_vip_addr)
-		return reason;	/* the filter ruled the address out already */
 	switch (reason) {
 	case XLB_PASS_NOT_VIP:
 		drop = XLB_DROP_VIP_PORT;

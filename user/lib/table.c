@@ -28,8 +28,7 @@ static struct xlb_table_line *table_map(int fd, __u32 size, int prot)
 /* Slot @i's previous owner in the lines @map of a table of @size slots. */
 static struct xlb_slot_prev *line_prev(struct xlb_table_line *map, __u32 size, __u32 i)
 {
-	return &map[xlb_table_owner_lines(size) + i / XLB_TABLE_LINE_PREVS]
-			.prev[i % XLB_TABLE_LINE_PREVS];
+	return &map[xlb_table_prev_line(size, i)].prev[i % XLB_TABLE_LINE_PREVS];
 }
 
 int table_map_new_slots(const struct xlb_slot *slots, __u32 size)

@@ -111,27 +111,41 @@ int vip_addrs_reconcile(int fd, const struct xlb_vip_key *keys, size_t n)
 	return err;
 }
 
-int vip_addrs_sync(const struct xlb_inst *in, const struct model *m)
+/* Pinned map @name of @in: its fd, or -1 with errno (ENOENT: pinned by an xlb without it). */
+static int pin_open(const struct xlb_inst *in, const char *name)
 {
-	struct xlb_vip_key *keys = calloc(m->nvips ? m->nvips : 1, sizeof(*keys));
 	char path[256];
-	int fd, err;
 
+	snprintf(path, sizeof(path), "%s/%s", in->dir, name);
+	return bpf_obj_get(path);
+}
+
+/* @m's VIP keys (@m NULL: none) in a new array of *@n; NULL with errno ENOMEM. */
+static struct xlb_vip_key *model_keys(const struct model *m, size_t *n)
+{
+	struct xlb_vip_key *keys;
+
+	*n = m ? m->nvips : 0;
+	keys = calloc(*n ? *n : 1, sizeof(*keys));
 	if (!keys) {
 		errno = ENOMEM;
-		return -1;
+		return NULL;
 	}
-	snprintf(path, sizeof(path), "%s/vip_addrs", in->dir);
-	fd = bpf_obj_get(path);
-	if (fd < 0) {
-		free(keys);
-		if (errno == ENOENT)
-			return 0;	/* pinned by an xlb whose program has no such map */
-		return -1;
-	}
-	for (size_t i = 0; i < m->nvips; i++)
+	for (size_t i = 0; i < *n; i++)
 		keys[i] = m->vips[i].key;
-	err = vip_addrs_reconcile(fd, keys, m->nvips);
+	return keys;
+}
+
+int vip_addrs_sync(const struct xlb_inst *in, const struct model *m)
+{
+	int fd = pin_open(in, "vip_addrs"), err;
+	struct xlb_vip_key *keys;
+	size_t n;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;	/* pinned by an xlb without the map */
+	keys = model_keys(m, &n);
+	err = keys ? vip_addrs_reconcile(fd, keys, n) : -1;
 	close(fd);
 	free(keys);
 	return err;
@@ -141,13 +155,11 @@ int nat_vips_sync(const struct xlb_inst *in, const struct model *m)
 {
 	struct xlb_snat s;
 	__u32 zero = 0, n = 0;
-	char path[256];
 	int fd, err = 0;
 
 	for (size_t i = 0; i < m->nvips; i++)
 		n += !!(m->vips[i].v.flags & XLB_VIP_F_NAT);
-	snprintf(path, sizeof(path), "%s/snat", in->dir);
-	fd = bpf_obj_get(path);
+	fd = pin_open(in, "snat");
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;
 	if (bpf_map_lookup_elem(fd, &zero, &s))
@@ -198,14 +210,11 @@ int vip_filter_reconcile(int fd, int vips_fd, const struct xlb_vip_key *keys, si
 /* Whether the instance's snat entry counts NAT VIPs (no such map: it has no NAT). */
 static bool snat_has_vips(const struct xlb_inst *in)
 {
+	int fd = pin_open(in, "snat");
 	struct xlb_snat s;
-	char path[256];
 	__u32 zero = 0;
 	bool has;
-	int fd;
 
-	snprintf(path, sizeof(path), "%s/snat", in->dir);
-	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return false;
 	has = bpf_map_lookup_elem(fd, &zero, &s) || s.nat_vips;	/* unreadable: assume so */
@@ -215,27 +224,18 @@ static bool snat_has_vips(const struct xlb_inst *in)
 
 int vip_filter_sync(const struct xlb_inst *in, const struct model *m)
 {
-	size_t n = m ? m->nvips : 0;
-	bool nat = snat_has_vips(in);
-	struct xlb_vip_key *keys = calloc(n ? n : 1, sizeof(*keys));
-	char path[256];
-	int fd, err;
+	int fd = pin_open(in, "vip_filter"), err;
+	struct xlb_vip_key *keys;
+	bool nat;
+	size_t n;
 
-	if (!keys) {
-		errno = ENOMEM;
-		return -1;
-	}
-	snprintf(path, sizeof(path), "%s/vip_filter", in->dir);
-	fd = bpf_obj_get(path);
-	if (fd < 0) {
-		free(keys);
+	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;	/* pinned by an xlb without the filter */
-	}
-	for (size_t i = 0; i < n; i++) {
-		keys[i] = m->vips[i].key;
+	nat = snat_has_vips(in);
+	for (size_t i = 0; m && i < m->nvips; i++)
 		nat |= !!(m->vips[i].v.flags & XLB_VIP_F_NAT);
-	}
-	err = vip_filter_reconcile(fd, in->fd[XLB_M_VIPS], keys, n, nat);
+	keys = model_keys(m, &n);
+	err = keys ? vip_filter_reconcile(fd, in->fd[XLB_M_VIPS], keys, n, nat) : -1;
 	close(fd);
 	free(keys);
 	return err;
