@@ -68,11 +68,17 @@ nat_up() {
 		ip -n "$NAT_P-lb" addr add "$a/24" dev "$NAT_P-lb2" || return 1
 	done
 	b1=$(topo_nat_addr4 b1)
+	nat_answers lb "http://$b1:$NAT_HTTP/" "backend httpd"
+}
+
+# nat_answers ROLE URL WHAT: polls URL from ROLE's namespace, 50 tries over about 5 s.
+nat_answers() {
+	local i
 	for i in $(seq 1 50); do
-		topo_in "$NAT_P" lb curl -s -m 1 "http://$b1:$NAT_HTTP/" >/dev/null && return 0
+		topo_in "$NAT_P" "$1" curl -s -m 1 "$2" >/dev/null && return 0
 		sleep 0.1
 	done
-	bench_log "nat: backend httpd does not answer"
+	bench_log "nat: $3 does not answer"
 	return 1
 }
 
@@ -165,12 +171,7 @@ nat_haproxy_on() {
 		server b1 $b1:$NAT_BULK
 	CFG
 	topo_in "$NAT_P" lb haproxy -D -p "$NAT_HAPROXY_PID" -f "$NAT_HAPROXY_CFG" || return 1
-	for i in $(seq 1 50); do
-		topo_in "$NAT_P" c1 curl -s -m 1 "http://$vip:$NAT_VPORT/" >/dev/null && return 0
-		sleep 0.1
-	done
-	bench_log "nat: HAProxy does not answer"
-	return 1
+	nat_answers c1 "http://$vip:$NAT_VPORT/" HAProxy
 }
 
 nat_on() {
