@@ -21,7 +21,7 @@
 /* Sizes: defaults, overridable at attach time where noted. */
 #define XLB_MAX_VIPS		4096	/* vips, tables, vip_stats, vip_config */
 #define XLB_MAX_BACKENDS	65536	/* backends, backend_stats, backend_active */
-#define XLB_CT_SIZE		(1 << 20) /* conntrack entries; attach --conntrack-size */
+#define XLB_CT_SIZE		(1 << 20) /* conntrack entries (a power of two); --conntrack-size */
 #define XLB_TABLE_SIZE_DEFAULT	65537	/* Maglev table slots: a prime */
 #define XLB_TABLE_SIZE_MAX	65537	/* largest table a VIP may ask for */
 #define XLB_MAX_DECAP_ADDRS	64	/* addresses one decap instance answers for */
@@ -244,7 +244,7 @@ struct xlb_backend {
 	__u16 pad;
 };
 
-/* Key of the conntrack LRU hash: the client's 5-tuple as it arrived. */
+/* A tracked flow's key: the client's 5-tuple as it arrived. */
 struct xlb_flow_key {
 	__u32 src[4];
 	__u32 dst[4];
@@ -255,7 +255,7 @@ struct xlb_flow_key {
 	__u16 pad;
 };
 
-/* Value of the conntrack LRU hash. */
+/* A flow's state, in a conntrack way (struct xlb_ct_entry) and as ct_new's value. */
 struct xlb_flow {
 	__u32 backend_id;
 	__u32 vip_id;
@@ -263,6 +263,29 @@ struct xlb_flow {
 	__u32 flags;		/* XLB_FLOW_F_* */
 	__u32 young_pkts;	/* ct_new: packets seen while young; 0 in conntrack */
 };
+
+/*
+ * The conntrack flow table (bpf/lib/conntrack.h, docs/DESIGN.md
+ * "Connection tracking"): an array of entries, one cache line each, in
+ * buckets of XLB_CT_WAYS consecutive entries. A flow lives in the bucket
+ * its flow hash (bpf/lib/hash.h) names, in any of its ways; a new flow
+ * takes the way least recently seen (a free way has last_seen_ns 0). A
+ * free way is all zero (key.family 0). The table's size is a power of two.
+ * User space reads and writes it through user/lib/ct.c only.
+ */
+#define XLB_CT_WAYS		4
+#define XLB_CT_SIZE_MIN		1024
+
+struct xlb_ct_entry {
+	struct xlb_flow_key key;
+	struct xlb_flow flow;
+};
+
+/* The first way of the bucket of a flow hashing to @hash, in a table of @size entries. */
+static inline __u32 xlb_ct_bucket(__u32 hash, __u32 size)
+{
+	return (hash * XLB_CT_WAYS) & (size - 1);
+}
 
 /*
  * Full NAT (bpf/lib/nat.h, docs/DESIGN.md "NAT"). A NAT flow is two
@@ -399,6 +422,7 @@ enum xlb_ct_event {
 	XLB_CT_EV_OVER_BUDGET,	/* new flow not tracked: ct_insert_rate reached on this CPU */
 	XLB_CT_EV_INSERT_FAILED,/* a conntrack or ct_new update failed (flow not tracked there) */
 	XLB_CT_EV_SYNC_LOST,	/* a sync event not reported: the sync_events ring was full */
+	XLB_CT_EV_EVICTED,	/* a flow entering conntrack took the way of one seen recently */
 	XLB_CT_EV_MAX,
 };
 
@@ -409,6 +433,7 @@ enum xlb_ct_event {
 	[XLB_CT_EV_OVER_BUDGET]	  = "over_budget",		\
 	[XLB_CT_EV_INSERT_FAILED] = "insert_failed",		\
 	[XLB_CT_EV_SYNC_LOST]	  = "sync_lost",		\
+	[XLB_CT_EV_EVICTED]	  = "evicted",			\
 }
 
 /* Room for events appended later without changing the pinned map's layout. */
@@ -933,6 +958,9 @@ _Static_assert(sizeof(struct xlb_vip) == 16, "xlb_vip layout");
 _Static_assert(sizeof(struct xlb_backend) == 32, "xlb_backend layout");
 _Static_assert(sizeof(struct xlb_flow_key) == 40, "xlb_flow_key layout");
 _Static_assert(sizeof(struct xlb_flow) == 24, "xlb_flow layout");
+_Static_assert(sizeof(struct xlb_ct_entry) == 64, "a conntrack way is one cache line");
+_Static_assert((XLB_CT_SIZE & (XLB_CT_SIZE - 1)) == 0 && XLB_CT_SIZE >= XLB_CT_SIZE_MIN,
+	       "the conntrack table's size is a power of two");
 _Static_assert(sizeof(struct xlb_nat_to) == 40, "xlb_nat_to layout");
 _Static_assert(sizeof(struct xlb_nat_flow) == 64, "xlb_nat_flow layout");
 _Static_assert(sizeof(struct xlb_snat) == 32 + 128 + 12, "xlb_snat layout");

@@ -200,14 +200,14 @@ static bool flow_apply(struct agent *a, const struct sync_flow *f)
 	memcpy(vk.addr, f->key.dst, sizeof(vk.addr));
 	if (bpf_map_lookup_elem(a->in.fd[XLB_M_VIPS], &vk, &vip) || (vip.flags & XLB_VIP_F_NO_CT))
 		return false;
-	if (!bpf_map_lookup_elem(ct, &f->key, &fl)) {
+	if (!ct_find(ct, &f->key, &fl)) {
 		/* A copy is refreshed (and may learn that the flow closes); our own flows are ours. */
 		if (!(fl.flags & XLB_FLOW_F_SYNCED))
 			return false;
 		fl.last_seen_ns = now_ns();
 		if (closing)
 			fl.flags |= XLB_FLOW_F_CLOSING;
-		return bpf_map_update_elem(ct, &f->key, &fl, BPF_EXIST) == 0;
+		return ct_store(ct, &f->key, &fl, BPF_EXIST) == 0;
 	}
 	if (ss.young_fd >= 0 && !bpf_map_lookup_elem(ss.young_fd, &f->key, &fl))
 		return false;
@@ -219,7 +219,7 @@ static bool flow_apply(struct agent *a, const struct sync_flow *f)
 		.last_seen_ns = now_ns(),
 		.flags = XLB_FLOW_F_SYNCED | (closing ? XLB_FLOW_F_CLOSING : 0),
 	};
-	return bpf_map_update_elem(ct, &f->key, &fl, BPF_NOEXIST) == 0;
+	return ct_store(ct, &f->key, &fl, BPF_NOEXIST) == 0;
 }
 
 /* ---- sending ---- */

@@ -28,6 +28,7 @@
 #include "xlb.skel.h"
 #include "xdp_load.h"
 #include "table.h"
+#include "flowtable.h"
 #include "nl.h"
 #include "nat.h"
 #include "util.h"
@@ -137,6 +138,7 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 				xlb_err("invalid --conntrack-size \"%s\": must be 1024 to 268435456", v);
 				return -1;
 			}
+			a->ct_size = flowtable_size_for(a->ct_size);	/* buckets need 2^n */
 		} else if (!strcmp(argv[i], "--encap")) {
 			if (!(v = next_arg(&i, argc, argv, "--encap")))
 				return -1;
@@ -254,6 +256,27 @@ static bool pinned_tables_compatible(const char *dir)
 	}
 	close(fd);
 	return ok;
+}
+
+/*
+ * Whether the pinned conntrack, if any, is this build's flow table
+ * (user/lib/flowtable.h): an instance attached by an older xlb tracks
+ * flows in an LRU hash, which this program cannot read.
+ */
+static bool pinned_conntrack_compatible(const char *dir)
+{
+	struct flowtable t;
+	char path[256];
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/conntrack", dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return true;	/* a fresh instance */
+	err = flowtable_open(fd, &t);
+	flowtable_close(&t);
+	close(fd);
+	return err != -EINVAL;
 }
 
 /*
@@ -404,7 +427,7 @@ int do_attach(int argc, char **argv)
 	mode = a.mode ? a.mode : upgrade ? cur : XDP_MODE_NATIVE;
 	if (resolve_encap(&a, dir))
 		goto out;
-	if (!pinned_tables_compatible(dir)) {
+	if (!pinned_tables_compatible(dir) || !pinned_conntrack_compatible(dir)) {
 		xlb_err("%s was attached by an older xlb (another table layout): save, detach, "
 			"attach and restore it", a.iface);
 		goto out;

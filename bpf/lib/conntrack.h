@@ -33,6 +33,20 @@
  * flow has once or twice, never a per-packet cost; young flows are not
  * reported (a flow that never lasted needs no copy elsewhere).
  *
+ * The table (struct xlb_ct_entry, xlb_abi.h) is set-associative: an
+ * array of one-cache-line ways, XLB_CT_WAYS to a bucket, the bucket named
+ * by the flow hash the scheduler uses anyway. A lookup hashes once and
+ * reads at most one bucket (its ways are adjacent lines); an insert
+ * overwrites the bucket's least recently seen way (a free one first):
+ * no allocation, no lock, no LRU list, and an eviction is counted
+ * (ct_events "evicted") rather than hidden. Writers on two CPUs may race on
+ * one way; a reader then sees a stale or torn entry at worst, and a torn
+ * key is a miss: the flow is picked again (the same backend, under
+ * maglev and sh) and re-tracked. The flow is written before its key, so
+ * a reader that matches the new key finds the new flow on this
+ * architecture's ordered stores. ct_new stays an LRU hash: it is small,
+ * and its job is eviction.
+ *
  * Timestamps use the coarse monotonic clock: same epoch as CLOCK_MONOTONIC
  * (what user space expires against), a tick of error, and cheaper.
  */
@@ -152,15 +166,87 @@ static __always_inline struct xlb_backend *xlb_ct_backend(const struct xlb_flow 
 	return be;
 }
 
+/* The conntrack map's size, read from the map itself (CO-RE): no setting to forget. */
+struct bpf_map___xlb {
+	__u32 max_entries;
+} __attribute__((preserve_access_index));
+
+static __always_inline int xlb_ct_key_eq(const struct xlb_flow_key *a,
+					 const struct xlb_flow_key *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4]));
+}
+
+/*
+ * @pkt's flow's way in conntrack, or NULL. On a miss, pkt->ct_way is the
+ * way a new entry would take: the least recently seen (a free way's
+ * last_seen_ns is 0), the first of equals.
+ */
+static __always_inline struct xlb_ct_entry *xlb_ct_find(struct xlb_pkt *pkt)
+{
+	__u32 size = ((struct bpf_map___xlb *)&conntrack)->max_entries;
+	__u32 first = xlb_ct_bucket(xlb_pkt_hash(pkt), size), idx;
+	__u64 oldest = ~0ULL;
+	struct xlb_ct_entry *e;
+
+	pkt->has_ct_way = 0;
+#pragma unroll
+	for (int w = 0; w < XLB_CT_WAYS; w++) {
+		idx = first + w;
+		e = bpf_map_lookup_elem(&conntrack, &idx);
+		if (!e)
+			return NULL;	/* a table smaller than a bucket: never tracks */
+		if (xlb_ct_key_eq(&e->key, &pkt->key))
+			return e;
+		if (e->flow.last_seen_ns < oldest) {
+			oldest = e->flow.last_seen_ns;
+			pkt->ct_way = idx;
+			pkt->has_ct_way = 1;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Writes @flow into the way xlb_ct_find() chose for @pkt (looking again if
+ * it did not run); the flow first, then its key. 0, or -1 (no way).
+ */
+static __always_inline int xlb_ct_store(struct xlb_pkt *pkt, const struct xlb_flow *flow,
+					struct xlb_ct_events *ev)
+{
+	struct xlb_ct_entry *e = NULL;
+	__u32 idx;
+
+	if (!pkt->has_ct_way)
+		e = xlb_ct_find(pkt);
+	if (!e) {
+		if (!pkt->has_ct_way)
+			return -1;
+		idx = pkt->ct_way;
+		e = bpf_map_lookup_elem(&conntrack, &idx);
+		if (!e)
+			return -1;
+		if (e->key.family)
+			xlb_ct_count(ev, XLB_CT_EV_EVICTED);
+	}
+	e->flow = *flow;
+	asm volatile("" ::: "memory");
+	e->key = pkt->key;
+	pkt->has_ct_way = 0;	/* the way is taken now */
+	return 0;
+}
+
 /* Move a young flow that has carried enough packets to conntrack. */
-static __always_inline void xlb_ct_promote(const struct xlb_pkt *pkt, const struct xlb_flow *young,
+static __always_inline void xlb_ct_promote(struct xlb_pkt *pkt, const struct xlb_flow *young,
 					   const struct xlb_config *cfg)
 {
 	struct xlb_ct_events *ev = xlb_ct_events();
 	struct xlb_flow flow = *young;
 
 	flow.young_pkts = 0;
-	if (bpf_map_update_elem(&conntrack, &pkt->key, &flow, BPF_ANY)) {
+	if (xlb_ct_store(pkt, &flow, ev)) {
 		xlb_ct_count(ev, XLB_CT_EV_INSERT_FAILED);
 		return;		/* stays young; the next packet tries again */
 	}
@@ -173,7 +259,7 @@ static __always_inline void xlb_ct_promote(const struct xlb_pkt *pkt, const stru
  * The young table's part of a lookup. A closing flow is never promoted:
  * it is about to end, and would only take an established flow's place.
  */
-static __always_inline struct xlb_backend *xlb_ct_young(const struct xlb_pkt *pkt,
+static __always_inline struct xlb_backend *xlb_ct_young(struct xlb_pkt *pkt,
 							const struct xlb_vip *vip, __u32 *be_id)
 {
 	const struct xlb_config *cfg = xlb_ct_config();
@@ -203,13 +289,15 @@ static __always_inline struct xlb_backend *xlb_ct_young(const struct xlb_pkt *pk
  * flow's promotion to overwrite, so a re-picked flow is young again. ICMP errors read the
  * entry but do not refresh or count it: they are not traffic of the flow.
  */
-static __always_inline struct xlb_backend *xlb_ct_lookup(const struct xlb_pkt *pkt,
+static __always_inline struct xlb_backend *xlb_ct_lookup(struct xlb_pkt *pkt,
 							 const struct xlb_vip *vip, __u32 *be_id)
 {
-	struct xlb_flow *flow = bpf_map_lookup_elem(&conntrack, &pkt->key);
+	struct xlb_ct_entry *e = xlb_ct_find(pkt);
+	struct xlb_flow *flow;
 	struct xlb_backend *be;
 
-	if (flow) {
+	if (e) {
+		flow = &e->flow;
 		be = xlb_ct_backend(flow, vip, be_id);
 		if (be) {
 			if (!pkt->icmp_err && xlb_ct_touch(flow, pkt))
@@ -237,7 +325,7 @@ static __always_inline int xlb_ct_budget(struct xlb_ct_events *ev, __u32 rate)
 }
 
 /* Track a new flow: young (ct_new), or at once in conntrack when promote_after <= 1. */
-static __always_inline void xlb_ct_insert(const struct xlb_pkt *pkt, __u32 vip_id, __u32 be_id)
+static __always_inline void xlb_ct_insert(struct xlb_pkt *pkt, __u32 vip_id, __u32 be_id)
 {
 	const struct xlb_config *cfg = xlb_ct_config();
 	struct xlb_ct_events *ev = xlb_ct_events();
@@ -257,7 +345,7 @@ static __always_inline void xlb_ct_insert(const struct xlb_pkt *pkt, __u32 vip_i
 	if (pkt->tcp_flags & (XLB_TCP_FIN | XLB_TCP_RST))
 		flow.flags = XLB_FLOW_F_CLOSING;
 	if (cfg->ct_promote_after <= 1) {
-		err = bpf_map_update_elem(&conntrack, &pkt->key, &flow, BPF_ANY);
+		err = xlb_ct_store(pkt, &flow, ev);
 		xlb_ct_count(ev, err ? XLB_CT_EV_INSERT_FAILED : XLB_CT_EV_DIRECT);
 		if (!err)
 			xlb_sync_report(cfg, &pkt->key, &flow, XLB_SYNC_EV_NEW);

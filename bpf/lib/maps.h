@@ -54,11 +54,17 @@ struct {
 	__type(value, __u64);
 } backend_active SEC(".maps");
 
+/*
+ * The flow table (struct xlb_ct_entry, bpf/lib/conntrack.h): an array, so
+ * a lookup is inlined and an insert takes no lock and allocates nothing;
+ * its size is a power of two, and the program reads it from the map.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XLB_CT_SIZE);
-	__type(key, struct xlb_flow_key);
-	__type(value, struct xlb_flow);
+	__type(key, __u32);
+	__type(value, struct xlb_ct_entry);
+	__uint(map_flags, BPF_F_MMAPABLE);	/* user/lib/flowtable.c maps it */
 } conntrack SEC(".maps");
 
 struct {

@@ -79,6 +79,7 @@
 #include "fuzz.h"
 #include "flowhash.h"
 #include "gue.h"
+#include "ct.h"
 #include "xlb.skel.h"
 #include "vipaddrs.h"
 #include "decap.skel.h"
@@ -2900,21 +2901,22 @@ static void nat_print(void)
 	       (unsigned long long)nm.unsupp);
 }
 
+static bool nat_ct_visit(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
+{
+	if (f->vip_id >= NV_TCP4 && f->vip_id < NV_END && !*(bool *)arg) {
+		t_fail("conntrack or ct_new holds a flow of NAT VIP %u", f->vip_id);
+		*(bool *)arg = true;
+	}
+	return false;
+}
+
 /* NAT flows live in nat_flows only: conntrack and ct_new never hold one of a NAT VIP. */
 static void nat_ct_check(void)
 {
-	int fds[] = { bpf_map__fd(bal->maps.conntrack), bpf_map__fd(bal->maps.ct_new) };
-	struct xlb_flow_key k, *prev;
-	struct xlb_flow f;
+	bool failed = false;
 
-	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
-		for (prev = NULL; !bpf_map_get_next_key(fds[i], prev, &k); prev = &k)
-			if (!bpf_map_lookup_elem(fds[i], &k, &f) && f.vip_id >= NV_TCP4 &&
-			    f.vip_id < NV_END) {
-				t_fail("%s holds a flow of NAT VIP %u",
-				       i ? "ct_new" : "conntrack", f.vip_id);
-				return;
-			}
+	ct_walk(bpf_map__fd(bal->maps.conntrack), nat_ct_visit, &failed, NULL, NULL);
+	ct_walk(bpf_map__fd(bal->maps.ct_new), nat_ct_visit, &failed, NULL, NULL);
 }
 
 static void fuzz_run(const struct fuzz_case *c, const char *name)

@@ -18,6 +18,7 @@
 
 #include "balance.h"
 #include "robust.h"
+#include "ct.h"
 #include "xlb.skel.h"
 
 #define DSCP_AF41_ECT0	0x8a	/* a DSCP with an ECN codepoint: both must be copied */
@@ -293,7 +294,7 @@ static void xdp_conntrack_midstream_ack_tracked(void)
 	expect_fwd(&ack, 0, 0, VIP_TCP4, 0);
 	RETURN_IF_FAILED();
 	EXPECT_EQ("conntrack entry exists", 0,
-		  bpf_map_lookup_elem(bpf_map__fd(bal->maps.conntrack), &k, &f));
+		  ct_find(bpf_map__fd(bal->maps.conntrack), &k, &f));
 	EXPECT_EQ("conntrack backend", bal_predict(VIP_TCP4, &ack, 0), f.backend_id);
 	EXPECT_EQ("conntrack vip", VIP_TCP4, f.vip_id);
 	EXPECT_EQ("conntrack flags", 0, f.flags);
@@ -309,11 +310,11 @@ static void xdp_conntrack_fin_marks_closing(void)
 
 	expect_fwd(&syn, 0, 0, VIP_TCP4, 0);
 	RETURN_IF_FAILED();
-	EXPECT_EQ("conntrack entry after SYN", 0, bpf_map_lookup_elem(fd, &k, &f));
+	EXPECT_EQ("conntrack entry after SYN", 0, ct_find(fd, &k, &f));
 	EXPECT_EQ("flags after SYN", 0, f.flags);
 	expect_fwd(&fin, 0, 0, VIP_TCP4, f.backend_id);
 	RETURN_IF_FAILED();
-	EXPECT_EQ("conntrack entry after FIN", 0, bpf_map_lookup_elem(fd, &k, &f));
+	EXPECT_EQ("conntrack entry after FIN", 0, ct_find(fd, &k, &f));
 	EXPECT_EQ("flags after FIN", XLB_FLOW_F_CLOSING, f.flags);
 }
 

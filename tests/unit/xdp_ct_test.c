@@ -111,7 +111,7 @@ static bool entry(int fd, const struct flow *f, struct xlb_flow *out)
 {
 	struct xlb_flow_key k = flow_key(f);
 
-	return bpf_map_lookup_elem(fd, &k, out) == 0;
+	return ct_find(fd, &k, out) == 0;
 }
 
 static void set_admission(__u32 promote_after, __u32 insert_rate)
@@ -129,10 +129,8 @@ static void set_admission(__u32 promote_after, __u32 insert_rate)
 
 static void clear(int fd)
 {
-	struct xlb_flow_key k;
-
-	while (!bpf_map_get_next_key(fd, NULL, &k))
-		bpf_map_delete_elem(fd, &k);
+	if (ct_clear(fd))
+		fx_die("clear conntrack: %s", strerror(errno));
 }
 
 /* Every case starts from empty tables and the default admission. */

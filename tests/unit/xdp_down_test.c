@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 
 #include "balance.h"
+#include "ct.h"
 #include "xlb.skel.h"
 
 #define CLIENT4		"198.51.100.9"
@@ -49,12 +50,8 @@ static void set_be(__u32 id, __u8 flags)
 /* Forget every tracked flow, young or not: each case starts untracked. */
 static void flush_ct(void)
 {
-	int fds[] = { bpf_map__fd(bal->maps.conntrack), bpf_map__fd(bal->maps.ct_new) };
-	struct xlb_flow_key k;
-
-	for (size_t i = 0; i < 2; i++)
-		while (!bpf_map_get_next_key(fds[i], NULL, &k))
-			bpf_map_delete_elem(fds[i], &k);
+	if (ct_clear(bpf_map__fd(bal->maps.conntrack)) || ct_clear(bpf_map__fd(bal->maps.ct_new)))
+		fx_die("flush conntrack");
 }
 
 /* Back to the shared configuration: both up, both in the table, default flags. */

@@ -20,6 +20,7 @@
 
 #include "balance.h"
 #include "flowhash.h"
+#include "ct.h"
 #include "xlb.skel.h"
 
 #define GUE_PORT	6081	/* not XLB_GUE_PORT_DEFAULT: proves the rodata setting is used */
@@ -271,14 +272,14 @@ static int tracked(const struct pkt_spec *s, struct xlb_flow *f)
 {
 	struct xlb_flow_key k = bal_key(s);
 
-	return !bpf_map_lookup_elem(bpf_map__fd(bal->maps.conntrack), &k, f);
+	return !ct_find(bpf_map__fd(bal->maps.conntrack), &k, f);
 }
 
 static void untrack(const struct pkt_spec *s)
 {
 	struct xlb_flow_key k = bal_key(s);
 
-	bpf_map_delete_elem(bpf_map__fd(bal->maps.conntrack), &k);
+	ct_remove(bpf_map__fd(bal->maps.conntrack), &k);
 }
 
 static void set_backend_flags(__u32 id, __u8 flags)
@@ -535,7 +536,7 @@ static void gue_stateless_vip_no_lookup_no_insert(void)
 	RETURN_IF_FAILED();
 	EXPECT_TRUE("stateless ACK not tracked", !tracked(&s, &f));
 	planted.last_seen_ns = 0;
-	EXPECT_EQ("plant entry", 0, bpf_map_update_elem(ct, &k, &planted, BPF_ANY));
+	EXPECT_EQ("plant entry", 0, ct_store(ct, &k, &planted, BPF_ANY));
 	send_gue(&s, 48, 49);
 	untrack(&s);
 	RETURN_IF_FAILED();
@@ -544,7 +545,7 @@ static void gue_stateless_vip_no_lookup_no_insert(void)
 	planted.backend_id = 41;
 	planted.vip_id = G_VIP4;
 	g_table(G_VIP4, 40, XLB_BACKEND_NONE, 0);
-	EXPECT_EQ("plant entry", 0, bpf_map_update_elem(ct, &k, &planted, BPF_ANY));
+	EXPECT_EQ("plant entry", 0, ct_store(ct, &k, &planted, BPF_ANY));
 	send_gue(&t, 41, 0);
 	untrack(&t);
 }

@@ -18,6 +18,7 @@
 
 #include "balance.h"
 #include "robust.h"
+#include "ct.h"
 #include "xlb.skel.h"
 
 #define ROUTER4		"203.0.113.1"
@@ -137,7 +138,7 @@ static void xdp_icmp_frag_needed_untracked_flow(void)
 	expect_fwd(len, bal_predict(VIP_TCP4, &flow, 0), &k);
 	RETURN_IF_FAILED();
 	EXPECT_TRUE("no conntrack entry for the flow",
-		    bpf_map_lookup_elem(bpf_map__fd(bal->maps.conntrack), &k, &f) != 0);
+		    ct_find(bpf_map__fd(bal->maps.conntrack), &k, &f) != 0);
 }
 
 static void xdp_icmp6_packet_too_big_tracked_flow(void)

@@ -31,6 +31,7 @@
 
 #include "balance.h"
 #include "robust.h"
+#include "ct.h"
 #include "xlb.skel.h"
 
 #define CT_SIZE		4096
@@ -595,7 +596,7 @@ static void check_entries(const struct natted *n, __u32 cflags, __u32 bflags)
 	EXPECT_TRUE("backend entry's twin key = the client entry's key",
 		    !memcmp(&twin, &ck, sizeof(twin)));
 	EXPECT_TRUE("not in conntrack",
-		    bpf_map_lookup_elem(bpf_map__fd(bal->maps.conntrack), &ck, &fl) != 0);
+		    ct_find(bpf_map__fd(bal->maps.conntrack), &ck, &fl) != 0);
 	EXPECT_TRUE("not in ct_new",
 		    bpf_map_lookup_elem(bpf_map__fd(bal->maps.ct_new), &ck, &fl) != 0);
 }
@@ -1517,7 +1518,7 @@ static void nat_control_encap_vip_not_natted(void)
 	vip_flags(V_TCP4, 0);
 	send_ip(fx_mac_a, fx_mac_client, fx_ifindex_a, ip, len);
 	vip_flags(V_TCP4, XLB_VIP_F_NAT);
-	bpf_map_delete_elem(bpf_map__fd(bal->maps.conntrack), &k);
+	ct_remove(bpf_map__fd(bal->maps.conntrack), &k);
 	bpf_map_delete_elem(bpf_map__fd(bal->maps.ct_new), &k);
 	RETURN_IF_FAILED();
 	EXPECT_EQ("encap VIP: XDP action", XDP_TX, run.ret);

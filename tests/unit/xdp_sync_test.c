@@ -19,6 +19,7 @@
 
 #include "fixture.h"
 #include "check.h"
+#include "ct.h"
 #include "xlb.skel.h"
 
 #define VIP		"192.0.2.110"
@@ -67,10 +68,8 @@ static void set_config(__u32 promote_after, __u32 sync)
 
 static void clear(int fd)
 {
-	struct xlb_flow_key k;
-
-	while (!bpf_map_get_next_key(fd, NULL, &k))
-		bpf_map_delete_elem(fd, &k);
+	if (ct_clear(fd))
+		fx_die("clear conntrack: %s", strerror(errno));
 }
 
 static void reset(__u32 promote_after, __u32 sync)

@@ -3,15 +3,127 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "ct.h"
+#include "flowtable.h"
 
 #define CT_BATCH 4096
 
+static int ct_hash_walk(int ct_fd, ct_visit_fn fn, void *arg, __u64 *visited, __u64 *deleted);
+
+/* The flow table's walk: a scan of the mapped ways. */
+static void table_walk(const struct flowtable *t, ct_visit_fn fn, void *arg, __u64 *visited,
+		       __u64 *deleted)
+{
+	struct xlb_ct_entry e;
+
+	for (__u32 i = 0; i < t->size; i++) {
+		if (!t->e[i].key.family)
+			continue;
+		e = t->e[i];	/* a copy: the data plane may rewrite the way meanwhile */
+		if (!e.key.family)
+			continue;
+		(*visited)++;
+		/* Cleared only if the way still holds the flow the visitor saw. */
+		if (fn && fn(&e.key, &e.flow, arg) && !memcmp(&t->e[i].key, &e.key, sizeof(e.key))) {
+			flowtable_clear(&t->e[i]);
+			(*deleted)++;
+		}
+	}
+}
+
 int ct_walk(int ct_fd, ct_visit_fn fn, void *arg, __u64 *visited, __u64 *deleted)
+{
+	struct flowtable t;
+	__u64 nv = 0, nd = 0;
+	int err = flowtable_open(ct_fd, &t);
+
+	if (err != -EINVAL) {
+		if (!err)
+			table_walk(&t, fn, arg, &nv, &nd);
+		flowtable_close(&t);
+		if (visited)
+			*visited = nv;
+		if (deleted)
+			*deleted = nd;
+		return err;
+	}
+	return ct_hash_walk(ct_fd, fn, arg, visited, deleted);
+}
+
+int ct_find(int fd, const struct xlb_flow_key *k, struct xlb_flow *f)
+{
+	struct xlb_ct_entry *e;
+	struct flowtable t;
+	int err = flowtable_open(fd, &t);
+
+	if (err == -EINVAL)
+		return bpf_map_lookup_elem(fd, k, f) ? -errno : 0;
+	if (err)
+		return err;
+	e = flowtable_find(&t, k);
+	if (e)
+		*f = e->flow;
+	flowtable_close(&t);
+	return e ? 0 : -ENOENT;
+}
+
+int ct_store(int fd, const struct xlb_flow_key *k, const struct xlb_flow *f, __u64 flags)
+{
+	struct xlb_ct_entry *e;
+	struct flowtable t;
+	bool there;
+	int err = flowtable_open(fd, &t);
+
+	if (err == -EINVAL)
+		return bpf_map_update_elem(fd, k, f, flags) ? -errno : 0;
+	if (err)
+		return err;
+	e = flowtable_way(&t, k);
+	there = !memcmp(&e->key, k, sizeof(*k));
+	if (there && flags == BPF_NOEXIST)
+		err = -EEXIST;
+	else if (!there && flags == BPF_EXIST)
+		err = -ENOENT;
+	else
+		flowtable_write(e, k, f);
+	flowtable_close(&t);
+	return err;
+}
+
+int ct_remove(int fd, const struct xlb_flow_key *k)
+{
+	struct xlb_ct_entry *e;
+	struct flowtable t;
+	int err = flowtable_open(fd, &t);
+
+	if (err == -EINVAL)
+		return bpf_map_delete_elem(fd, k) ? -errno : 0;
+	if (err)
+		return err;
+	e = flowtable_find(&t, k);
+	if (e)
+		flowtable_clear(e);
+	flowtable_close(&t);
+	return e ? 0 : -ENOENT;
+}
+
+static bool clear_visit(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
+{
+	return true;
+}
+
+int ct_clear(int fd)
+{
+	return ct_walk(fd, clear_visit, NULL, NULL, NULL);
+}
+
+/* A hash map's walk (ct_new), in batches. */
+static int ct_hash_walk(int ct_fd, ct_visit_fn fn, void *arg, __u64 *visited, __u64 *deleted)
 {
 	struct xlb_flow_key *keys = calloc(CT_BATCH, sizeof(*keys));
 	struct xlb_flow_key *del = calloc(CT_BATCH, sizeof(*del));
@@ -90,10 +202,12 @@ int ct_walk_both(const struct xlb_inst *in, ct_visit_fn fn, void *arg, __u64 *vi
 static bool promote_visit(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
 {
 	struct xlb_flow flow = *f;
+	int err;
 
 	flow.young_pkts = 0;
 	/* EEXIST: the flow is in conntrack already (promoted by its own packet). */
-	if (bpf_map_update_elem(*(int *)arg, k, &flow, BPF_NOEXIST) && errno != EEXIST)
+	err = ct_store(*(int *)arg, k, &flow, BPF_NOEXIST);
+	if (err && err != -EEXIST)
 		return false;	/* left young, as the data plane leaves a failed promotion */
 	return true;
 }

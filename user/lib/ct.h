@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Walking the conntrack LRU maps from user space: listing, counting,
+ * Walking the conntrack maps from user space: listing, counting,
  * flushing, purging a deleted backend's flows and idle expiry all visit
  * every entry the same way, in batches (one syscall per few thousand flows).
  * An instance tracks flows in two tables (docs/DESIGN.md, "Conntrack
@@ -18,6 +18,20 @@
 /* Pin names of the young table and of the admission counters (bpf/lib/maps.h). */
 #define CT_YOUNG_MAP	"ct_new"
 #define CT_EVENTS_MAP	"ct_events"
+
+/*
+ * One flow of either table, by key: conntrack (the flow table,
+ * user/lib/flowtable.h) or ct_new (an LRU hash), as bpf_map_lookup_elem(),
+ * _update_elem() (flags BPF_ANY, BPF_NOEXIST, BPF_EXIST) and
+ * _delete_elem() would do on a hash. 0 or -errno (-ENOENT, -EEXIST).
+ * A flow stored in conntrack takes the way the data plane would give it.
+ */
+int ct_find(int fd, const struct xlb_flow_key *k, struct xlb_flow *f);
+int ct_store(int fd, const struct xlb_flow_key *k, const struct xlb_flow *f, __u64 flags);
+int ct_remove(int fd, const struct xlb_flow_key *k);
+
+/* Forgets every flow of @fd (either table). 0 or -errno. */
+int ct_clear(int fd);
 
 /* Return true to delete the entry. */
 typedef bool (*ct_visit_fn)(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg);

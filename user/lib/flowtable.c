@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The conntrack flow table's layout, from user space (see flowtable.h). */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <bpf/bpf.h>
+
+#include "flowhash.h"
+#include "flowtable.h"
+
+#define barrier() __asm__ __volatile__("" ::: "memory")
+
+int flowtable_open(int fd, struct flowtable *t)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	void *p;
+
+	memset(t, 0, sizeof(*t));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.type != BPF_MAP_TYPE_ARRAY || info.value_size != sizeof(struct xlb_ct_entry) ||
+	    !(info.map_flags & BPF_F_MMAPABLE) || info.max_entries < XLB_CT_WAYS ||
+	    (info.max_entries & (info.max_entries - 1)))
+		return -EINVAL;
+	t->len = (size_t)info.max_entries * sizeof(struct xlb_ct_entry);
+	p = mmap(NULL, t->len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	t->e = p;
+	t->size = info.max_entries;
+	return 0;
+}
+
+void flowtable_close(struct flowtable *t)
+{
+	if (t->e)
+		munmap(t->e, t->len);
+	t->e = NULL;
+}
+
+static bool key_eq(const struct xlb_flow_key *a, const struct xlb_flow_key *b)
+{
+	return !memcmp(a, b, sizeof(*a));
+}
+
+struct xlb_ct_entry *flowtable_way_in(struct xlb_ct_entry *e, __u32 size,
+				      const struct xlb_flow_key *k)
+{
+	struct xlb_ct_entry *b = e + xlb_ct_bucket(fh_flow_hash(k), size);
+	struct xlb_ct_entry *victim = b;
+
+	for (int w = 0; w < XLB_CT_WAYS; w++) {
+		if (key_eq(&b[w].key, k))
+			return &b[w];
+		/* As the data plane: the least recently seen, the first of equals. */
+		if (b[w].flow.last_seen_ns < victim->flow.last_seen_ns)
+			victim = &b[w];
+	}
+	return victim;
+}
+
+struct xlb_ct_entry *flowtable_way(const struct flowtable *t, const struct xlb_flow_key *k)
+{
+	return flowtable_way_in(t->e, t->size, k);
+}
+
+struct xlb_ct_entry *flowtable_find(const struct flowtable *t, const struct xlb_flow_key *k)
+{
+	struct xlb_ct_entry *e = flowtable_way(t, k);
+
+	return k->family && key_eq(&e->key, k) ? e : NULL;
+}
+
+void flowtable_write(struct xlb_ct_entry *e, const struct xlb_flow_key *k,
+		     const struct xlb_flow *f)
+{
+	e->flow = *f;
+	barrier();
+	e->key = *k;
+}
+
+void flowtable_clear(struct xlb_ct_entry *e)
+{
+	memset(&e->key, 0, sizeof(e->key));
+	barrier();
+	memset(&e->flow, 0, sizeof(e->flow));
+}
+
+__u32 flowtable_size_for(__u64 flows)
+{
+	__u64 n = XLB_CT_SIZE_MIN;
+
+	while (n < flows && n < (1ULL << 31))
+		n <<= 1;
+	return (__u32)n;
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The conntrack flow table as the data plane reads it (struct xlb_ct_entry
+ * in xlb_abi.h, bpf/lib/conntrack.h): an mmapable array of one-line ways,
+ * XLB_CT_WAYS to a bucket, the bucket named by the flow hash. This file is
+ * the only user-space code that knows that layout: it maps the table into
+ * memory, finds a flow's way, and writes or clears one way the way the
+ * data plane does (flow before key; key before flow when clearing), so a
+ * reader on another CPU never matches a key whose flow is not yet there.
+ * Everything else goes through user/lib/ct.h.
+ */
+#ifndef XLB_FLOWTABLE_H
+#define XLB_FLOWTABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include "xlb_abi.h"
+
+struct flowtable {
+	struct xlb_ct_entry *e;		/* the mapped entries */
+	__u32 size;			/* entries: a power of two */
+	size_t len;			/* bytes mapped */
+};
+
+/*
+ * Maps the flow table @fd. 0; -EINVAL when @fd is not a flow table (say,
+ * the young LRU ct_new); or -errno.
+ */
+int flowtable_open(int fd, struct flowtable *t);
+void flowtable_close(struct flowtable *t);
+/* The way holding @k, or NULL. */
+struct xlb_ct_entry *flowtable_find(const struct flowtable *t, const struct xlb_flow_key *k);
+/* The way @k would be written to: its own, else its bucket's least recently seen. */
+struct xlb_ct_entry *flowtable_way(const struct flowtable *t, const struct xlb_flow_key *k);
+/* The same over a table image in memory of @size entries (benchmarks fill one so). */
+struct xlb_ct_entry *flowtable_way_in(struct xlb_ct_entry *e, __u32 size,
+				      const struct xlb_flow_key *k);
+/* Writes @k's flow @f into way @e, flow first. */
+void flowtable_write(struct xlb_ct_entry *e, const struct xlb_flow_key *k,
+		     const struct xlb_flow *f);
+/* Frees way @e, key first. */
+void flowtable_clear(struct xlb_ct_entry *e);
+/* A table's size for a request of @flows entries: the next power of two, at least the minimum. */
+__u32 flowtable_size_for(__u64 flows);
+
+#endif
