@@ -32,6 +32,7 @@
 #include "check.h"
 #include "table.h"
 #include "ct.h"
+#include "flowhash.h"
 #include "xlb.skel.h"
 
 #define CT_MAIN		1024	/* conntrack entries: a flood fills it many times */
@@ -562,6 +563,74 @@ static void ct_young_flows_kept_when_promotion_turns_off(void)
 	reset();
 }
 
+/* Flows of client range 4 whose keys share flow @f[0]'s conntrack bucket, into @f[0..n). */
+static void same_bucket(struct flow *f, __u32 n)
+{
+	struct xlb_flow_key k;
+	__u32 bucket = 0, found = 0;
+
+	for (__u32 i = 0; found < n && i < 1u << 16; i++) {
+		flow_init(&f[found], 4, i, "192.0.2.100");
+		k = flow_key(&f[found]);
+		if (!found)
+			bucket = xlb_ct_bucket(fh_flow_hash(&k), CT_MAIN);
+		if (xlb_ct_bucket(fh_flow_hash(&k), CT_MAIN) == bucket)
+			found++;
+	}
+	if (found < n)
+		fx_die("no %u flows share a conntrack bucket", n);
+}
+
+/*
+ * XLB_CT_WAYS flows that share a bucket all stay tracked (the control: a
+ * table of one way a bucket would keep one); one more takes the way of the
+ * least recently seen, which is counted as evicted, and only that one is
+ * lost. A flow user space stores (ct_store(), as session sync does) is the
+ * one the data plane then finds.
+ */
+static void ct_full_bucket_evicts_its_least_recently_seen_flow(void)
+{
+	__u64 before[XLB_CT_EV_MAX], want[XLB_CT_EV_MAX] = {
+		[XLB_CT_EV_DIRECT] = 1, [XLB_CT_EV_EVICTED] = 1,
+	};
+	struct flow f[XLB_CT_WAYS + 1];
+	struct xlb_flow_key k;
+	struct xlb_flow fl;
+	__u32 be[XLB_CT_WAYS], oldest = 2;
+
+	reset();
+	set_admission(1, 0);
+	same_bucket(f, XLB_CT_WAYS + 1);
+	for (__u32 i = 0; i < XLB_CT_WAYS; i++)
+		be[i] = send_pkt(&f[i], PKT_SYN);
+	for (__u32 i = 0; i < XLB_CT_WAYS; i++)
+		EXPECT_TRUE("every way of the bucket holds a flow", entry(ct_fd, &f[i], &fl));
+	RETURN_IF_FAILED();
+	/* Make one flow, not the first way's, the least recently seen. */
+	k = flow_key(&f[oldest]);
+	entry(ct_fd, &f[oldest], &fl);
+	fl.last_seen_ns = 1;
+	EXPECT_EQ("age a flow", 0, ct_store(ct_fd, &k, &fl, BPF_EXIST));
+	events(before);
+	send_pkt(&f[XLB_CT_WAYS], PKT_SYN);
+	expect_events(before, want);
+	EXPECT_TRUE("the new flow is tracked", entry(ct_fd, &f[XLB_CT_WAYS], &fl));
+	EXPECT_TRUE("the least recently seen flow is not", !entry(ct_fd, &f[oldest], &fl));
+	for (__u32 i = 0; i < XLB_CT_WAYS; i++)
+		if (i != oldest && !entry(ct_fd, &f[i], &fl))
+			t_fail("flow %u of the bucket lost its entry", i);
+	RETURN_IF_FAILED();
+	/* Stored back by user space on another backend: the data plane follows it. */
+	fl = (struct xlb_flow){ .backend_id = be[oldest] % WRR_BACKENDS + 1, .vip_id = VIP_WRR,
+				.last_seen_ns = 2 };
+	EXPECT_EQ("store from user space", 0, ct_store(ct_fd, &k, &fl, BPF_NOEXIST));
+	EXPECT_EQ("the stored backend", fl.backend_id, send_pkt(&f[oldest], PKT_ACK));
+	EXPECT_EQ("stored twice", -EEXIST, ct_store(ct_fd, &k, &fl, BPF_NOEXIST));
+	EXPECT_EQ("removed", 0, ct_remove(ct_fd, &k));
+	EXPECT_TRUE("gone", !entry(ct_fd, &f[oldest], &fl));
+	reset();
+}
+
 static void setup(void)
 {
 	__u32 mag[] = { 4, 5 };
@@ -608,6 +677,7 @@ static const struct t_case cases[] = {
 	T_CASE(ct_insert_budget_stops_inserts),
 	T_CASE(ct_untracked_syn_moves_on_wrr),
 	T_CASE(ct_young_flows_kept_when_promotion_turns_off),
+	T_CASE(ct_full_bucket_evicts_its_least_recently_seen_flow),
 };
 
 int main(int argc, char **argv)
