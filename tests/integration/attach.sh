@@ -2,7 +2,8 @@
 # shellcheck shell=bash
 # attach --source sets the outer source of the family it names and leaves the
 # other family's alone (it used to wipe it, and IPv6 backends then lost their
-# tunnels' source).
+# tunnels' source). And an upgrade over an older xlb's conntrack layout is
+# refused with nothing changed.
 
 sources_of() {
 	xlb_lb save | awk '/^# attached with sources:/ { $1 = $2 = $3 = $4 = ""; print }' | xargs
@@ -23,4 +24,28 @@ test_attach_source_of_one_family_keeps_the_other() {
 	# Without --source an upgrade keeps what is set.
 	xlb_lb attach "$P-lb" >/dev/null
 	assert_eq "sources after a plain upgrade" "--source 10.200.0.99 --source $a6" "$(sources_of)"
+}
+
+# The pinned state as attach would change it: the pins, and the XDP program on the interface.
+attach_state() {
+	ls "/sys/fs/bpf/xlb/$P-lb"
+	in_ns lb ip -o link show "$P-lb" | grep -o 'xdp[a-z]* .*id [0-9]*'
+}
+
+# An instance whose pinned conntrack is an LRU hash (an older xlb's) is
+# refused: this program reads a flow table, and would track nothing. The
+# control: the same attach over this build's own pins is an upgrade.
+test_attach_over_an_older_lru_conntrack_refused_state_kept() {
+	local dir
+	topo_setup 1 1
+	dir=/sys/fs/bpf/xlb/$P-lb
+	xlb_lb attach "$P-lb" >/dev/null || fail "upgrade over this build's pins"
+	rm "$dir/conntrack"
+	bpftool map create "$dir/conntrack" type lru_hash key 40 value 24 entries 1024 \
+		name conntrack || fail "pin an LRU conntrack"
+	expect_rejected 1 "older xlb" attach_state xlb_lb attach "$P-lb"
+	rm "$dir/conntrack"
+	xlb_lb attach "$P-lb" >/dev/null || fail "upgrade once the LRU is gone"
+	[ -n "$(bpftool map show pinned "$dir/conntrack" | grep -w array)" ] ||
+		fail "the upgrade pinned a flow table"
 }
