@@ -261,7 +261,10 @@ struct xlb_flow {
 	__u32 vip_id;
 	__u64 last_seen_ns;	/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
 	__u32 flags;		/* XLB_FLOW_F_* */
-	__u32 young_pkts;	/* ct_new: packets seen while young; 0 in conntrack */
+	union {
+		__u32 young_pkts;	/* ct_new: packets seen while young */
+		__u32 check;		/* conntrack: xlb_ct_check(), read through ct.h as 0 */
+	};
 };
 
 /*
@@ -270,7 +273,8 @@ struct xlb_flow {
  * buckets of XLB_CT_WAYS consecutive entries. A flow lives in the bucket
  * its flow hash (bpf/lib/hash.h) names, in any of its ways; a new flow
  * takes the way least recently seen (a free way has last_seen_ns 0). A
- * free way is all zero (key.family 0). The table's size is a power of two.
+ * free way is all zero (key.family 0); a used one's flow.check is
+ * xlb_ct_check() of its key, backend and VIP. The table's size is a power of two.
  * User space reads and writes it through user/lib/ct.c only.
  */
 #define XLB_CT_WAYS		4
@@ -280,6 +284,17 @@ struct xlb_ct_entry {
 	struct xlb_flow_key key;
 	struct xlb_flow flow;
 };
+
+/*
+ * A conntrack way's check word: binds its flow's backend and VIP to its
+ * key (through the key's flow hash). Two writers racing on one way can
+ * leave one flow's key beside the other's backend; the check then fails
+ * and the way reads as a miss, and the flow is picked and written again.
+ */
+static inline __u32 xlb_ct_check(__u32 hash, __u32 backend_id, __u32 vip_id)
+{
+	return hash ^ (backend_id * 0x9e3779b1u) ^ (vip_id * 0x85ebca6bu);
+}
 
 /* The first way of the bucket of a flow hashing to @hash, in a table of @size entries. */
 static inline __u32 xlb_ct_bucket(__u32 hash, __u32 size)

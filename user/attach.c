@@ -138,7 +138,6 @@ static int parse_attach(int argc, char **argv, struct attach_args *a)
 				xlb_err("invalid --conntrack-size \"%s\": must be 1024 to 268435456", v);
 				return -1;
 			}
-			a->ct_size = flowtable_size_for(a->ct_size);	/* buckets need 2^n */
 		} else if (!strcmp(argv[i], "--encap")) {
 			if (!(v = next_arg(&i, argc, argv, "--encap")))
 				return -1;
@@ -379,7 +378,7 @@ int do_attach(int argc, char **argv)
 	struct xlb_bpf *skel = NULL;
 	enum xdp_attach_mode mode, cur;
 	char dir[128], why[256], owner[IF_NAMESIZE + 1];
-	__u32 cur_ct, cur_nat;
+	__u32 cur_ct, cur_nat, ct_size = 0;
 	int ifindex, lock, err, ret = XLB_EXIT_FAIL;
 	bool upgrade;
 
@@ -413,9 +412,12 @@ int do_attach(int argc, char **argv)
 	cur_ct = pinned_max_entries(dir, "conntrack");
 	cur = xdp_mode_of(ifindex, XLB_PROG_NAME);
 	upgrade = cur != XDP_MODE_UNSPEC;
-	if (cur_ct && a.ct_size && a.ct_size != cur_ct) {
-		xlb_err("--conntrack-size %u differs from the attached instance's %u: detach first",
-			a.ct_size, cur_ct);
+	/* The flow table's buckets need a power of two: the size asked, rounded up. */
+	if (a.ct_size)
+		ct_size = flowtable_size_for(a.ct_size);
+	if (cur_ct && ct_size && ct_size != cur_ct) {
+		xlb_err("--conntrack-size %u (%u entries) differs from the attached instance's %u: "
+			"detach first", a.ct_size, ct_size, cur_ct);
 		goto out;
 	}
 	cur_nat = pinned_max_entries(dir, "nat_flows");
@@ -441,7 +443,7 @@ int do_attach(int argc, char **argv)
 	skel->rodata->xlb_encap = a.encap;
 	skel->rodata->xlb_gue_port = a.gue_port;
 	bpf_map__set_max_entries(skel->maps.conntrack,
-				 a.ct_size ? a.ct_size : cur_ct ? cur_ct : XLB_CT_SIZE);
+				 ct_size ? ct_size : cur_ct ? cur_ct : XLB_CT_SIZE);
 	bpf_map__set_max_entries(skel->maps.ct_new,
 				 XLB_CT_NEW_SIZE(bpf_map__max_entries(skel->maps.conntrack)));
 	bpf_map__set_max_entries(skel->maps.nat_flows,

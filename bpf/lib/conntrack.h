@@ -41,10 +41,11 @@
  * no allocation, no lock, no LRU list, and an eviction is counted
  * (ct_events "evicted") rather than hidden. Writers on two CPUs may race on
  * one way; a reader then sees a stale or torn entry at worst, and a torn
- * key is a miss: the flow is picked again (the same backend, under
- * maglev and sh) and re-tracked. The flow is written before its key, so
- * a reader that matches the new key finds the new flow on this
- * architecture's ordered stores. ct_new stays an LRU hash: it is small,
+ * entry is a miss: each way carries a check word binding its backend and
+ * VIP to its key (xlb_ct_check()), so one flow's key beside another's
+ * backend fails it, and the flow is picked again (the same backend, under
+ * maglev and sh) and rewritten in that way. The flow is written before
+ * its key, so a reader that matches a new key finds its flow. ct_new stays an LRU hash: it is small,
  * and its job is eviction.
  *
  * Timestamps use the coarse monotonic clock: same epoch as CLOCK_MONOTONIC
@@ -182,7 +183,10 @@ static __always_inline int xlb_ct_key_eq(const struct xlb_flow_key *a,
 /*
  * @pkt's flow's way in conntrack, or NULL. On a miss, pkt->ct_way is the
  * way a new entry would take: the least recently seen (a free way's
- * last_seen_ns is 0), the first of equals.
+ * last_seen_ns is 0), the first of equals; a way holding the flow's key
+ * with a failed check is a miss whose way is that one. On a hit has_ct_way is clear,
+ * so that xlb_ct_store() rewrites the flow's own way (a stale entry) and
+ * a bucket never holds a key twice.
  */
 static __always_inline struct xlb_ct_entry *xlb_ct_find(struct xlb_pkt *pkt)
 {
@@ -198,8 +202,16 @@ static __always_inline struct xlb_ct_entry *xlb_ct_find(struct xlb_pkt *pkt)
 		e = bpf_map_lookup_elem(&conntrack, &idx);
 		if (!e)
 			return NULL;	/* a table smaller than a bucket: never tracks */
-		if (xlb_ct_key_eq(&e->key, &pkt->key))
-			return e;
+		if (xlb_ct_key_eq(&e->key, &pkt->key)) {
+			if (e->flow.check == xlb_ct_check(pkt->hash, e->flow.backend_id,
+							  e->flow.vip_id)) {
+				pkt->has_ct_way = 0;	/* the flow's own way, not a victim */
+				return e;
+			}
+			pkt->ct_way = idx;	/* torn by two writers: rewritten in place */
+			pkt->has_ct_way = 1;
+			return NULL;
+		}
 		if (e->flow.last_seen_ns < oldest) {
 			oldest = e->flow.last_seen_ns;
 			pkt->ct_way = idx;
@@ -232,6 +244,7 @@ static __always_inline int xlb_ct_store(struct xlb_pkt *pkt, const struct xlb_fl
 			xlb_ct_count(ev, XLB_CT_EV_EVICTED);
 	}
 	e->flow = *flow;
+	e->flow.check = xlb_ct_check(xlb_pkt_hash(pkt), flow->backend_id, flow->vip_id);
 	asm volatile("" ::: "memory");
 	e->key = pkt->key;
 	pkt->has_ct_way = 0;	/* the way is taken now */

@@ -49,3 +49,18 @@ test_attach_over_an_older_lru_conntrack_refused_state_kept() {
 	[ -n "$(bpftool map show pinned "$dir/conntrack" | grep -w array)" ] ||
 		fail "the upgrade pinned a flow table"
 }
+
+# --conntrack-size is rounded up to a power of two (the flow table's
+# buckets need one), and an upgrade keeps the size: one that rounds to the
+# attached size is an upgrade, another is refused with nothing changed.
+test_attach_conntrack_size_rounded_up_kept_on_upgrade() {
+	local dir
+	topo_setup 1 1
+	dir=/sys/fs/bpf/xlb/$P-lb
+	xlb_lb detach "$P-lb" >/dev/null
+	xlb_lb attach "$P-lb" --conntrack-size 5000 >/dev/null || fail "attach --conntrack-size 5000"
+	assert_eq "entries for 5000" 8192 \
+		"$(bpftool -j map show pinned "$dir/conntrack" | jq .max_entries)"
+	xlb_lb attach "$P-lb" --conntrack-size 8000 >/dev/null || fail "upgrade with the same size"
+	expect_rejected 1 "differs" attach_state xlb_lb attach "$P-lb" --conntrack-size 9000
+}

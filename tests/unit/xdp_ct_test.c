@@ -33,6 +33,7 @@
 #include "table.h"
 #include "ct.h"
 #include "flowhash.h"
+#include "flowtable.h"
 #include "xlb.skel.h"
 
 #define CT_MAIN		1024	/* conntrack entries: a flood fills it many times */
@@ -631,6 +632,89 @@ static void ct_full_bucket_evicts_its_least_recently_seen_flow(void)
 	reset();
 }
 
+static bool count_key(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)
+{
+	struct { struct xlb_flow_key k; __u32 n; } *c = arg;
+
+	c->n += !memcmp(k, &c->k, sizeof(*k));
+	return false;
+}
+
+/*
+ * A stale entry (its backend gone) in a later way than a free one is
+ * rewritten in place when its flow is picked again: a bucket never holds a
+ * key twice (the free way would otherwise take a second copy).
+ */
+static void ct_stale_entry_rewritten_in_its_own_way(void)
+{
+	struct { struct xlb_flow_key k; __u32 n; } c = { .n = 0 };
+	struct flow f[2];
+	struct xlb_flow_key k0;
+	struct xlb_flow fl;
+	__u32 be;
+
+	reset();
+	set_admission(1, 0);
+	same_bucket(f, 2);
+	send_pkt(&f[0], PKT_SYN);
+	send_pkt(&f[1], PKT_SYN);
+	k0 = flow_key(&f[0]);
+	c.k = flow_key(&f[1]);
+	EXPECT_EQ("free the first way", 0, ct_remove(ct_fd, &k0));
+	EXPECT_TRUE("second flow tracked", entry(ct_fd, &f[1], &fl));
+	RETURN_IF_FAILED();
+	fl.backend_id = XLB_MAX_BACKENDS - 1;	/* no such backend: stale */
+	EXPECT_EQ("make it stale", 0, ct_store(ct_fd, &c.k, &fl, BPF_EXIST));
+	be = send_pkt(&f[1], PKT_ACK);
+	RETURN_IF_FAILED();
+	EXPECT_EQ("walk", 0, ct_walk(ct_fd, count_key, &c, NULL, NULL));
+	EXPECT_EQ("copies of the flow in its bucket", 1, c.n);
+	EXPECT_TRUE("tracked", entry(ct_fd, &f[1], &fl));
+	EXPECT_EQ("on the backend it was sent to", be, fl.backend_id);
+	reset();
+}
+
+/*
+ * A way torn by two writers (one flow's key beside another backend than
+ * its check word names) is a miss: the flow is picked again and its way
+ * rewritten whole. The control: the same way with its check intact sends
+ * the flow to the backend it names.
+ */
+static void ct_torn_way_reads_as_a_miss(void)
+{
+	struct { struct xlb_flow_key k; __u32 n; } c = { .n = 0 };
+	struct xlb_ct_entry *e;
+	struct flowtable t;
+	struct xlb_flow fl;
+	struct flow f;
+	__u32 be, other;
+
+	reset();
+	set_admission(1, 0);
+	flow_init(&f, 5, 1, "192.0.2.100");
+	be = send_pkt(&f, PKT_SYN);
+	c.k = flow_key(&f);
+	other = be % WRR_BACKENDS + 1;
+	EXPECT_EQ("map the table", 0, flowtable_open(ct_fd, &t));
+	RETURN_IF_FAILED();
+	e = flowtable_find(&t, &c.k);
+	EXPECT_TRUE("tracked", e != NULL);
+	if (e) {
+		fl = e->flow;
+		fl.backend_id = other;
+		flowtable_write(e, &c.k, &fl);
+		EXPECT_EQ("control: an intact way is followed", other, send_pkt(&f, PKT_ACK));
+		/* A third backend, the check still naming the other one. */
+		e->flow.backend_id = other % WRR_BACKENDS + 1;
+		EXPECT_EQ("torn: picked again", be, send_pkt(&f, PKT_ACK));
+		EXPECT_TRUE("rewritten whole", flowtable_entry_ok(e) && e->flow.backend_id == be);
+	}
+	flowtable_close(&t);
+	EXPECT_EQ("walk", 0, ct_walk(ct_fd, count_key, &c, NULL, NULL));
+	EXPECT_EQ("copies of the flow", 1, c.n);
+	reset();
+}
+
 static void setup(void)
 {
 	__u32 mag[] = { 4, 5 };
@@ -678,6 +762,8 @@ static const struct t_case cases[] = {
 	T_CASE(ct_untracked_syn_moves_on_wrr),
 	T_CASE(ct_young_flows_kept_when_promotion_turns_off),
 	T_CASE(ct_full_bucket_evicts_its_least_recently_seen_flow),
+	T_CASE(ct_stale_entry_rewritten_in_its_own_way),
+	T_CASE(ct_torn_way_reads_as_a_miss),
 };
 
 int main(int argc, char **argv)

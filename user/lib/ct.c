@@ -25,8 +25,9 @@ static void table_walk(const struct flowtable *t, ct_visit_fn fn, void *arg, __u
 		if (!t->e[i].key.family)
 			continue;
 		e = t->e[i];	/* a copy: the data plane may rewrite the way meanwhile */
-		if (!e.key.family)
-			continue;
+		if (!flowtable_entry_ok(&e))
+			continue;	/* freed meanwhile, or torn: not a flow */
+		e.flow.check = 0;	/* read as young_pkts: conntrack flows are not young */
 		(*visited)++;
 		/* Cleared only if the way still holds the flow the visitor saw. */
 		if (fn && fn(&e.key, &e.flow, arg) && !memcmp(&t->e[i].key, &e.key, sizeof(e.key))) {
@@ -66,8 +67,10 @@ int ct_find(int fd, const struct xlb_flow_key *k, struct xlb_flow *f)
 	if (err)
 		return err;
 	e = flowtable_find(&t, k);
-	if (e)
+	if (e) {
 		*f = e->flow;
+		f->check = 0;
+	}
 	flowtable_close(&t);
 	return e ? 0 : -ENOENT;
 }
@@ -84,7 +87,7 @@ int ct_store(int fd, const struct xlb_flow_key *k, const struct xlb_flow *f, __u
 	if (err)
 		return err;
 	e = flowtable_way(&t, k);
-	there = !memcmp(&e->key, k, sizeof(*k));
+	there = !memcmp(&e->key, k, sizeof(*k)) && flowtable_entry_ok(e);
 	if (there && flags == BPF_NOEXIST)
 		err = -EEXIST;
 	else if (!there && flags == BPF_EXIST)

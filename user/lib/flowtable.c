@@ -65,17 +65,25 @@ struct xlb_ct_entry *flowtable_way(const struct flowtable *t, const struct xlb_f
 	return flowtable_way_in(t->e, t->size, k);
 }
 
+bool flowtable_entry_ok(const struct xlb_ct_entry *e)
+{
+	return e->key.family &&
+	       e->flow.check == xlb_ct_check(fh_flow_hash(&e->key), e->flow.backend_id,
+					     e->flow.vip_id);
+}
+
 struct xlb_ct_entry *flowtable_find(const struct flowtable *t, const struct xlb_flow_key *k)
 {
 	struct xlb_ct_entry *e = flowtable_way(t, k);
 
-	return k->family && key_eq(&e->key, k) ? e : NULL;
+	return key_eq(&e->key, k) && flowtable_entry_ok(e) ? e : NULL;
 }
 
 void flowtable_write(struct xlb_ct_entry *e, const struct xlb_flow_key *k,
 		     const struct xlb_flow *f)
 {
 	e->flow = *f;
+	e->flow.check = xlb_ct_check(fh_flow_hash(k), f->backend_id, f->vip_id);
 	barrier();
 	e->key = *k;
 }

@@ -5,8 +5,9 @@
  * XLB_CT_WAYS to a bucket, the bucket named by the flow hash. This file is
  * the only user-space code that knows that layout: it maps the table into
  * memory, finds a flow's way, and writes or clears one way the way the
- * data plane does (flow before key; key before flow when clearing), so a
- * reader on another CPU never matches a key whose flow is not yet there.
+ * data plane does (flow and its check word before key; key before flow
+ * when clearing), so a reader on another CPU never matches a key whose
+ * flow is not yet there, and a way torn by two writers fails its check.
  * Everything else goes through user/lib/ct.h.
  */
 #ifndef XLB_FLOWTABLE_H
@@ -29,14 +30,16 @@ struct flowtable {
  */
 int flowtable_open(int fd, struct flowtable *t);
 void flowtable_close(struct flowtable *t);
-/* The way holding @k, or NULL. */
+/* Whether way @e holds a flow whose check word (xlb_ct_check()) holds: not free, not torn. */
+bool flowtable_entry_ok(const struct xlb_ct_entry *e);
+/* The way holding @k (its check holding), or NULL. */
 struct xlb_ct_entry *flowtable_find(const struct flowtable *t, const struct xlb_flow_key *k);
 /* The way @k would be written to: its own, else its bucket's least recently seen. */
 struct xlb_ct_entry *flowtable_way(const struct flowtable *t, const struct xlb_flow_key *k);
 /* The same over a table image in memory of @size entries (benchmarks fill one so). */
 struct xlb_ct_entry *flowtable_way_in(struct xlb_ct_entry *e, __u32 size,
 				      const struct xlb_flow_key *k);
-/* Writes @k's flow @f into way @e, flow first. */
+/* Writes @k's flow @f (its check word computed here) into way @e, flow first. */
 void flowtable_write(struct xlb_ct_entry *e, const struct xlb_flow_key *k,
 		     const struct xlb_flow *f);
 /* Frees way @e, key first. */
