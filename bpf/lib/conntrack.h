@@ -180,74 +180,85 @@ static __always_inline int xlb_ct_key_eq(const struct xlb_flow_key *a,
 	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4]));
 }
 
+/* Way @w of the bucket starting at @first, or NULL (a table smaller than a bucket). */
+static __always_inline struct xlb_ct_entry *xlb_ct_way_at(__u32 first, __u32 w)
+{
+	__u32 idx = first + w;
+
+	return bpf_map_lookup_elem(&conntrack, &idx);
+}
+
+static __always_inline __u32 xlb_ct_first(struct xlb_pkt *pkt)
+{
+	return xlb_ct_bucket(xlb_pkt_hash(pkt), ((struct bpf_map___xlb *)&conntrack)->max_entries);
+}
+
 /*
- * @pkt's flow's way in conntrack, or NULL. On a miss, pkt->ct_way is the
- * way a new entry would take: the least recently seen (a free way's
- * last_seen_ns is 0), the first of equals; a way holding the flow's key
- * with a failed check is a miss whose way is that one. On a hit has_ct_way is clear,
- * so that xlb_ct_store() rewrites the flow's own way (a stale entry) and
- * a bucket never holds a key twice.
+ * @pkt's flow's way in conntrack, or NULL: its key, and a check word that
+ * holds (a torn way is a miss). Nothing else: a hit reads no more than it
+ * must, and the choice of a way for a new entry waits for an insert.
  */
 static __always_inline struct xlb_ct_entry *xlb_ct_find(struct xlb_pkt *pkt)
 {
-	__u32 size = ((struct bpf_map___xlb *)&conntrack)->max_entries;
-	__u32 first = xlb_ct_bucket(xlb_pkt_hash(pkt), size), idx;
-	__u64 oldest = ~0ULL;
+	__u32 first = xlb_ct_first(pkt);
 	struct xlb_ct_entry *e;
 
-	pkt->has_ct_way = 0;
 #pragma unroll
 	for (int w = 0; w < XLB_CT_WAYS; w++) {
-		idx = first + w;
-		e = bpf_map_lookup_elem(&conntrack, &idx);
+		e = xlb_ct_way_at(first, w);
 		if (!e)
-			return NULL;	/* a table smaller than a bucket: never tracks */
-		if (xlb_ct_key_eq(&e->key, &pkt->key)) {
-			if (e->flow.check == xlb_ct_check(pkt->hash, e->flow.backend_id,
-							  e->flow.vip_id)) {
-				pkt->has_ct_way = 0;	/* the flow's own way, not a victim */
-				return e;
-			}
-			pkt->ct_way = idx;	/* torn by two writers: rewritten in place */
-			pkt->has_ct_way = 1;
 			return NULL;
-		}
-		if (e->flow.last_seen_ns < oldest) {
-			oldest = e->flow.last_seen_ns;
-			pkt->ct_way = idx;
-			pkt->has_ct_way = 1;
-		}
+		if (xlb_ct_key_eq(&e->key, &pkt->key))
+			return e->flow.check == xlb_ct_check(pkt->hash, e->flow.backend_id,
+							     e->flow.vip_id) ? e : NULL;
 	}
 	return NULL;
 }
 
 /*
- * Writes @flow into the way xlb_ct_find() chose for @pkt (looking again if
- * it did not run); the flow first, then its key. 0, or -1 (no way).
+ * The way a new entry of @pkt's flow takes: the one holding its key (a
+ * stale or torn entry is rewritten in place, so a bucket never holds a key
+ * twice), else the least recently seen (a free way's last_seen_ns is 0),
+ * the first of equals. The ways were just read by xlb_ct_find(): cached.
+ */
+static __always_inline struct xlb_ct_entry *xlb_ct_victim(struct xlb_pkt *pkt)
+{
+	struct xlb_ct_entry *e, *victim = NULL;
+	__u32 first = xlb_ct_first(pkt);
+	__u64 oldest = ~0ULL;
+
+#pragma unroll
+	for (int w = 0; w < XLB_CT_WAYS; w++) {
+		e = xlb_ct_way_at(first, w);
+		if (!e)
+			return NULL;
+		if (xlb_ct_key_eq(&e->key, &pkt->key))
+			return e;
+		if (e->flow.last_seen_ns < oldest) {
+			oldest = e->flow.last_seen_ns;
+			victim = e;
+		}
+	}
+	return victim;
+}
+
+/*
+ * Writes @flow into the way xlb_ct_victim() gives @pkt's flow: the flow and
+ * its check word first, then the key. 0, or -1 (no way).
  */
 static __always_inline int xlb_ct_store(struct xlb_pkt *pkt, const struct xlb_flow *flow,
 					struct xlb_ct_events *ev)
 {
-	struct xlb_ct_entry *e = NULL;
-	__u32 idx;
+	struct xlb_ct_entry *e = xlb_ct_victim(pkt);
 
-	if (!pkt->has_ct_way)
-		e = xlb_ct_find(pkt);
-	if (!e) {
-		if (!pkt->has_ct_way)
-			return -1;
-		idx = pkt->ct_way;
-		e = bpf_map_lookup_elem(&conntrack, &idx);
-		if (!e)
-			return -1;
-		if (e->key.family)
-			xlb_ct_count(ev, XLB_CT_EV_EVICTED);
-	}
+	if (!e)
+		return -1;
+	if (e->key.family && !xlb_ct_key_eq(&e->key, &pkt->key))
+		xlb_ct_count(ev, XLB_CT_EV_EVICTED);
 	e->flow = *flow;
-	e->flow.check = xlb_ct_check(xlb_pkt_hash(pkt), flow->backend_id, flow->vip_id);
+	e->flow.check = xlb_ct_check(pkt->hash, flow->backend_id, flow->vip_id);
 	asm volatile("" ::: "memory");
 	e->key = pkt->key;
-	pkt->has_ct_way = 0;	/* the way is taken now */
 	return 0;
 }
 

@@ -15,7 +15,6 @@ struct xlb_pkt {
 	/* The flow as the client's packets carry it; 8-aligned for conntrack.h's compare. */
 	struct xlb_flow_key key __attribute__((aligned(8)));
 	__u32 hash;			/* xlb_flow_hash(key), once has_hash is set */
-	__u32 ct_way;			/* conntrack: the way a new entry takes, once has_ct_way */
 	__u32 frame_len;		/* bytes of the frame as received */
 	__u16 ip_len;			/* inner L3 length: IPv4 tot_len, or 40 + IPv6 payload */
 	__be16 vlan_tci;		/* the 802.1Q tag's TCI, if vlan */
@@ -31,7 +30,6 @@ struct xlb_pkt {
 	__u8 icmp_err;			/* an ICMP error routed as its embedded flow */
 	__u8 df;			/* IPv4: don't-fragment set */
 	__u8 has_hash;
-	__u8 has_ct_way;
 	__u8 ihl;			/* IPv4: header length in 32-bit words */
 	__u8 frag;			/* enum xlb_frag_kind (frag.h) */
 	/*
