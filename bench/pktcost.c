@@ -133,7 +133,7 @@ struct group {
 	int stops;			/* a base group: its stop cases run too */
 	struct ccase cases[32];
 	int ncases;
-	double setup_s;
+	double setup_s, fill_s;		/* fill_s: of that, xlb's conntrack fill and its check */
 };
 
 static struct {
@@ -696,6 +696,7 @@ static void setup_nat(struct xlb_bpf *skel, struct group *gr)
  */
 static void fill_curve(struct xlb_bpf *skel, struct group *gr)
 {
+	double t0 = bench_now();
 	struct xlb_flow_key key;
 	struct flowtable t;
 	struct bench_flow f;
@@ -724,6 +725,7 @@ static void fill_curve(struct xlb_bpf *skel, struct group *gr)
 			gr->present[gr->npresent++] = j;
 	}
 	flowtable_close(&t);
+	gr->fill_s = bench_now() - t0;
 	if (!gr->npresent)
 		bench_die("%s: no tracked flow left in conntrack after the fill", gr->dim);
 }
@@ -1082,9 +1084,10 @@ static void run_group(struct group *gr, enum group_kind kind)
 	gr->ct_bytes = bench_map_memlock(bpf_map__fd(skel->maps.conntrack));
 	gr->setup_s = bench_now() - t0;
 	if (*gr->dim)
-		fprintf(stderr, "pktcost: %s %g: set up in %.1f s; conntrack %llu entries, "
-			"the fill evicted %u of %u tracked flows\n", gr->dim, gr->x, gr->setup_s,
-			(unsigned long long)gr->ct_size, gr->flows - gr->npresent, gr->flows);
+		fprintf(stderr, "pktcost: %s %g: set up in %.1f s; conntrack %llu entries, filled "
+			"in %.2f s, the fill evicted %u of %u tracked flows\n", gr->dim, gr->x,
+			gr->setup_s, (unsigned long long)gr->ct_size, gr->fill_s,
+			gr->flows - gr->npresent, gr->flows);
 	else
 		fprintf(stderr, "pktcost: %s: set up in %.1f s\n", gr->name, gr->setup_s);
 
@@ -1117,11 +1120,11 @@ static void run_group(struct group *gr, enum group_kind kind)
 
 	printf("%s{\"group\":\"%s\",\"dim\":\"%s\",\"x\":%g,\"vips\":%u,\"backends_per_vip\":%u,"
 	       "\"table_size\":%u,\"tracked_flows\":%u,\"conntrack_size\":%llu,\"lru_size\":%llu,"
-	       "\"fill_evicted\":%u,\"ct_evicted\":%llu,\"setup_s\":%.2f",
+	       "\"fill_evicted\":%u,\"ct_evicted\":%llu,\"setup_s\":%.2f,\"fill_s\":%.2f",
 	       g.first_group ? "" : ",", gr->name, gr->dim, gr->x, gr->vips,
 	       gr->be_per_vip, gr->table_size, gr->flows, (unsigned long long)gr->ct_size,
 	       (unsigned long long)gr->lru_size, gr->present ? gr->flows - gr->npresent : 0,
-	       (unsigned long long)gr->ct_evicted, gr->setup_s);
+	       (unsigned long long)gr->ct_evicted, gr->setup_s, gr->fill_s);
 	if (*gr->dim)
 		print_memory(gr);
 	printf(",\"cases\":[");
