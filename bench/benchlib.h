@@ -86,6 +86,9 @@ struct bench_stat {
 struct bench_stat bench_summary(double *v, size_t n);
 double bench_median_u32(__u32 *v, size_t n);
 
+/* The map @fd's memory as the kernel charges it (fdinfo's memlock), or -1. */
+long long bench_map_memlock(int fd);
+
 double bench_now(void);		/* CLOCK_MONOTONIC seconds */
 /* The MAC address of interface @ifname (in this network namespace) into @mac[6]. */
 void bench_if_mac(const char *ifname, unsigned char *mac);

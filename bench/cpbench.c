@@ -6,7 +6,10 @@
  * so this bounds the latency of `xlb backend add`. Prints JSON.
  *
  * `cpbench ctfill PIN N VIP_ID BACKEND_ID` fills a pinned conntrack map
- * with N flows of 10.100.0.1:80/tcp (for timing `xlb list` over them).
+ * with N flows of 10.100.0.1:80/tcp (for timing `xlb list` over them),
+ * written through the flow table's mapping (user/lib/flowtable.h), each
+ * into the way the data plane would give it; a flow that a later one
+ * evicted (its bucket full) is counted on stderr.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +20,7 @@
 #include <bpf/bpf.h>
 
 #include "xlb_abi.h"
+#include "flowtable.h"
 #include "maglev.h"
 
 #define REPS_MIN	5
@@ -37,48 +41,56 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-#define CT_BATCH	8192
 #define FILL_VIP	0x0a640001	/* 10.100.0.1 */
 #define FILL_CLIENT	0x0b000001	/* 11.0.0.1 + i / ports */
 #define FILL_PORTS	50000
 #define FILL_PORT_BASE	1024
 #define HTTP_PORT	80
 
+/* Fill flow @i: client FILL_CLIENT + i / FILL_PORTS, its port from the rest. */
+static void fill_key(__u32 i, struct xlb_flow_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->src[0] = htonl(FILL_CLIENT + i / FILL_PORTS);
+	k->dst[0] = htonl(FILL_VIP);
+	k->sport = htons(FILL_PORT_BASE + i % FILL_PORTS);
+	k->dport = htons(HTTP_PORT);
+	k->proto = IPPROTO_TCP;
+	k->family = XLB_AF_INET;
+}
+
 static int ctfill(const char *pin, __u32 n, __u32 vip_id, __u32 be_id)
 {
-	struct xlb_flow_key *keys = calloc(CT_BATCH, sizeof(*keys));
-	struct xlb_flow *vals = calloc(CT_BATCH, sizeof(*vals));
-	int fd = bpf_obj_get(pin);
+	int fd = bpf_obj_get(pin), err;
+	struct xlb_flow_key k;
+	struct flowtable t;
 	struct timespec ts;
-	__u32 c = 0;
+	struct xlb_flow f;
+	__u32 lost = 0;
 
-	if (fd < 0 || !keys || !vals) {
+	if (fd < 0) {
 		fprintf(stderr, "cpbench: open %s failed\n", pin);
 		return 1;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	for (__u32 i = 0; i < n; i++) {
-		struct xlb_flow_key *k = &keys[c];
-
-		memset(k, 0, sizeof(*k));
-		k->src[0] = htonl(FILL_CLIENT + i / FILL_PORTS);
-		k->dst[0] = htonl(FILL_VIP);
-		k->sport = htons(FILL_PORT_BASE + i % FILL_PORTS);
-		k->dport = htons(HTTP_PORT);
-		k->proto = IPPROTO_TCP;
-		k->family = XLB_AF_INET;
-		vals[c] = (struct xlb_flow){ .backend_id = be_id, .vip_id = vip_id,
-					     .last_seen_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec };
-		if (++c == CT_BATCH || i + 1 == n) {
-			__u32 count = c;
-
-			if (bpf_map_update_batch(fd, keys, vals, &count, NULL)) {
-				fprintf(stderr, "cpbench: conntrack batch update failed\n");
-				return 1;
-			}
-			c = 0;
-		}
+	err = flowtable_open(fd, &t);
+	if (err) {
+		fprintf(stderr, "cpbench: %s: not a flow table (%s)\n", pin, strerror(-err));
+		return 1;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	f = (struct xlb_flow){ .backend_id = be_id, .vip_id = vip_id,
+			       .last_seen_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec };
+	for (__u32 i = 0; i < n; i++) {
+		fill_key(i, &k);
+		flowtable_write(flowtable_way(&t, &k), &k, &f);
+	}
+	for (__u32 i = 0; i < n; i++) {
+		fill_key(i, &k);
+		lost += !flowtable_find(&t, &k);
+	}
+	if (lost)
+		fprintf(stderr, "cpbench: ctfill: %u of %u flows evicted by later ones\n", lost, n);
+	flowtable_close(&t);
 	return 0;
 }
 

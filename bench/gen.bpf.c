@@ -15,6 +15,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
+#include "gen.h"
+
 volatile const __u32 new_flows;
 /* With new_flows: cycle through this many flows (0: never repeat one). */
 volatile const __u32 flow_mod;
@@ -26,14 +28,7 @@ struct {
 	__type(value, __u64);
 } gen_count SEC(".maps");
 
-/*
- * Low 16 bits of the counter go to the port, the next 24 to the address
- * (10+cpu).x.y.z, so 2^40 frames pass before a 5-tuple repeats.
- */
-#define GEN_PORT_BITS	16
-#define GEN_ADDR_MASK	0xffffff
-#define GEN_NET		10
-
+/* The counter's low bits go to the port, the next ones to the address (gen.h). */
 SEC("xdp")
 int gen(struct xdp_md *ctx)
 {

@@ -260,6 +260,11 @@ void katran_track(struct katran *k, int cpu, const struct katran_flow_key *keys,
 			track_one_lru(k, k->lru[c], keys, n);
 }
 
+long long katran_lru_memlock(const struct katran *k, int cpu)
+{
+	return k->lru[cpu] < 0 ? -1 : bench_map_memlock(k->lru[cpu]);
+}
+
 int katran_is_tracked(struct katran *k, int cpu, const struct katran_flow_key *key)
 {
 	struct katran_lru_val v;

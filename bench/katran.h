@@ -68,6 +68,9 @@ void katran_flow_key(const struct bench_flow *f, struct katran_flow_key *key);
  */
 void katran_track(struct katran *k, int cpu, const struct katran_flow_key *keys, __u32 n);
 
+/* The memory of @cpu's LRU (bench_map_memlock()), or -1. */
+long long katran_lru_memlock(const struct katran *k, int cpu);
+
 /* Whether @key is in the LRU of @cpu (a user-space lookup). */
 int katran_is_tracked(struct katran *k, int cpu, const struct katran_flow_key *key);
 

@@ -25,6 +25,14 @@
  * Katran's LRUs before its case: Katran as shipped may still be in flood
  * mode from the new-flow case and would not insert it.
  *
+ * xlb's conntrack (a set-associative flow table) has the default size an
+ * instance gets, which holds twice the 100,000 flows; the new-flow case
+ * overflows it on purpose. After xlb's untimed pass of the 100,000 flows,
+ * the ones it did not keep (a bucket of its table holding five or more of
+ * them: a later one took the way of an earlier one) are counted
+ * (xlb_prepass_absent): their packets miss while timed, as in any table
+ * of that shape.
+ *
  * With --katran DIR, both builds of Katran's balancer (katran.h) are
  * measured the same way, attached to the same veth in turn, with LRUs as
  * large as xlb's conntrack. Its ctl_array holds the peer's MAC as the
@@ -43,6 +51,8 @@
 #include <bpf/libbpf.h>
 
 #include "benchlib.h"
+#include "flowtable.h"
+#include "gen.h"
 #include "katran.h"
 #include "xlb.skel.h"
 #include "floor_tx.skel.h"
@@ -78,6 +88,9 @@ static struct {
 	struct katran *kat[KATRAN_BUILDS];	/* NULL: that build is not measured */
 	struct gen_bpf *gen[NCASES];
 	struct katran_flow_key tracked;		/* the flow of C_TRACKED */
+	struct bench_flow tmpl;			/* the frame the generator rewrites */
+	struct flowtable ct;			/* xlb's conntrack, mapped */
+	__u64 prepass_absent;			/* spread flows not in it after its pass */
 	struct result res[NCASES][NPROGS];
 } g;
 
@@ -183,6 +196,29 @@ static __u64 misses(int p)
 	return 0;
 }
 
+/* The conntrack key of the generator's flow @c (gen.h; it runs on PIN_CPU). */
+static void gen_key(__u32 c, struct xlb_flow_key *k)
+{
+	struct bench_flow f = g.tmpl;
+
+	f.sport = (__u16)c;
+	f.src[0] = htonl(((GEN_NET + PIN_CPU) << 24) | ((c >> GEN_PORT_BITS) & GEN_ADDR_MASK));
+	bench_flow_key(&f, k);
+}
+
+/* How many of the spread flows are not in xlb's conntrack. */
+static __u32 spread_absent(void)
+{
+	struct xlb_flow_key k;
+	__u32 n = 0;
+
+	for (__u32 c = 0; c < SPREAD_FLOWS; c++) {
+		gen_key(c, &k);
+		n += !flowtable_find(&g.ct, &k);
+	}
+	return n;
+}
+
 /* Every program's flow table holds case @c's tracked flows before it is timed. */
 static void track(enum lcase c, const unsigned char *frame, size_t len)
 {
@@ -197,6 +233,8 @@ static void track(enum lcase c, const unsigned char *frame, size_t len)
 			g.frames = SPREAD_FLOWS;	/* each flow once */
 			measure(bpf_program__fd(g.gen[C_SPREAD]->progs.gen), frame, len, &x);
 			g.frames = frames;
+			if (p == PR_XLB)
+				g.prepass_absent += spread_absent();
 		} else if (c == C_TRACKED && p >= PR_KATRAN) {
 			katran_track(g.kat[p - PR_KATRAN], -1, &g.tracked, 1);
 		}
@@ -279,6 +317,8 @@ static void print_case(int c)
 	print_stat("xlb_delivered", x->delivered, g.reps);
 	if (c != C_NEW)
 		printf(",\"xlb_misses\":%llu", (unsigned long long)x->misses);
+	if (c == C_SPREAD)
+		printf(",\"xlb_prepass_absent\":%llu", (unsigned long long)g.prepass_absent);
 	printf(",\"katran\":{");
 	for (int b = 0; b < KATRAN_BUILDS; b++)
 		print_katran(c, b);
@@ -291,9 +331,16 @@ static void load_programs(void)
 				 .family = XLB_AF_INET };
 
 	g.floor = floor_tx_bpf__open_and_load();
-	g.xlb = xlb_bpf__open_and_load();
+	g.xlb = xlb_bpf__open();
 	if (!g.floor || !g.xlb)
 		bench_die("load programs: %s", strerror(errno));
+	/* Twice the spread flows, at least the default (XLB_CT_SIZE, Katran's LRUs' size). */
+	bpf_map__set_max_entries(g.xlb->maps.conntrack, flowtable_size_for(
+		2 * SPREAD_FLOWS > XLB_CT_SIZE ? 2 * SPREAD_FLOWS : XLB_CT_SIZE));
+	if (xlb_bpf__load(g.xlb))
+		bench_die("load xlb: %s", strerror(errno));
+	if (flowtable_open(bpf_map__fd(g.xlb->maps.conntrack), &g.ct))
+		bench_die("map conntrack: %s", strerror(errno));
 	if (bench_xlb_sources(g.xlb))
 		bench_die("xlb config: %s", strerror(errno));
 	bench_vip4(0, k.addr);
@@ -385,12 +432,17 @@ int main(int argc, char **argv)
 	load_katran();
 	bench_client4(0, f.src);
 	bench_vip4(0, f.dst);
+	g.tmpl = f;
 	len = bench_frame(&f, frame);
 	katran_flow_key(&f, &g.tracked);
 	attach(g.ifa, bpf_program__fd(sink->progs.sink));
 
 	for (int r = 0; r < g.reps; r++)
 		run_rep(r, frame, len);
+	if (g.prepass_absent)
+		fprintf(stderr, "liverate: xlb's untimed pass left %llu of %d x %d spread flows "
+			"out of its conntrack\n", (unsigned long long)g.prepass_absent, g.reps,
+			SPREAD_FLOWS);
 	bpf_xdp_detach(g.ifb, XDP_FLAGS_DRV_MODE, NULL);
 	bpf_xdp_detach(g.ifa, XDP_FLAGS_DRV_MODE, NULL);
 
@@ -405,6 +457,7 @@ int main(int argc, char **argv)
 		gen_bpf__destroy(g.gen[c]);
 	for (int b = 0; b < KATRAN_BUILDS; b++)
 		katran_close(g.kat[b]);
+	flowtable_close(&g.ct);
 	xlb_bpf__destroy(g.xlb);
 	sink_bpf__destroy(sink);
 	floor_tx_bpf__destroy(g.floor);

@@ -29,6 +29,17 @@
  * bench-only build of bpf/xlb.bpf.c, bpf/lib/stop.h), the same frames in
  * the same repetitions: a step's cost is the difference between two stops.
  *
+ * xlb's conntrack is a set-associative flow table (bpf/lib/conntrack.h),
+ * which evicts before it is full (a bucket's ways can fill while others
+ * are empty): each group sizes it at the power of two that holds twice its
+ * tracked flows and the new flows its cases insert, fills it through its
+ * mapping (user/lib/flowtable.h: memory writes, no syscall a flow), and
+ * its hit case only sends the tracked flows that are still there after the
+ * fill (how many the fill evicted is written beside). Katran's LRUs and
+ * floor (c)'s keep the sizes an LRU needs: the tracked flows x 1.25 and
+ * the same new-flow room. A curve point also gives the memory of xlb's
+ * conntrack and of Katran's LRU (fdinfo's memlock) per tracked flow.
+ *
  * Run inside the namespace bench/run.sh makes: nsenter --net=... pktcost.
  */
 #include <errno.h>
@@ -49,13 +60,13 @@
 #include "floor_pass.skel.h"
 #include "floor_tx.skel.h"
 #include "floor_ct.skel.h"
+#include "flowtable.h"
 #include "lib/stop.h"
 
 #define BACKENDS_DEFAULT	10
 #define CLIENT_PORT_BITS	14		/* flow j: client j >> 14, port 1024 + low bits */
 #define CLIENT_PORT_BASE	1024
 #define NEW_CLIENT_BASE		(1u << 20)	/* new flows' clients never meet tracked ones */
-#define CT_BATCH		65536
 #define SYNC_DRAIN_EVERY	1024		/* calls between two reads of the sync ring */
 #define SPREAD_FLOWS		100000		/* tracked flows the VIP and backend curves spread over */
 #define VIP_TABLE_SMALL		1021		/* table of each VIP in the VIP curve (prime) */
@@ -70,6 +81,7 @@
 #define PIN_CPU			0	/* the CPU every test run runs on */
 #define INSERT_SAMPLES		1000	/* new flows looked up afterwards in Katran's LRU */
 #define CT_SLACK		1024	/* conntrack room beyond the inserts: fixed flows, free lists */
+#define CT_ROOM			2	/* xlb's flow table: this many entries a flow it must hold */
 
 enum kind {
 	K_FIXED,	/* the same frame every call */
@@ -111,20 +123,24 @@ struct group {
 	const char *dim;		/* the curve it belongs to, "" for the base table */
 	double x;			/* its value on that curve */
 	__u32 vips, be_per_vip, table_size, flows;
-	__u64 ct_size;
-	__u32 ct_flags;			/* extra conntrack map flags (an experiment) */
+	__u64 ct_size;			/* xlb's conntrack entries: a power of two */
+	__u64 lru_size;			/* Katran's LRUs' and floor (c)'s entries */
+	__u32 *present;			/* a curve's tracked flows in conntrack after the fill */
+	__u32 npresent;
+	__u64 ct_evicted;		/* ct_events "evicted" over the timed calls */
+	long long ct_bytes, lru_bytes;	/* memlock: xlb's conntrack, Katran's LRU of PIN_CPU */
 	int katran;			/* its Katran cases run too */
 	int stops;			/* a base group: its stop cases run too */
 	struct ccase cases[32];
 	int ncases;
-	double setup_s;
+	double setup_s, fill_s;		/* fill_s: of that, xlb's conntrack fill and its check */
 };
 
 static struct {
 	int calls, reps, quick, ifindex;
 	struct floor_pass_bpf *fa;
 	struct floor_tx_bpf *fb;
-	struct floor_ct_bpf *fc;	/* per base group: its LRU sized like xlb's conntrack */
+	struct floor_ct_bpf *fc;	/* per base group: its LRU sized like Katran's */
 	struct xlb_bpf *nohooks;	/* per base group: xlb without trace hooks, xlb's maps */
 	/*
 	 * Per base group with stops: xlb stopped after each step ([..][0]:
@@ -226,7 +242,7 @@ static double time_calls(int fd, struct group *gr, struct ccase *c, const char *
 		long ns;
 
 		if (c->kind == K_TRACKED) {
-			tracked_flow(rnd() % gr->flows, gr->vips, &f);
+			tracked_flow(gr->present[rnd() % gr->npresent], gr->vips, &f);
 			len = bench_frame(&f, frame);
 		} else if (c->kind == K_NEW) {
 			new_flow(&f, new_flow_vips(gr));
@@ -534,21 +550,36 @@ static int sends_encapsulated(const struct ccase *c)
 }
 
 /*
- * A base group's conntrack: its default size, or room for every new flow
+ * A base group's tables: their default size, or room for every new flow
  * its cases insert (calls x reps each) if that is more, so that no case
- * runs against an evicting table. A per-CPU LRU gives each CPU its share
- * of the entries, and every insert here is on one CPU.
+ * runs against an evicting table: as many entries in an LRU (Katran's,
+ * floor (c)'s), CT_ROOM times as many in xlb's flow table.
  */
-static __u64 base_ct_size(const struct group *gr)
+static void base_sizes(struct group *gr)
 {
 	__u64 n = CT_SLACK;
 
 	for (int i = 0; i < gr->ncases; i++)
 		if (inserts_flows(&gr->cases[i]))
 			n += (__u64)g.calls * g.reps;
-	if (gr->ct_flags & BPF_F_NO_COMMON_LRU)
-		n *= libbpf_num_possible_cpus();
-	return n > XLB_CT_SIZE ? n : XLB_CT_SIZE;
+	gr->lru_size = n > XLB_CT_SIZE ? n : XLB_CT_SIZE;
+	gr->ct_size = flowtable_size_for(CT_ROOM * n > XLB_CT_SIZE ? CT_ROOM * n : XLB_CT_SIZE);
+}
+
+/* ct_events' count of @ev, summed over CPUs. */
+static __u64 ct_event_total(struct xlb_bpf *skel, enum xlb_ct_event ev)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct xlb_ct_events *e = calloc(ncpu, sizeof(*e));
+	__u32 zero = 0;
+	__u64 sum = 0;
+
+	if (!e || bpf_map_lookup_elem(bpf_map__fd(skel->maps.ct_events), &zero, e))
+		bench_die("ct_events: %s", strerror(errno));
+	for (int i = 0; i < ncpu; i++)
+		sum += e[i].count[ev];
+	free(e);
+	return sum;
 }
 
 /*
@@ -657,17 +688,52 @@ static void setup_nat(struct xlb_bpf *skel, struct group *gr)
 	add_case(gr, "encap_new_syn", P_XLB, K_NEW, &f, XDP_TX);
 }
 
-/* Curves: gr->vips VIPs of gr->be_per_vip backends, gr->flows tracked flows over them. */
-static void setup_curve(struct xlb_bpf *skel, struct group *gr)
+/*
+ * A curve's tracked flows, each on a backend of its VIP as the data path
+ * would have put it, written into xlb's conntrack through its mapping;
+ * then the ones still there (a later flow of the fill may have taken a
+ * full bucket's way) into gr->present, which the hit case samples.
+ */
+static void fill_curve(struct xlb_bpf *skel, struct group *gr)
 {
-	int ct = bpf_map__fd(skel->maps.conntrack);
-	struct xlb_flow_key *keys = calloc(CT_BATCH, sizeof(*keys));
-	struct xlb_flow *vals = calloc(CT_BATCH, sizeof(*vals));
+	double t0 = bench_now();
+	struct xlb_flow_key key;
+	struct flowtable t;
 	struct bench_flow f;
 	struct timespec ts;
 	__u64 now;
-	__u32 j, n = 0;
 
+	must(flowtable_open(bpf_map__fd(skel->maps.conntrack), &t), "map conntrack");
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	for (__u32 j = 0; j < gr->flows; j++) {
+		__u32 v = j % gr->vips;
+		struct xlb_flow fl = { .vip_id = v, .backend_id = v * gr->be_per_vip +
+						      j % gr->be_per_vip, .last_seen_ns = now };
+
+		tracked_flow(j, gr->vips, &f);
+		bench_flow_key(&f, &key);
+		flowtable_write(flowtable_way(&t, &key), &key, &fl);
+	}
+	gr->present = malloc((size_t)gr->flows * sizeof(*gr->present));
+	if (!gr->present)
+		bench_die("out of memory");
+	for (__u32 j = 0; j < gr->flows; j++) {
+		tracked_flow(j, gr->vips, &f);
+		bench_flow_key(&f, &key);
+		if (flowtable_find(&t, &key))
+			gr->present[gr->npresent++] = j;
+	}
+	flowtable_close(&t);
+	gr->fill_s = bench_now() - t0;
+	if (!gr->npresent)
+		bench_die("%s: no tracked flow left in conntrack after the fill", gr->dim);
+}
+
+/* Curves: gr->vips VIPs of gr->be_per_vip backends, gr->flows tracked flows over them. */
+static void setup_curve(struct xlb_bpf *skel, struct group *gr)
+{
+	struct bench_flow f;
 	__u32 *ids = calloc(VIP_CHUNK, sizeof(*ids));
 	int *inners = calloc(VIP_CHUNK, sizeof(*inners));
 	struct xlb_vip_key *vkeys = calloc(VIP_CHUNK, sizeof(*vkeys));
@@ -691,26 +757,7 @@ static void setup_curve(struct xlb_bpf *skel, struct group *gr)
 	free(inners);
 	free(vkeys);
 	free(vvals);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-	/* Track the flows as the data path would have: each on a backend of its VIP. */
-	for (j = 0; j < gr->flows; j++) {
-		__u32 v = j % gr->vips;
-
-		tracked_flow(j, gr->vips, &f);
-		bench_flow_key(&f, &keys[n]);
-		vals[n].vip_id = v;
-		vals[n].backend_id = v * gr->be_per_vip + j % gr->be_per_vip;
-		vals[n].last_seen_ns = now;
-		if (++n == CT_BATCH || j + 1 == gr->flows) {
-			__u32 count = n;
-
-			must(bpf_map_update_batch(ct, keys, vals, &count, NULL), "conntrack batch");
-			n = 0;
-		}
-	}
-	free(keys);
-	free(vals);
+	fill_curve(skel, gr);
 
 	tracked_flow(0, gr->vips, &f);
 	add_case(gr, "hit", P_XLB, K_TRACKED, &f, XDP_TX);
@@ -724,7 +771,7 @@ static void setup_curve(struct xlb_bpf *skel, struct group *gr)
 }
 
 /*
- * Katran's side of a group: fresh LRUs of the size xlb's conntrack has, and
+ * Katran's side of a group: fresh LRUs of gr->lru_size entries, and
  * for a curve its tracked flows (the same ones, on real 1 + j % 10) in the
  * LRU of the CPU the test runs run on.
  */
@@ -745,9 +792,11 @@ static void setup_katran(struct group *gr)
 	for (int b = 0; b < KATRAN_BUILDS; b++) {
 		if (!g.kat[b])
 			continue;
-		katran_lrus(g.kat[b], gr->ct_size);
+		katran_lrus(g.kat[b], gr->lru_size);
 		if (keys)
 			katran_track(g.kat[b], PIN_CPU, keys, gr->flows);
+		if (gr->lru_bytes <= 0)
+			gr->lru_bytes = katran_lru_memlock(g.kat[b], PIN_CPU);
 	}
 	free(keys);
 }
@@ -762,9 +811,6 @@ static struct xlb_bpf *load_xlb(struct group *gr)
 	bpf_map__set_max_entries(skel->maps.conntrack, gr->ct_size);
 	/* Room for every new NAT flow (two entries each) the NAT group's runs insert. */
 	bpf_map__set_max_entries(skel->maps.nat_flows, 2ULL * g.calls * g.reps + 1024);
-	if (gr->ct_flags)
-		bpf_map__set_map_flags(skel->maps.conntrack,
-				       bpf_map__map_flags(skel->maps.conntrack) | gr->ct_flags);
 	if (gr->vips > XLB_MAX_VIPS) {
 		bpf_map__set_max_entries(skel->maps.vips, gr->vips);
 		bpf_map__set_max_entries(skel->maps.tables, gr->vips);
@@ -804,7 +850,8 @@ static void share_maps(struct bpf_object *obj, struct bpf_map *ct, struct xlb_bp
 		if (strchr(bpf_map__name(m), '.'))
 			continue;	/* .rodata and friends: each program's own */
 		if (own_ct && m == ct) {
-			bpf_map__set_max_entries(m, (__u64)g.calls * g.reps + CT_SLACK);
+			bpf_map__set_max_entries(m, flowtable_size_for(CT_ROOM * ((__u64)g.calls *
+									   g.reps + CT_SLACK)));
 			continue;
 		}
 		o = bpf_object__find_map_by_name(skel->obj, bpf_map__name(m));
@@ -849,10 +896,9 @@ static struct xlb_stops_bpf *load_xlb_stopped(struct xlb_bpf *skel, enum xlb_sto
 /*
  * The base group's copies of xlb: without trace hooks, and those its stop
  * cases run on. A tracked flow's stops share the main conntrack, so they
- * find the flow where the whole program does (a bucket chain's order is a
+ * find the flow where the whole program does (its way in the bucket is a
  * cost too). A new flow's stops that insert have a conntrack each: as full
- * as each other's at each repetition (a new flow's miss walks a chain that
- * grows with the fill), and none adds to the main table.
+ * as each other's at each repetition, and none adds to the main table.
  */
 static void load_copies(struct xlb_bpf *skel, const struct group *gr)
 {
@@ -909,6 +955,25 @@ static void katran_warm(struct group *gr, struct ccase *c, const unsigned char *
 	}
 }
 
+/* A figure of bytes, or null where it was not measured. */
+static void print_bytes(const char *key, long long bytes, __u32 flows)
+{
+	if (bytes <= 0) {
+		printf(",\"%s\":null,\"%s_per_flow\":null", key, key);
+		return;
+	}
+	printf(",\"%s\":%lld,\"%s_per_flow\":%.1f", key, bytes, key, (double)bytes / flows);
+}
+
+/* A curve point's memory: xlb's conntrack and Katran's LRU of PIN_CPU, per tracked flow. */
+static void print_memory(const struct group *gr)
+{
+	printf(",\"memory\":{\"katran_lrus\":%d", libbpf_num_possible_cpus());
+	print_bytes("xlb_conntrack_bytes", gr->ct_bytes, gr->flows);
+	print_bytes("katran_lru_bytes", gr->lru_bytes, gr->flows);
+	putchar('}');
+}
+
 /* Katran's figures of case @c as JSON: per build an object, or null if not measured. */
 static void print_katran(struct group *gr, struct ccase *c)
 {
@@ -955,20 +1020,47 @@ static void print_katran(struct group *gr, struct ccase *c)
 
 enum group_kind { G_CURVE, G_BASE, G_NAT };
 
+/*
+ * After the warm-up: every fixed flow xlb forwards by conntrack (not NAT,
+ * whose flows live in nat_flows) is in it, so its case times a hit.
+ */
+static void check_tracked(struct xlb_bpf *skel, const struct group *gr)
+{
+	struct xlb_flow_key key;
+	struct flowtable t;
+
+	must(flowtable_open(bpf_map__fd(skel->maps.conntrack), &t), "map conntrack");
+	for (int i = 0; i < gr->ncases; i++) {
+		const struct ccase *c = &gr->cases[i];
+
+		if (c->kind != K_FIXED || c->expect != XDP_TX || c->nat ||
+		    (c->prog != P_XLB && c->prog != P_XLB_NOHOOKS))
+			continue;
+		bench_flow_key(&c->flow, &key);
+		if (!flowtable_find(&t, &key))
+			bench_die("%s/%s: its flow is not in conntrack after the warm-up", gr->name,
+				  c->name);
+	}
+	flowtable_close(&t);
+}
+
 static void run_group(struct group *gr, enum group_kind kind)
 {
 	struct bench_flow fl = flow4(0, IPPROTO_TCP, DPORT_HTTP, BENCH_TCP_ACK);
 	double t0 = bench_now(), *ratio = calloc(g.reps, sizeof(double));
 	struct xlb_bpf *skel;
+	__u64 evicted;
 
 	add_case(gr, "floor_b", P_FLOOR_B, K_FIXED, &fl, XDP_TX);
 	add_case(gr, "floor_a", P_FLOOR_A, K_FIXED, &fl, XDP_PASS);
 	if (kind == G_BASE) {
 		base_cases(gr);
-		gr->ct_size = base_ct_size(gr);
+		base_sizes(gr);
 	}
 	if (!gr->ct_size)
 		gr->ct_size = XLB_CT_SIZE;
+	if (!gr->lru_size)
+		gr->lru_size = gr->ct_size;
 	skel = load_xlb(gr);
 	if (kind == G_NAT) {
 		setup_nat(skel, gr);
@@ -976,9 +1068,7 @@ static void run_group(struct group *gr, enum group_kind kind)
 		g.fc = floor_ct_bpf__open();
 		if (!g.fc)
 			bench_die("open floor (c): %s", strerror(errno));
-		bpf_map__set_max_entries(g.fc->maps.floor_ct, gr->ct_size);
-		if (gr->ct_flags)
-			bpf_map__set_map_flags(g.fc->maps.floor_ct, gr->ct_flags);
+		bpf_map__set_max_entries(g.fc->maps.floor_ct, gr->lru_size);
 		if (floor_ct_bpf__load(g.fc))
 			bench_die("load floor (c): %s", strerror(errno));
 		base_vips(skel);
@@ -991,9 +1081,13 @@ static void run_group(struct group *gr, enum group_kind kind)
 		setup_curve(skel, gr);
 	}
 	setup_katran(gr);
+	gr->ct_bytes = bench_map_memlock(bpf_map__fd(skel->maps.conntrack));
 	gr->setup_s = bench_now() - t0;
 	if (*gr->dim)
-		fprintf(stderr, "pktcost: %s %g: set up in %.1f s\n", gr->dim, gr->x, gr->setup_s);
+		fprintf(stderr, "pktcost: %s %g: set up in %.1f s; conntrack %llu entries, filled "
+			"in %.2f s, the fill evicted %u of %u tracked flows\n", gr->dim, gr->x,
+			gr->setup_s, (unsigned long long)gr->ct_size, gr->fill_s,
+			gr->flows - gr->npresent, gr->flows);
 	else
 		fprintf(stderr, "pktcost: %s: set up in %.1f s\n", gr->name, gr->setup_s);
 
@@ -1017,16 +1111,23 @@ static void run_group(struct group *gr, enum group_kind kind)
 		if (c->katran)
 			katran_warm(gr, c, frame, len);
 	}
+	check_tracked(skel, gr);
+	evicted = ct_event_total(skel, XLB_CT_EV_EVICTED);
 	for (int r = 0; r < g.reps; r++)
 		for (int i = 0; i < gr->ncases; i++)
 			time_rep(skel, gr, &gr->cases[i], r);
+	gr->ct_evicted = ct_event_total(skel, XLB_CT_EV_EVICTED) - evicted;
 
 	printf("%s{\"group\":\"%s\",\"dim\":\"%s\",\"x\":%g,\"vips\":%u,\"backends_per_vip\":%u,"
-	       "\"table_size\":%u,\"tracked_flows\":%u,\"conntrack_size\":%llu,\"conntrack_flags\":%u,"
-	       "\"setup_s\":%.2f,"
-	       "\"cases\":[", g.first_group ? "" : ",", gr->name, gr->dim, gr->x, gr->vips,
+	       "\"table_size\":%u,\"tracked_flows\":%u,\"conntrack_size\":%llu,\"lru_size\":%llu,"
+	       "\"fill_evicted\":%u,\"ct_evicted\":%llu,\"setup_s\":%.2f,\"fill_s\":%.2f",
+	       g.first_group ? "" : ",", gr->name, gr->dim, gr->x, gr->vips,
 	       gr->be_per_vip, gr->table_size, gr->flows, (unsigned long long)gr->ct_size,
-	       gr->ct_flags, gr->setup_s);
+	       (unsigned long long)gr->lru_size, gr->present ? gr->flows - gr->npresent : 0,
+	       (unsigned long long)gr->ct_evicted, gr->setup_s, gr->fill_s);
+	if (*gr->dim)
+		print_memory(gr);
+	printf(",\"cases\":[");
 	g.first_group = 0;
 	for (int i = 0; i < gr->ncases; i++) {
 		struct ccase *c = &gr->cases[i];
@@ -1058,6 +1159,7 @@ static void run_group(struct group *gr, enum group_kind kind)
 	}
 	ring_buffer__free(g.sync_rb);
 	g.sync_rb = NULL;
+	free(gr->present);
 	free(ratio);
 }
 
@@ -1067,9 +1169,10 @@ static void curve(const char *dim, double x, __u32 vips, __u32 bpv, __u32 table,
 			    .be_per_vip = bpv, .table_size = table, .flows = flows,
 			    .katran = !strcmp(dim, "flows") };
 	/* Room for the tracked flows and for every new flow the miss cases insert. */
-	__u64 inserts = 2ULL * g.calls * g.reps + 1024;
+	__u64 inserts = 2ULL * g.calls * g.reps + CT_SLACK;
 
-	gr.ct_size = flows + flows / 4 + inserts;
+	gr.lru_size = flows + flows / 4 + inserts;
+	gr.ct_size = flowtable_size_for(CT_ROOM * (flows + inserts));
 	run_group(&gr, G_CURVE);
 }
 
@@ -1161,19 +1264,6 @@ int main(int argc, char **argv)
 	printf("},\"groups\":[\n");
 	if (!*only || !strcmp(only, "base"))
 		run_group(&base, G_BASE);
-	/*
-	 * The same table with BPF_F_NO_COMMON_LRU (per-CPU LRU lists in the one
-	 * map; Katran instead keeps one LRU map per CPU): how much of a new
-	 * flow's cost is the shared LRU's insert.
-	 */
-	if (!*only || !strcmp(only, "base")) {
-		struct group pc = { .name = "base_percpu_lru", .dim = "", .vips = 5,
-				    .be_per_vip = BACKENDS_DEFAULT,
-				    .table_size = XLB_TABLE_SIZE_DEFAULT,
-				    .ct_flags = BPF_F_NO_COMMON_LRU };
-
-		run_group(&pc, G_BASE);
-	}
 	if (!*only || !strcmp(only, "nat")) {
 		struct group nat = { .name = "nat", .dim = "", .vips = 2,
 				     .be_per_vip = BACKENDS_DEFAULT,

@@ -23,6 +23,12 @@
  *              young table ct_new, a promotion, and new flows tracked at
  *              once, admitted young, under and over the insert budget.
  *
+ * The flood group's conntrack (a set-associative flow table, which evicts
+ * before it is full) holds twice its pools and the new flows its direct
+ * case inserts; its pools are written through the table's mapping
+ * (user/lib/flowtable.h), and a pool flow the write itself evicted is
+ * counted beside its case (pool_evicted). ct_new stays at its default.
+ *
  * Every case says what the program must have done on each call (an XDP
  * action, and the admission event or decap reason it counts), and the
  * counts are written beside the figures, so a case that measured another
@@ -53,6 +59,7 @@
 #include "decap.skel.h"
 #include "floor_pass.skel.h"
 #include "floor_tx.skel.h"
+#include "flowtable.h"
 
 #define BACKENDS		10
 #define CLIENT_PORT_BITS	14
@@ -62,6 +69,8 @@
 #define POOL_YOUNG_BASE		(2u << 16)
 #define POOL_PROMO_BASE		(3u << 16)
 #define CT_BATCH		65536
+#define CT_ROOM			2		/* conntrack entries a flow it must hold */
+#define CT_SLACK		1024		/* and room for the fixed flows */
 #define DPORT_HTTP		80
 #define PIN_CPU			0
 #define NON_VIP			200		/* bench_vip4(200): no VIP there */
@@ -115,6 +124,7 @@ struct scase {
 	__u64 events[XLB_CT_EV_MAX];	/* ct_events deltas over all timed calls */
 	__u64 reason_count;
 	__u64 calls;
+	__u64 pool_evicted;		/* pool flows not in conntrack right after their write */
 };
 
 struct sgroup {
@@ -131,6 +141,7 @@ static struct {
 	__u64 rng, new_seq;
 	struct floor_pass_bpf *fa;
 	struct floor_tx_bpf *fb;
+	struct flowtable ct;		/* the flood group's conntrack, mapped */
 	int first;
 } g;
 
@@ -375,7 +386,8 @@ static void add_floors(struct sgroup *gr)
 
 /* ---- xlb set-up ---- */
 
-static struct xlb_bpf *load_xlb(__u32 encap)
+/* xlb with @encap and, unless 0, a conntrack of @ct_size entries (a power of two). */
+static struct xlb_bpf *load_xlb(__u32 encap, __u32 ct_size)
 {
 	struct xlb_bpf *skel = xlb_bpf__open();
 	struct xlb_config cfg;
@@ -383,6 +395,8 @@ static struct xlb_bpf *load_xlb(__u32 encap)
 
 	if (!skel)
 		bench_die("open xlb skeleton: %s", strerror(errno));
+	if (ct_size)
+		bpf_map__set_max_entries(skel->maps.conntrack, ct_size);
 	skel->rodata->xlb_encap = encap;
 	skel->rodata->xlb_gue_port = XLB_GUE_PORT_DEFAULT;
 	if (xlb_bpf__load(skel))
@@ -545,29 +559,60 @@ static void setup_encap(struct sgroup *gr, struct xlb_bpf *ipip, struct xlb_bpf 
 
 /* ---- the flood group: conntrack admission ---- */
 
-/*
- * Pool flows @from..@from+@n of @c into conntrack (@young_map 0) or
- * ct_new, with @young_pkts packets seen; each on a backend of VIP 0.
- */
-static void pool_write(struct scase *c, int young_map, __u32 young_pkts, __u32 from, __u32 n)
+/* Pool flow @j of @c: its key and its flow on a backend of VIP 0, @young_pkts seen. */
+static void pool_flow(const struct scase *c, __u32 j, __u32 young_pkts, __u64 now,
+		      struct xlb_flow_key *key, struct xlb_flow *fl)
 {
-	struct xlb_bpf *skel = c->skel;
-	int fd = young_map ? bpf_map__fd(skel->maps.ct_new) : bpf_map__fd(skel->maps.conntrack);
+	struct bench_flow f;
+
+	flow_like(&c->flow, c->base + j, &f);
+	bench_flow_key(&f, key);
+	*fl = (struct xlb_flow){ .vip_id = 0, .backend_id = j % BACKENDS, .last_seen_ns = now,
+				 .young_pkts = young_pkts };
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/*
+ * Pool flows @from..@from+@n of @c into conntrack, through its mapping;
+ * then counts those a later one of them took the way of (none, unless
+ * five of them share a bucket).
+ */
+static void pool_main(struct scase *c, __u32 from, __u32 n)
+{
+	__u64 now = now_ns();
+	struct xlb_flow_key key;
+	struct xlb_flow fl;
+
+	for (__u32 j = from; j < from + n; j++) {
+		pool_flow(c, j, 0, now, &key, &fl);
+		flowtable_write(flowtable_way(&g.ct, &key), &key, &fl);
+	}
+	for (__u32 j = from; j < from + n; j++) {
+		pool_flow(c, j, 0, now, &key, &fl);
+		c->pool_evicted += !flowtable_find(&g.ct, &key);
+	}
+}
+
+/* Pool flows @from..@from+@n of @c into ct_new (an LRU hash), @young_pkts packets seen. */
+static void pool_young(struct scase *c, __u32 young_pkts, __u32 from, __u32 n)
+{
+	int fd = bpf_map__fd(c->skel->maps.ct_new);
 	struct xlb_flow_key *keys = calloc(CT_BATCH, sizeof(*keys));
 	struct xlb_flow *vals = calloc(CT_BATCH, sizeof(*vals));
-	struct timespec ts;
-	struct bench_flow f;
+	__u64 now = now_ns();
 	__u32 k = 0;
 
 	if (!keys || !vals)
 		bench_die("out of memory");
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	for (__u32 j = from; j < from + n; j++) {
-		flow_like(&c->flow, c->base + j, &f);
-		bench_flow_key(&f, &keys[k]);
-		vals[k] = (struct xlb_flow){ .vip_id = 0, .backend_id = j % BACKENDS,
-					     .last_seen_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec,
-					     .young_pkts = young_pkts };
+		pool_flow(c, j, young_pkts, now, &keys[k], &vals[k]);
 		if (++k == CT_BATCH || j + 1 == from + n) {
 			__u32 count = k;
 
@@ -582,28 +627,30 @@ static void pool_write(struct scase *c, int young_map, __u32 young_pkts, __u32 f
 /* Tracked in conntrack (again: another case's inserts may have evicted some). */
 static void prep_main(struct scase *c, __u32 from, __u32 n)
 {
-	pool_write(c, 0, 0, from, n);
+	pool_main(c, from, n);
 }
 
 /* Young flows that have carried one packet: each call is a young hit. */
 static void prep_young(struct scase *c, __u32 from, __u32 n)
 {
-	pool_write(c, 1, 1, from, n);
+	pool_young(c, 1, from, n);
 }
 
 /* Young flows one packet short of promotion, none in conntrack: each call promotes one. */
 static void prep_promote(struct scase *c, __u32 from, __u32 n)
 {
-	int ct = bpf_map__fd(c->skel->maps.conntrack);
 	struct xlb_flow_key key;
-	struct bench_flow f;
+	struct xlb_flow fl;
 
 	for (__u32 j = from; j < from + n; j++) {
-		flow_like(&c->flow, c->base + j, &f);
-		bench_flow_key(&f, &key);
-		bpf_map_delete_elem(ct, &key);	/* absent the first time */
+		struct xlb_ct_entry *e;
+
+		pool_flow(c, j, 0, 0, &key, &fl);
+		e = flowtable_find(&g.ct, &key);	/* absent the first time */
+		if (e)
+			flowtable_clear(e);
 	}
-	pool_write(c, 1, c->promote_after - 1, from, n);
+	pool_young(c, c->promote_after - 1, from, n);
 }
 
 /* A flood case: its admission settings, set before each repetition (0, 0: at once, no cap). */
@@ -928,6 +975,8 @@ static void run_group(struct sgroup *gr, double setup_s)
 		printf(",\"calls\":%llu", (unsigned long long)c->calls);
 		if (c->kind == K_RANDOM)
 			printf(",\"flows\":%u", c->pool);
+		if (c->prep == prep_main)
+			printf(",\"pool_evicted\":%llu", (unsigned long long)c->pool_evicted);
 		if (c->hops)
 			printf(",\"hops\":%d", c->hops);
 		if (c->skel) {
@@ -958,7 +1007,8 @@ static void group_encap(void)
 {
 	struct sgroup *gr = calloc(1, sizeof(*gr));
 	double t0 = bench_now();
-	struct xlb_bpf *ipip = load_xlb(XLB_ENCAP_IPIP), *gue = load_xlb(XLB_ENCAP_GUE);
+	struct xlb_bpf *ipip = load_xlb(XLB_ENCAP_IPIP, 0),
+		       *gue = load_xlb(XLB_ENCAP_GUE, 0);
 
 	gr->name = "encap";
 	gr->dim = "";
@@ -985,7 +1035,7 @@ static void group_stateless(void)
 	static const char *const names[] = { "hit_1k", "hit_100k", "hit_1m", "hit_10m" };
 	struct sgroup *gr = calloc(1, sizeof(*gr));
 	double t0 = bench_now();
-	struct xlb_bpf *gue = load_xlb(XLB_ENCAP_GUE);
+	struct xlb_bpf *gue = load_xlb(XLB_ENCAP_GUE, 0);
 	struct xlb_vip_key k;
 	struct bench_flow f;
 	struct scase *c;
@@ -1036,8 +1086,12 @@ static void group_flood(void)
 {
 	struct sgroup *gr = calloc(1, sizeof(*gr));
 	double t0 = bench_now();
-	struct xlb_bpf *skel = load_xlb(XLB_ENCAP_IPIP);
+	/* Twice its pools (main, promoted) and the direct case's new flows (g.calls a rep). */
+	struct xlb_bpf *skel = load_xlb(XLB_ENCAP_IPIP, flowtable_size_for(
+		CT_ROOM * ((__u64)g.calls * (g.reps + 2) + CT_SLACK)));
 
+	if (flowtable_open(bpf_map__fd(skel->maps.conntrack), &g.ct))
+		bench_die("map conntrack: %s", strerror(errno));
 	gr->name = "flood";
 	gr->dim = "";
 	gr->rounds = ROUNDS;	/* each pool case makes its slice ready before it */
@@ -1045,6 +1099,7 @@ static void group_flood(void)
 	setup_flood(gr, skel);
 	fprintf(stderr, "second: flood: set up in %.1f s\n", bench_now() - t0);
 	run_group(gr, bench_now() - t0);
+	flowtable_close(&g.ct);
 	xlb_bpf__destroy(skel);
 	free(gr);
 }
