@@ -15,7 +15,7 @@ BENCH_HDRS  := $(wildcard bench/*.h)
 # Only the table builder and the flow table's layout (conntrack is filled through its
 # mapping): the benchmarks must not break when the rest of the CLI's library changes.
 BENCH_LIB   := $(BUILD)/user/lib/maglev.o $(BUILD)/user/lib/table.o $(BUILD)/user/lib/vipaddrs.o \
-	       $(BUILD)/user/lib/flowtable.o $(BUILD)/user/lib/flowhash.o
+	       $(BUILD)/user/lib/flowtable.o
 
 .PHONY: bench bench-build
 

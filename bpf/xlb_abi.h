@@ -271,7 +271,7 @@ struct xlb_flow {
  * The conntrack flow table (bpf/lib/conntrack.h, docs/DESIGN.md
  * "Connection tracking"): an array of entries, one cache line each, in
  * buckets of XLB_CT_WAYS consecutive entries. A flow lives in the bucket
- * its flow hash (bpf/lib/hash.h) names, in any of its ways; a new flow
+ * its xlb_ct_hash() names, in any of its ways; a new flow
  * takes the way least recently seen (a free way has last_seen_ns 0). A
  * free way is all zero (key.family 0); a used one's flow.check is
  * xlb_ct_check() of its key, backend and VIP. The table's size is a power of two.
@@ -286,8 +286,35 @@ struct xlb_ct_entry {
 };
 
 /*
+ * The conntrack hash of a key: multiply-xorshift over its five 64-bit
+ * words, not the flow hash (bpf/lib/hash.h's jhash, which BPF, having no
+ * rotate, runs at several times the cost) — a tracked hit needs no other
+ * hash. @k must be 8-byte aligned (the packet's key is; user space copies).
+ * The words are read through a may_alias type: the key is not an array of
+ * __u64, and a strict-aliasing compiler could otherwise read before the
+ * key is written.
+ */
+typedef __u64 __attribute__((may_alias)) xlb_key_word;
+
+#define XLB_CT_HASH_MUL		0x9e3779b97f4a7c15ULL
+#define XLB_CT_HASH_STEP(h, w)	do { (h) = ((h) ^ (w)) * XLB_CT_HASH_MUL; (h) ^= (h) >> 32; } while (0)
+
+static inline __u32 xlb_ct_hash(const struct xlb_flow_key *k)
+{
+	const xlb_key_word *w = (const xlb_key_word *)k;
+	__u64 h = 0;
+
+	XLB_CT_HASH_STEP(h, w[0]);
+	XLB_CT_HASH_STEP(h, w[1]);
+	XLB_CT_HASH_STEP(h, w[2]);
+	XLB_CT_HASH_STEP(h, w[3]);
+	XLB_CT_HASH_STEP(h, w[4]);
+	return (__u32)h;
+}
+
+/*
  * A conntrack way's check word: binds its flow's backend and VIP to its
- * key (through the key's flow hash). Two writers racing on one way can
+ * key (through the key's xlb_ct_hash()). Two writers racing on one way can
  * leave one flow's key beside the other's backend; the check then fails
  * and the way reads as a miss, and the flow is picked and written again.
  */

@@ -35,7 +35,8 @@
  *
  * The table (struct xlb_ct_entry, xlb_abi.h) is set-associative: an
  * array of one-cache-line ways, XLB_CT_WAYS to a bucket, the bucket named
- * by the flow hash the scheduler uses anyway. A lookup hashes once and
+ * by xlb_ct_hash() (a few multiplies; the scheduler's jhash costs several
+ * times more in BPF, and a hit needs no other hash). A lookup hashes once and
  * reads at most one bucket (its ways are adjacent lines); an insert
  * overwrites the bucket's least recently seen way (a free one first):
  * no allocation, no lock, no LRU list, and an eviction is counted
@@ -175,7 +176,7 @@ struct bpf_map___xlb {
 static __always_inline int xlb_ct_key_eq(const struct xlb_flow_key *a,
 					 const struct xlb_flow_key *b)
 {
-	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+	const xlb_key_word *x = (const xlb_key_word *)a, *y = (const xlb_key_word *)b;
 
 	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4]));
 }
@@ -188,9 +189,9 @@ static __always_inline struct xlb_ct_entry *xlb_ct_way_at(__u32 first, __u32 w)
 	return bpf_map_lookup_elem(&conntrack, &idx);
 }
 
-static __always_inline __u32 xlb_ct_first(struct xlb_pkt *pkt)
+static __always_inline __u32 xlb_ct_first(__u32 hash)
 {
-	return xlb_ct_bucket(xlb_pkt_hash(pkt), ((struct bpf_map___xlb *)&conntrack)->max_entries);
+	return xlb_ct_bucket(hash, ((struct bpf_map___xlb *)&conntrack)->max_entries);
 }
 
 /*
@@ -198,9 +199,9 @@ static __always_inline __u32 xlb_ct_first(struct xlb_pkt *pkt)
  * holds (a torn way is a miss). Nothing else: a hit reads no more than it
  * must, and the choice of a way for a new entry waits for an insert.
  */
-static __always_inline struct xlb_ct_entry *xlb_ct_find(struct xlb_pkt *pkt)
+static __always_inline struct xlb_ct_entry *xlb_ct_find(const struct xlb_pkt *pkt)
 {
-	__u32 first = xlb_ct_first(pkt);
+	__u32 hash = xlb_ct_hash(&pkt->key), first = xlb_ct_first(hash);
 	struct xlb_ct_entry *e;
 
 #pragma unroll
@@ -209,7 +210,7 @@ static __always_inline struct xlb_ct_entry *xlb_ct_find(struct xlb_pkt *pkt)
 		if (!e)
 			return NULL;
 		if (xlb_ct_key_eq(&e->key, &pkt->key))
-			return e->flow.check == xlb_ct_check(pkt->hash, e->flow.backend_id,
+			return e->flow.check == xlb_ct_check(hash, e->flow.backend_id,
 							     e->flow.vip_id) ? e : NULL;
 	}
 	return NULL;
@@ -221,10 +222,10 @@ static __always_inline struct xlb_ct_entry *xlb_ct_find(struct xlb_pkt *pkt)
  * twice), else the least recently seen (a free way's last_seen_ns is 0),
  * the first of equals. The ways were just read by xlb_ct_find(): cached.
  */
-static __always_inline struct xlb_ct_entry *xlb_ct_victim(struct xlb_pkt *pkt)
+static __always_inline struct xlb_ct_entry *xlb_ct_victim(const struct xlb_pkt *pkt, __u32 hash)
 {
 	struct xlb_ct_entry *e, *victim = NULL;
-	__u32 first = xlb_ct_first(pkt);
+	__u32 first = xlb_ct_first(hash);
 	__u64 oldest = ~0ULL;
 
 #pragma unroll
@@ -246,17 +247,18 @@ static __always_inline struct xlb_ct_entry *xlb_ct_victim(struct xlb_pkt *pkt)
  * Writes @flow into the way xlb_ct_victim() gives @pkt's flow: the flow and
  * its check word first, then the key. 0, or -1 (no way).
  */
-static __always_inline int xlb_ct_store(struct xlb_pkt *pkt, const struct xlb_flow *flow,
+static __always_inline int xlb_ct_store(const struct xlb_pkt *pkt, const struct xlb_flow *flow,
 					struct xlb_ct_events *ev)
 {
-	struct xlb_ct_entry *e = xlb_ct_victim(pkt);
+	__u32 hash = xlb_ct_hash(&pkt->key);
+	struct xlb_ct_entry *e = xlb_ct_victim(pkt, hash);
 
 	if (!e)
 		return -1;
 	if (e->key.family && !xlb_ct_key_eq(&e->key, &pkt->key))
 		xlb_ct_count(ev, XLB_CT_EV_EVICTED);
 	e->flow = *flow;
-	e->flow.check = xlb_ct_check(pkt->hash, flow->backend_id, flow->vip_id);
+	e->flow.check = xlb_ct_check(hash, flow->backend_id, flow->vip_id);
 	asm volatile("" ::: "memory");
 	e->key = pkt->key;
 	return 0;

@@ -32,7 +32,6 @@
 #include "check.h"
 #include "table.h"
 #include "ct.h"
-#include "flowhash.h"
 #include "flowtable.h"
 #include "xlb.skel.h"
 
@@ -567,15 +566,15 @@ static void ct_young_flows_kept_when_promotion_turns_off(void)
 /* Flows of client range 4 whose keys share flow @f[0]'s conntrack bucket, into @f[0..n). */
 static void same_bucket(struct flow *f, __u32 n)
 {
-	struct xlb_flow_key k;
+	struct xlb_flow_key k __attribute__((aligned(8)));
 	__u32 bucket = 0, found = 0;
 
 	for (__u32 i = 0; found < n && i < 1u << 16; i++) {
 		flow_init(&f[found], 4, i, "192.0.2.100");
 		k = flow_key(&f[found]);
 		if (!found)
-			bucket = xlb_ct_bucket(fh_flow_hash(&k), CT_MAIN);
-		if (xlb_ct_bucket(fh_flow_hash(&k), CT_MAIN) == bucket)
+			bucket = xlb_ct_bucket(xlb_ct_hash(&k), CT_MAIN);
+		if (xlb_ct_bucket(xlb_ct_hash(&k), CT_MAIN) == bucket)
 			found++;
 	}
 	if (found < n)

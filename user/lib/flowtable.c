@@ -5,7 +5,6 @@
 #include <sys/mman.h>
 #include <bpf/bpf.h>
 
-#include "flowhash.h"
 #include "flowtable.h"
 
 #define barrier() __asm__ __volatile__("" ::: "memory")
@@ -44,10 +43,18 @@ static bool key_eq(const struct xlb_flow_key *a, const struct xlb_flow_key *b)
 	return !memcmp(a, b, sizeof(*a));
 }
 
+/* xlb_ct_hash() wants an 8-byte aligned key; a caller's may be only 4. */
+static __u32 ct_hash(const struct xlb_flow_key *k)
+{
+	struct xlb_flow_key a __attribute__((aligned(8))) = *k;
+
+	return xlb_ct_hash(&a);
+}
+
 struct xlb_ct_entry *flowtable_way_in(struct xlb_ct_entry *e, __u32 size,
 				      const struct xlb_flow_key *k)
 {
-	struct xlb_ct_entry *b = e + xlb_ct_bucket(fh_flow_hash(k), size);
+	struct xlb_ct_entry *b = e + xlb_ct_bucket(ct_hash(k), size);
 	struct xlb_ct_entry *victim = b;
 
 	for (int w = 0; w < XLB_CT_WAYS; w++) {
@@ -68,7 +75,7 @@ struct xlb_ct_entry *flowtable_way(const struct flowtable *t, const struct xlb_f
 bool flowtable_entry_ok(const struct xlb_ct_entry *e)
 {
 	return e->key.family &&
-	       e->flow.check == xlb_ct_check(fh_flow_hash(&e->key), e->flow.backend_id,
+	       e->flow.check == xlb_ct_check(ct_hash(&e->key), e->flow.backend_id,
 					     e->flow.vip_id);
 }
 
@@ -83,7 +90,7 @@ void flowtable_write(struct xlb_ct_entry *e, const struct xlb_flow_key *k,
 		     const struct xlb_flow *f)
 {
 	e->flow = *f;
-	e->flow.check = xlb_ct_check(fh_flow_hash(k), f->backend_id, f->vip_id);
+	e->flow.check = xlb_ct_check(ct_hash(k), f->backend_id, f->vip_id);
 	barrier();
 	e->key = *k;
 }
