@@ -35,8 +35,8 @@
  *
  * The table (struct xlb_ct_entry, xlb_abi.h) is set-associative: an
  * array of one-cache-line ways, XLB_CT_WAYS to a bucket, the bucket named
- * by xlb_ct_hash() (a few multiplies; the scheduler's jhash costs several
- * times more in BPF, and a hit needs no other hash). A lookup hashes once and
+ * by the flow hash (xlb_ct_hash(), a few multiplies), which a packet
+ * computes once for conntrack and the scheduler. A lookup hashes once and
  * reads at most one bucket (its ways are adjacent lines); an insert
  * overwrites the bucket's least recently seen way (a free one first):
  * no allocation, no lock, no LRU list, and an eviction is counted
@@ -199,9 +199,9 @@ static __always_inline __u32 xlb_ct_first(__u32 hash)
  * holds (a torn way is a miss). Nothing else: a hit reads no more than it
  * must, and the choice of a way for a new entry waits for an insert.
  */
-static __always_inline struct xlb_ct_entry *xlb_ct_find(const struct xlb_pkt *pkt)
+static __always_inline struct xlb_ct_entry *xlb_ct_find(struct xlb_pkt *pkt)
 {
-	__u32 hash = xlb_ct_hash(&pkt->key), first = xlb_ct_first(hash);
+	__u32 hash = xlb_pkt_hash(pkt), first = xlb_ct_first(hash);
 	struct xlb_ct_entry *e;
 
 #pragma unroll
@@ -247,10 +247,10 @@ static __always_inline struct xlb_ct_entry *xlb_ct_victim(const struct xlb_pkt *
  * Writes @flow into the way xlb_ct_victim() gives @pkt's flow: the flow and
  * its check word first, then the key. 0, or -1 (no way).
  */
-static __always_inline int xlb_ct_store(const struct xlb_pkt *pkt, const struct xlb_flow *flow,
+static __always_inline int xlb_ct_store(struct xlb_pkt *pkt, const struct xlb_flow *flow,
 					struct xlb_ct_events *ev)
 {
-	__u32 hash = xlb_ct_hash(&pkt->key);
+	__u32 hash = xlb_pkt_hash(pkt);
 	struct xlb_ct_entry *e = xlb_ct_victim(pkt, hash);
 
 	if (!e)

@@ -47,13 +47,7 @@
 #define XLB_IPV6_TCLASS_SHIFT	20
 #define XLB_IPV6_VERSION_SHIFT	28
 
-/*
- * Flow hash seeds. They are fixed, not random, so that every balancer
- * instance (and a restarted one) sends an untracked flow to the same slot.
- * The second seed gives lc/lrt their second, independent choice.
- */
-#define XLB_HASH_SEED		0x786c6231u	/* "xlb1" */
-#define XLB_HASH_SEED2		0x786c6232u	/* "xlb2" */
+/* The flow hash seeds, XLB_HASH_SEED and XLB_HASH_SEED2, are in xlb_abi.h. */
 
 /*
  * The IPv4 ICMP header, as far as we use it. Not <linux/icmp.h>: it pulls in

@@ -55,7 +55,7 @@ struct xlb_pkt {
 static __always_inline __u32 xlb_pkt_hash(struct xlb_pkt *pkt)
 {
 	if (!pkt->has_hash) {
-		pkt->hash = xlb_flow_hash(&pkt->key, XLB_HASH_SEED);
+		pkt->hash = xlb_ct_hash(&pkt->key);	/* = xlb_flow_hash(key, XLB_HASH_SEED) */
 		pkt->has_hash = 1;
 	}
 	return pkt->hash;

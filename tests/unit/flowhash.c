@@ -10,12 +10,17 @@
 #include "lib/hash.h"
 #include "flowhash.h"
 
+/* The data plane hashes an 8-byte aligned key; a caller's may be only 4. */
 __u32 fh_flow_hash(const struct xlb_flow_key *key)
 {
-	return xlb_flow_hash(key, XLB_HASH_SEED);
+	struct xlb_flow_key k __attribute__((aligned(8))) = *key;
+
+	return xlb_flow_hash(&k, XLB_HASH_SEED);
 }
 
 __u32 fh_client_hash(const struct xlb_flow_key *key)
 {
-	return xlb_client_hash(key);
+	struct xlb_flow_key k __attribute__((aligned(8))) = *key;
+
+	return xlb_client_hash(&k);
 }
