@@ -23,11 +23,11 @@
  *              young table ct_new, a promotion, and new flows tracked at
  *              once, admitted young, under and over the insert budget.
  *
- * The flood group's conntrack (a set-associative flow table, which evicts
- * before it is full) holds twice its pools and the new flows its direct
- * case inserts; its pools are written through the table's mapping
- * (user/lib/flowtable.h), and a pool flow the write itself evicted is
- * counted beside its case (pool_evicted). ct_new stays at its default.
+ * The flood group's conntrack and ct_new (set-associative flow tables,
+ * which evict before they are full) each hold twice its pools and the new
+ * flows its cases insert; its pools are written through the tables'
+ * mappings (user/lib/flowtable.h), and a pool flow the write itself
+ * evicted is counted beside its case (pool_evicted).
  *
  * Every case says what the program must have done on each call (an XDP
  * action, and the admission event or decap reason it counts), and the
@@ -124,7 +124,7 @@ struct scase {
 	__u64 events[XLB_CT_EV_MAX];	/* ct_events deltas over all timed calls */
 	__u64 reason_count;
 	__u64 calls;
-	__u64 pool_evicted;		/* pool flows not in conntrack right after their write */
+	__u64 pool_evicted;		/* pool flows not in their table right after their write */
 };
 
 struct sgroup {
@@ -142,6 +142,7 @@ static struct {
 	struct floor_pass_bpf *fa;
 	struct floor_tx_bpf *fb;
 	struct flowtable ct;		/* the flood group's conntrack, mapped */
+	struct flowtable young;		/* and its ct_new */
 	int first;
 } g;
 
@@ -387,6 +388,7 @@ static void add_floors(struct sgroup *gr)
 /* ---- xlb set-up ---- */
 
 /* xlb with @encap and, unless 0, a conntrack of @ct_size entries (a power of two). */
+/* xlb with @encap; conntrack and ct_new of @ct_size entries each, unless 0 (the defaults). */
 static struct xlb_bpf *load_xlb(__u32 encap, __u32 ct_size)
 {
 	struct xlb_bpf *skel = xlb_bpf__open();
@@ -395,8 +397,10 @@ static struct xlb_bpf *load_xlb(__u32 encap, __u32 ct_size)
 
 	if (!skel)
 		bench_die("open xlb skeleton: %s", strerror(errno));
-	if (ct_size)
+	if (ct_size) {
 		bpf_map__set_max_entries(skel->maps.conntrack, ct_size);
+		bpf_map__set_max_entries(skel->maps.ct_new, ct_size);
+	}
 	skel->rodata->xlb_encap = encap;
 	skel->rodata->xlb_gue_port = XLB_GUE_PORT_DEFAULT;
 	if (xlb_bpf__load(skel))
@@ -600,28 +604,21 @@ static void pool_main(struct scase *c, __u32 from, __u32 n)
 	}
 }
 
-/* Pool flows @from..@from+@n of @c into ct_new (an LRU hash), @young_pkts packets seen. */
+/* The same into ct_new, @young_pkts packets seen. */
 static void pool_young(struct scase *c, __u32 young_pkts, __u32 from, __u32 n)
 {
-	int fd = bpf_map__fd(c->skel->maps.ct_new);
-	struct xlb_flow_key *keys = calloc(CT_BATCH, sizeof(*keys));
-	struct xlb_flow *vals = calloc(CT_BATCH, sizeof(*vals));
 	__u64 now = now_ns();
-	__u32 k = 0;
+	struct xlb_flow_key key;
+	struct xlb_flow fl;
 
-	if (!keys || !vals)
-		bench_die("out of memory");
 	for (__u32 j = from; j < from + n; j++) {
-		pool_flow(c, j, young_pkts, now, &keys[k], &vals[k]);
-		if (++k == CT_BATCH || j + 1 == from + n) {
-			__u32 count = k;
-
-			must(bpf_map_update_batch(fd, keys, vals, &count, NULL), "pool batch");
-			k = 0;
-		}
+		pool_flow(c, j, young_pkts, now, &key, &fl);
+		flowtable_write(flowtable_way(&g.young, &key), &key, &fl);
 	}
-	free(keys);
-	free(vals);
+	for (__u32 j = from; j < from + n; j++) {
+		pool_flow(c, j, young_pkts, now, &key, &fl);
+		c->pool_evicted += !flowtable_find(&g.young, &key);
+	}
 }
 
 /* Tracked in conntrack (again: another case's inserts may have evicted some). */
@@ -1090,7 +1087,8 @@ static void group_flood(void)
 	struct xlb_bpf *skel = load_xlb(XLB_ENCAP_IPIP, flowtable_size_for(
 		CT_ROOM * ((__u64)g.calls * (g.reps + 2) + CT_SLACK)));
 
-	if (flowtable_open(bpf_map__fd(skel->maps.conntrack), &g.ct))
+	if (flowtable_open(bpf_map__fd(skel->maps.conntrack), &g.ct) ||
+	    flowtable_open(bpf_map__fd(skel->maps.ct_new), &g.young))
 		bench_die("map conntrack: %s", strerror(errno));
 	gr->name = "flood";
 	gr->dim = "";
@@ -1100,6 +1098,7 @@ static void group_flood(void)
 	fprintf(stderr, "second: flood: set up in %.1f s\n", bench_now() - t0);
 	run_group(gr, bench_now() - t0);
 	flowtable_close(&g.ct);
+	flowtable_close(&g.young);
 	xlb_bpf__destroy(skel);
 	free(gr);
 }
@@ -1170,10 +1169,6 @@ int main(int argc, char **argv)
 	}
 	if (g.calls < 1 || g.reps < 1)
 		bench_die("--calls and --reps must be positive");
-	/* Each flood pool call is a distinct young flow: they must all fit in ct_new. */
-	if (g.calls > XLB_CT_NEW_SIZE(XLB_CT_SIZE))
-		bench_die("--calls %d: more than ct_new holds (%d)", g.calls,
-			  XLB_CT_NEW_SIZE(XLB_CT_SIZE));
 	g.ifindex = if_nametoindex(BENCH_IFACE);
 	if (!g.ifindex)
 		bench_die("no interface %s: run inside the bench namespace (bench/run.sh)",

@@ -255,16 +255,14 @@ struct xlb_flow_key {
 	__u16 pad;
 };
 
-/* A flow's state, in a conntrack way (struct xlb_ct_entry) and as ct_new's value. */
+/* A flow's state, in a way of conntrack or ct_new (struct xlb_ct_entry), and in nat_flows. */
 struct xlb_flow {
 	__u32 backend_id;
 	__u32 vip_id;
 	__u64 last_seen_ns;	/* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
-	__u32 flags;		/* XLB_FLOW_F_* */
-	union {
-		__u32 young_pkts;	/* ct_new: packets seen while young */
-		__u32 check;		/* conntrack: xlb_ct_check(), read through ct.h as 0 */
-	};
+	__u16 flags;		/* XLB_FLOW_F_* */
+	__u16 young_pkts;	/* ct_new: packets seen while young (saturating); 0 in conntrack */
+	__u32 check;		/* in a flow table's way: xlb_ct_check() */
 };
 
 /*
@@ -479,6 +477,7 @@ static inline __u32 xlb_all_ports_bit(const __u32 addr[4])
 					 (ct) / XLB_CT_NEW_DIV : XLB_CT_NEW_MIN)
 #define XLB_CT_PROMOTE_AFTER_DEFAULT	4	/* a SYN, ACK, ACK flood stays young */
 #define XLB_CT_PROMOTE_AFTER_MAX	1000
+#define XLB_YOUNG_PKTS_MAX		0xffff	/* young_pkts stops there (a closing young flow) */
 #define XLB_CT_INSERT_RATE_MAX		100000000	/* per CPU per second */
 
 /* What conntrack admission did, counted per CPU in ct_events. */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xlb agent: conntrack expiry and the active-flow recount. The LRU maps only
- * evict when full, and the data plane only ever adds 1 to backend_active,
+ * xlb agent: conntrack expiry and the active-flow recount. The flow tables
+ * only evict from a full bucket, and the data plane only ever adds 1 to backend_active,
  * so once a second one walk of both tables (conntrack and the young flows'
  * ct_new) deletes flows idle longer than their timeout (ctl: TCP, TCP after
  * FIN/RST, UDP) and counts, per backend, the flows that are neither closing

@@ -209,7 +209,7 @@ static bool flow_apply(struct agent *a, const struct sync_flow *f)
 			fl.flags |= XLB_FLOW_F_CLOSING;
 		return ct_store(ct, &f->key, &fl, BPF_EXIST) == 0;
 	}
-	if (ss.young_fd >= 0 && !bpf_map_lookup_elem(ss.young_fd, &f->key, &fl))
+	if (ss.young_fd >= 0 && !ct_find(ss.young_fd, &f->key, &fl))
 		return false;
 	if (!backend_of(a, f, vip.id, &be_id))
 		return false;

@@ -29,6 +29,7 @@
 #include "xdp_load.h"
 #include "table.h"
 #include "flowtable.h"
+#include "ct.h"
 #include "nl.h"
 #include "nat.h"
 #include "util.h"
@@ -258,17 +259,17 @@ static bool pinned_tables_compatible(const char *dir)
 }
 
 /*
- * Whether the pinned conntrack, if any, is this build's flow table
- * (user/lib/flowtable.h): an instance attached by an older xlb tracks
- * flows in an LRU hash, which this program cannot read.
+ * Whether the pinned flow table @name (conntrack, ct_new), if any, is this
+ * build's (user/lib/flowtable.h): an instance attached by an older xlb
+ * tracks flows in LRU hashes, which this program cannot read.
  */
-static bool pinned_conntrack_compatible(const char *dir)
+static bool pinned_flowtable_compatible(const char *dir, const char *name)
 {
 	struct flowtable t;
 	char path[256];
 	int fd, err;
 
-	snprintf(path, sizeof(path), "%s/conntrack", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return true;	/* a fresh instance */
@@ -429,7 +430,8 @@ int do_attach(int argc, char **argv)
 	mode = a.mode ? a.mode : upgrade ? cur : XDP_MODE_NATIVE;
 	if (resolve_encap(&a, dir))
 		goto out;
-	if (!pinned_tables_compatible(dir) || !pinned_conntrack_compatible(dir)) {
+	if (!pinned_tables_compatible(dir) || !pinned_flowtable_compatible(dir, "conntrack") ||
+	    !pinned_flowtable_compatible(dir, CT_YOUNG_MAP)) {
 		xlb_err("%s was attached by an older xlb (another table layout): save, detach, "
 			"attach and restore it", a.iface);
 		goto out;

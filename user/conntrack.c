@@ -2,8 +2,8 @@
 /*
  * xlb conntrack list|count|flush|set: the tracked flows of both tables
  * (conntrack and the young flows' ct_new, see docs/DESIGN.md "Conntrack
- * admission"), their idle timeouts (which the agent enforces; the LRUs
- * evict only when full) and the admission settings the data plane reads.
+ * admission"), their idle timeouts (which the agent enforces; the flow
+ * tables evict only from a full bucket) and the admission settings the data plane reads.
  *
  * NAT flows (nat_flows) are two entries, one a direction: list shows one row
  * a flow, from the client's entry, with both tuples (client -> VIP as it

@@ -11,7 +11,7 @@
  * between CPUs.
  *
  * Admission has two stages, so that a flood of short flows cannot evict
- * established ones. A new flow goes into the young LRU ct_new and moves
+ * established ones. A new flow goes into the young table ct_new and moves
  * ("promotion": insert into conntrack, delete from ct_new) once it has
  * carried config.ct_promote_after packets (0 or 1: straight into
  * conntrack; ct_new is then not read at all, so a new flow costs one
@@ -46,8 +46,8 @@
  * VIP to its key (xlb_ct_check()), so one flow's key beside another's
  * backend fails it, and the flow is picked again (the same backend, under
  * maglev and sh) and rewritten in that way. The flow is written before
- * its key, so a reader that matches a new key finds its flow. ct_new stays an LRU hash: it is small,
- * and its job is eviction.
+ * its key, so a reader that matches a new key finds its flow. ct_new is a
+ * flow table of the same layout and code (the functions take the table).
  *
  * Timestamps use the coarse monotonic clock: same epoch as CLOCK_MONOTONIC
  * (what user space expires against), a tick of error, and cheaper.
@@ -181,17 +181,20 @@ static __always_inline int xlb_ct_key_eq(const struct xlb_flow_key *a,
 	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4]));
 }
 
-/* Way @w of the bucket starting at @first, or NULL (a table smaller than a bucket). */
-static __always_inline struct xlb_ct_entry *xlb_ct_way_at(__u32 first, __u32 w)
+/*
+ * Way @w of the bucket starting at @first of the flow table @tbl (conntrack
+ * or ct_new), or NULL (a table smaller than a bucket).
+ */
+static __always_inline struct xlb_ct_entry *xlb_ct_way_at(void *tbl, __u32 first, __u32 w)
 {
 	__u32 idx = first + w;
 
-	return bpf_map_lookup_elem(&conntrack, &idx);
+	return bpf_map_lookup_elem(tbl, &idx);
 }
 
-static __always_inline __u32 xlb_ct_first(__u32 hash)
+static __always_inline __u32 xlb_ct_first(void *tbl, __u32 hash)
 {
-	return xlb_ct_bucket(hash, ((struct bpf_map___xlb *)&conntrack)->max_entries);
+	return xlb_ct_bucket(hash, ((struct bpf_map___xlb *)tbl)->max_entries);
 }
 
 /*
@@ -199,14 +202,14 @@ static __always_inline __u32 xlb_ct_first(__u32 hash)
  * holds (a torn way is a miss). Nothing else: a hit reads no more than it
  * must, and the choice of a way for a new entry waits for an insert.
  */
-static __always_inline struct xlb_ct_entry *xlb_ct_find(struct xlb_pkt *pkt)
+static __always_inline struct xlb_ct_entry *xlb_ct_find(void *tbl, struct xlb_pkt *pkt)
 {
-	__u32 hash = xlb_pkt_hash(pkt), first = xlb_ct_first(hash);
+	__u32 hash = xlb_pkt_hash(pkt), first = xlb_ct_first(tbl, hash);
 	struct xlb_ct_entry *e;
 
 #pragma unroll
 	for (int w = 0; w < XLB_CT_WAYS; w++) {
-		e = xlb_ct_way_at(first, w);
+		e = xlb_ct_way_at(tbl, first, w);
 		if (!e)
 			return NULL;
 		if (xlb_ct_key_eq(&e->key, &pkt->key))
@@ -222,15 +225,16 @@ static __always_inline struct xlb_ct_entry *xlb_ct_find(struct xlb_pkt *pkt)
  * twice), else the least recently seen (a free way's last_seen_ns is 0),
  * the first of equals. The ways were just read by xlb_ct_find(): cached.
  */
-static __always_inline struct xlb_ct_entry *xlb_ct_victim(const struct xlb_pkt *pkt, __u32 hash)
+static __always_inline struct xlb_ct_entry *xlb_ct_victim(void *tbl, const struct xlb_pkt *pkt,
+							  __u32 hash)
 {
 	struct xlb_ct_entry *e, *victim = NULL;
-	__u32 first = xlb_ct_first(hash);
+	__u32 first = xlb_ct_first(tbl, hash);
 	__u64 oldest = ~0ULL;
 
 #pragma unroll
 	for (int w = 0; w < XLB_CT_WAYS; w++) {
-		e = xlb_ct_way_at(first, w);
+		e = xlb_ct_way_at(tbl, first, w);
 		if (!e)
 			return NULL;
 		if (xlb_ct_key_eq(&e->key, &pkt->key))
@@ -244,18 +248,19 @@ static __always_inline struct xlb_ct_entry *xlb_ct_victim(const struct xlb_pkt *
 }
 
 /*
- * Writes @flow into the way xlb_ct_victim() gives @pkt's flow: the flow and
- * its check word first, then the key. 0, or -1 (no way).
+ * Writes @flow into the way xlb_ct_victim() gives @pkt's flow in @tbl: the
+ * flow and its check word first, then the key. Taking a way from another
+ * flow counts in @ev (NULL: not counted, ct_new's own business). 0, or -1.
  */
-static __always_inline int xlb_ct_store(struct xlb_pkt *pkt, const struct xlb_flow *flow,
+static __always_inline int xlb_ct_store(void *tbl, struct xlb_pkt *pkt, const struct xlb_flow *flow,
 					struct xlb_ct_events *ev)
 {
 	__u32 hash = xlb_pkt_hash(pkt);
-	struct xlb_ct_entry *e = xlb_ct_victim(pkt, hash);
+	struct xlb_ct_entry *e = xlb_ct_victim(tbl, pkt, hash);
 
 	if (!e)
 		return -1;
-	if (e->key.family && !xlb_ct_key_eq(&e->key, &pkt->key))
+	if (ev && e->key.family && !xlb_ct_key_eq(&e->key, &pkt->key))
 		xlb_ct_count(ev, XLB_CT_EV_EVICTED);
 	e->flow = *flow;
 	e->flow.check = xlb_ct_check(hash, flow->backend_id, flow->vip_id);
@@ -264,19 +269,27 @@ static __always_inline int xlb_ct_store(struct xlb_pkt *pkt, const struct xlb_fl
 	return 0;
 }
 
-/* Move a young flow that has carried enough packets to conntrack. */
-static __always_inline void xlb_ct_promote(struct xlb_pkt *pkt, const struct xlb_flow *young,
+/* Frees way @e, key first (a reader that still matches it finds the flow). */
+static __always_inline void xlb_ct_clear(struct xlb_ct_entry *e)
+{
+	__builtin_memset(&e->key, 0, sizeof(e->key));
+	asm volatile("" ::: "memory");
+	__builtin_memset(&e->flow, 0, sizeof(e->flow));
+}
+
+/* Move the young flow of way @young (of ct_new) that has carried enough packets to conntrack. */
+static __always_inline void xlb_ct_promote(struct xlb_pkt *pkt, struct xlb_ct_entry *young,
 					   const struct xlb_config *cfg)
 {
 	struct xlb_ct_events *ev = xlb_ct_events();
-	struct xlb_flow flow = *young;
+	struct xlb_flow flow = young->flow;
 
 	flow.young_pkts = 0;
-	if (xlb_ct_store(pkt, &flow, ev)) {
+	if (xlb_ct_store(&conntrack, pkt, &flow, ev)) {
 		xlb_ct_count(ev, XLB_CT_EV_INSERT_FAILED);
 		return;		/* stays young; the next packet tries again */
 	}
-	bpf_map_delete_elem(&ct_new, &pkt->key);
+	xlb_ct_clear(young);
 	xlb_ct_count(ev, XLB_CT_EV_PROMOTED);
 	xlb_sync_report(cfg, &pkt->key, &flow, XLB_SYNC_EV_NEW);
 }
@@ -289,22 +302,25 @@ static __always_inline struct xlb_backend *xlb_ct_young(struct xlb_pkt *pkt,
 							const struct xlb_vip *vip, __u32 *be_id)
 {
 	const struct xlb_config *cfg = xlb_ct_config();
+	struct xlb_ct_entry *e;
 	struct xlb_flow *flow;
 	struct xlb_backend *be;
 
 	if (cfg && cfg->ct_promote_after <= 1)
 		return NULL;
-	flow = bpf_map_lookup_elem(&ct_new, &pkt->key);
-	if (!flow)
+	e = xlb_ct_find(&ct_new, pkt);
+	if (!e)
 		return NULL;
+	flow = &e->flow;
 	be = xlb_ct_backend(flow, vip, be_id);
 	if (!be || pkt->icmp_err)
 		return be;
 	xlb_ct_touch(flow, pkt);
-	flow->young_pkts++;
+	if (flow->young_pkts < XLB_YOUNG_PKTS_MAX)
+		flow->young_pkts++;
 	if (cfg && flow->young_pkts >= cfg->ct_promote_after &&
 	    !(flow->flags & XLB_FLOW_F_CLOSING))
-		xlb_ct_promote(pkt, flow, cfg);
+		xlb_ct_promote(pkt, e, cfg);
 	return be;
 }
 
@@ -318,7 +334,7 @@ static __always_inline struct xlb_backend *xlb_ct_young(struct xlb_pkt *pkt,
 static __always_inline struct xlb_backend *xlb_ct_lookup(struct xlb_pkt *pkt,
 							 const struct xlb_vip *vip, __u32 *be_id)
 {
-	struct xlb_ct_entry *e = xlb_ct_find(pkt);
+	struct xlb_ct_entry *e = xlb_ct_find(&conntrack, pkt);
 	struct xlb_flow *flow;
 	struct xlb_backend *be;
 
@@ -371,14 +387,14 @@ static __always_inline void xlb_ct_insert(struct xlb_pkt *pkt, __u32 vip_id, __u
 	if (pkt->tcp_flags & (XLB_TCP_FIN | XLB_TCP_RST))
 		flow.flags = XLB_FLOW_F_CLOSING;
 	if (cfg->ct_promote_after <= 1) {
-		err = xlb_ct_store(pkt, &flow, ev);
+		err = xlb_ct_store(&conntrack, pkt, &flow, ev);
 		xlb_ct_count(ev, err ? XLB_CT_EV_INSERT_FAILED : XLB_CT_EV_DIRECT);
 		if (!err)
 			xlb_sync_report(cfg, &pkt->key, &flow, XLB_SYNC_EV_NEW);
 		return;
 	}
 	flow.young_pkts = 1;
-	err = bpf_map_update_elem(&ct_new, &pkt->key, &flow, BPF_ANY);
+	err = xlb_ct_store(&ct_new, pkt, &flow, NULL);
 	xlb_ct_count(ev, err ? XLB_CT_EV_INSERT_FAILED : XLB_CT_EV_ADMITTED);
 }
 

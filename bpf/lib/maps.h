@@ -126,13 +126,15 @@ struct {
 /*
  * Conntrack admission (bpf/lib/conntrack.h): young flows, until they have
  * carried config.ct_promote_after packets; attach sizes it from conntrack
- * (XLB_CT_NEW_SIZE). Its own LRU, so short flows only evict each other.
+ * (XLB_CT_NEW_SIZE). A flow table like conntrack, of its own, so short
+ * flows only evict each other.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XLB_CT_NEW_SIZE(XLB_CT_SIZE));
-	__type(key, struct xlb_flow_key);
-	__type(value, struct xlb_flow);
+	__type(key, __u32);
+	__type(value, struct xlb_ct_entry);
+	__uint(map_flags, BPF_F_MMAPABLE);
 } ct_new SEC(".maps");
 
 /* Admission counters and the per-CPU insert budget (one entry). */

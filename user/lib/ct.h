@@ -2,8 +2,9 @@
 /*
  * Walking the conntrack maps from user space: listing, counting,
  * flushing, purging a deleted backend's flows and idle expiry all visit
- * every entry the same way, in batches (one syscall per few thousand flows).
- * An instance tracks flows in two tables (docs/DESIGN.md, "Conntrack
+ * every entry the same way: a scan of the mapped flow table
+ * (user/lib/flowtable.h), or, for an older instance's LRU hash, batches
+ * of one syscall per few thousand flows. An instance tracks flows in two tables (docs/DESIGN.md, "Conntrack
  * admission"): conntrack, and the young flows' ct_new, whose entries are the
  * ones with young_pkts > 0. ct_walk_both() visits both; ct_events_sum() reads
  * the admission counters.
@@ -20,11 +21,10 @@
 #define CT_EVENTS_MAP	"ct_events"
 
 /*
- * One flow of either table, by key: conntrack (the flow table,
- * user/lib/flowtable.h) or ct_new (an LRU hash), as bpf_map_lookup_elem(),
- * _update_elem() (flags BPF_ANY, BPF_NOEXIST, BPF_EXIST) and
- * _delete_elem() would do on a hash. 0 or -errno (-ENOENT, -EEXIST).
- * A flow stored in conntrack takes the way the data plane would give it.
+ * One flow of either table (conntrack, ct_new), by key, as
+ * bpf_map_lookup_elem(), _update_elem() (flags BPF_ANY, BPF_NOEXIST,
+ * BPF_EXIST) and _delete_elem() would do on a hash. 0 or -errno (-ENOENT,
+ * -EEXIST). A flow stored takes the way the data plane would give it.
  */
 int ct_find(int fd, const struct xlb_flow_key *k, struct xlb_flow *f);
 int ct_store(int fd, const struct xlb_flow_key *k, const struct xlb_flow *f, __u64 flags);
