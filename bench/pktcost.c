@@ -81,7 +81,6 @@
 #define PIN_CPU			0	/* the CPU every test run runs on */
 #define INSERT_SAMPLES		1000	/* new flows looked up afterwards in Katran's LRU */
 #define CT_SLACK		1024	/* conntrack room beyond the inserts: fixed flows, free lists */
-#define CT_ROOM			2	/* xlb's flow table: this many entries a flow it must hold */
 
 enum kind {
 	K_FIXED,	/* the same frame every call */
@@ -552,8 +551,9 @@ static int sends_encapsulated(const struct ccase *c)
 /*
  * A base group's tables: their default size, or room for every new flow
  * its cases insert (calls x reps each) if that is more, so that no case
- * runs against an evicting table: as many entries in an LRU (Katran's,
- * floor (c)'s), CT_ROOM times as many in xlb's flow table.
+ * runs against a full table: as many entries in an LRU (Katran's,
+ * floor (c)'s) and in xlb's flow table, rounded up to a power of two
+ * (less memory than the LRU's: 64 bytes an entry against about 120).
  */
 static void base_sizes(struct group *gr)
 {
@@ -563,7 +563,7 @@ static void base_sizes(struct group *gr)
 		if (inserts_flows(&gr->cases[i]))
 			n += (__u64)g.calls * g.reps;
 	gr->lru_size = n > XLB_CT_SIZE ? n : XLB_CT_SIZE;
-	gr->ct_size = flowtable_size_for(CT_ROOM * n > XLB_CT_SIZE ? CT_ROOM * n : XLB_CT_SIZE);
+	gr->ct_size = flowtable_size_for(gr->lru_size);
 }
 
 /* ct_events' count of @ev, summed over CPUs. */
@@ -850,8 +850,8 @@ static void share_maps(struct bpf_object *obj, struct bpf_map *ct, struct xlb_bp
 		if (strchr(bpf_map__name(m), '.'))
 			continue;	/* .rodata and friends: each program's own */
 		if (own_ct && m == ct) {
-			bpf_map__set_max_entries(m, flowtable_size_for(CT_ROOM * ((__u64)g.calls *
-									   g.reps + CT_SLACK)));
+			bpf_map__set_max_entries(m, flowtable_size_for((__u64)g.calls * g.reps +
+									  CT_SLACK));
 			continue;
 		}
 		o = bpf_object__find_map_by_name(skel->obj, bpf_map__name(m));
@@ -1172,7 +1172,7 @@ static void curve(const char *dim, double x, __u32 vips, __u32 bpv, __u32 table,
 	__u64 inserts = 2ULL * g.calls * g.reps + CT_SLACK;
 
 	gr.lru_size = flows + flows / 4 + inserts;
-	gr.ct_size = flowtable_size_for(CT_ROOM * (flows + inserts));
+	gr.ct_size = flowtable_size_for(gr.lru_size);	/* as many entries as Katran's LRU */
 	run_group(&gr, G_CURVE);
 }
 
