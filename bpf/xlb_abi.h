@@ -306,8 +306,8 @@ static inline __u64 xlb_hash_step(__u64 h, __u64 w)
 	return h ^ (h >> 32);
 }
 
-/* The first @n (a constant: the calls unroll) words of @k, from @seed. */
-static inline __u32 xlb_key_hash(const struct xlb_flow_key *k, int n, __u32 seed)
+/* The first @n (a constant: the calls unroll) words of @k, from @seed; all 64 bits. */
+static inline __u64 xlb_key_hash64(const struct xlb_flow_key *k, int n, __u32 seed)
 {
 	const xlb_key_word *w = (const xlb_key_word *)k;
 	__u64 h = seed;
@@ -318,7 +318,13 @@ static inline __u32 xlb_key_hash(const struct xlb_flow_key *k, int n, __u32 seed
 	h ^= h >> 30;
 	h *= 0xbf58476d1ce4e5b9ULL;
 	h ^= h >> 31;
-	return (__u32)h;
+	return h;
+}
+
+/* Its low half: the hash every user but conntrack's check word takes. */
+static inline __u32 xlb_key_hash(const struct xlb_flow_key *k, int n, __u32 seed)
+{
+	return (__u32)xlb_key_hash64(k, n, seed);
 }
 
 /*
@@ -329,21 +335,31 @@ static inline __u32 xlb_key_hash(const struct xlb_flow_key *k, int n, __u32 seed
 #define XLB_HASH_SEED		0x786c6231u	/* "xlb1" */
 #define XLB_HASH_SEED2		0x786c6232u	/* "xlb2" */
 
-/* The conntrack hash: the flow hash itself, so a packet computes one. */
+/*
+ * The conntrack hash: the flow hash itself, so a packet computes one. Its
+ * low half names the bucket; its high half, which the bucket does not fix,
+ * goes into the check word.
+ */
+static inline __u64 xlb_ct_hash64(const struct xlb_flow_key *k)
+{
+	return xlb_key_hash64(k, XLB_KEY_WORDS, XLB_HASH_SEED);
+}
+
 static inline __u32 xlb_ct_hash(const struct xlb_flow_key *k)
 {
-	return xlb_key_hash(k, XLB_KEY_WORDS, XLB_HASH_SEED);
+	return (__u32)xlb_ct_hash64(k);
 }
 
 /*
  * A conntrack way's check word: binds its flow's backend and VIP to its
- * key (through the key's xlb_ct_hash()). Two writers racing on one way can
+ * key (through the high half of the key's xlb_ct_hash64(): two keys of one
+ * bucket share low bits of the hash, not those). Two writers racing on one way can
  * leave one flow's key beside the other's backend; the check then fails
  * and the way reads as a miss, and the flow is picked and written again.
  */
-static inline __u32 xlb_ct_check(__u32 hash, __u32 backend_id, __u32 vip_id)
+static inline __u32 xlb_ct_check(__u64 hash64, __u32 backend_id, __u32 vip_id)
 {
-	return hash ^ (backend_id * 0x9e3779b1u) ^ (vip_id * 0x85ebca6bu);
+	return (__u32)(hash64 >> 32) ^ (backend_id * 0x9e3779b1u) ^ (vip_id * 0x85ebca6bu);
 }
 
 /* The first way of the bucket of a flow hashing to @hash, in a table of @size entries. */

@@ -204,7 +204,8 @@ static __always_inline __u32 xlb_ct_first(void *tbl, __u32 hash)
  */
 static __always_inline struct xlb_ct_entry *xlb_ct_find(void *tbl, struct xlb_pkt *pkt)
 {
-	__u32 hash = xlb_pkt_hash(pkt), first = xlb_ct_first(tbl, hash);
+	__u64 hash = xlb_pkt_hash64(pkt);
+	__u32 first = xlb_ct_first(tbl, (__u32)hash);
 	struct xlb_ct_entry *e;
 
 #pragma unroll
@@ -226,10 +227,10 @@ static __always_inline struct xlb_ct_entry *xlb_ct_find(void *tbl, struct xlb_pk
  * the first of equals. The ways were just read by xlb_ct_find(): cached.
  */
 static __always_inline struct xlb_ct_entry *xlb_ct_victim(void *tbl, const struct xlb_pkt *pkt,
-							  __u32 hash)
+							  __u64 hash)
 {
 	struct xlb_ct_entry *e, *victim = NULL;
-	__u32 first = xlb_ct_first(tbl, hash);
+	__u32 first = xlb_ct_first(tbl, (__u32)hash);
 	__u64 oldest = ~0ULL;
 
 #pragma unroll
@@ -255,7 +256,7 @@ static __always_inline struct xlb_ct_entry *xlb_ct_victim(void *tbl, const struc
 static __always_inline int xlb_ct_store(void *tbl, struct xlb_pkt *pkt, const struct xlb_flow *flow,
 					struct xlb_ct_events *ev)
 {
-	__u32 hash = xlb_pkt_hash(pkt);
+	__u64 hash = xlb_pkt_hash64(pkt);
 	struct xlb_ct_entry *e = xlb_ct_victim(tbl, pkt, hash);
 
 	if (!e)

@@ -14,7 +14,7 @@
 struct xlb_pkt {
 	/* The flow as the client's packets carry it; 8-aligned for conntrack.h's compare. */
 	struct xlb_flow_key key __attribute__((aligned(8)));
-	__u32 hash;			/* xlb_flow_hash(key), once has_hash is set */
+	__u64 hash;			/* xlb_ct_hash64(key), once has_hash is set */
 	__u32 frame_len;		/* bytes of the frame as received */
 	__u16 ip_len;			/* inner L3 length: IPv4 tot_len, or 40 + IPv6 payload */
 	__be16 vlan_tci;		/* the 802.1Q tag's TCI, if vlan */
@@ -51,14 +51,20 @@ struct xlb_pkt {
 #define XLB_TCP_ACK		0x10
 #define XLB_TCP_FLAGS_OFF	13
 
-/* The flow hash, computed at most once per packet and only when needed. */
-static __always_inline __u32 xlb_pkt_hash(struct xlb_pkt *pkt)
+/* The flow hash, all 64 bits, computed at most once per packet and only when needed. */
+static __always_inline __u64 xlb_pkt_hash64(struct xlb_pkt *pkt)
 {
 	if (!pkt->has_hash) {
-		pkt->hash = xlb_ct_hash(&pkt->key);	/* = xlb_flow_hash(key, XLB_HASH_SEED) */
+		pkt->hash = xlb_ct_hash64(&pkt->key);
 		pkt->has_hash = 1;
 	}
 	return pkt->hash;
+}
+
+/* The flow hash: xlb_flow_hash(key, XLB_HASH_SEED), the low half. */
+static __always_inline __u32 xlb_pkt_hash(struct xlb_pkt *pkt)
+{
+	return (__u32)xlb_pkt_hash64(pkt);
 }
 
 #endif /* XLB_PKT_H */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Batched walks over the conntrack maps, and the admission counters (see ct.h). */
+/* The conntrack flow tables' flows and walks, NAT flows, and the admission counters (see ct.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,105 +13,117 @@
 
 #define CT_BATCH 4096
 
-static int ct_hash_walk(int ct_fd, ct_visit_fn fn, void *arg, __u64 *visited, __u64 *deleted);
+/*
+ * The flow tables this process has mapped, by map id (never reused while
+ * the kernel runs): a mapping installs every page of the table at once, so
+ * each table is mapped once, not once a flow (the agent applies a peer's
+ * whole copy flow by flow).
+ */
+#define CT_MAPPED 4
+static struct {
+	__u32 id;
+	struct flowtable t;
+} ct_mapped[CT_MAPPED];
+static unsigned int ct_mapped_next;
 
-/* The flow table's walk: a scan of the mapped ways. */
-static void table_walk(const struct flowtable *t, ct_visit_fn fn, void *arg, __u64 *visited,
-		       __u64 *deleted)
+/* The flow table @fd, mapped: 0, or -errno (-EINVAL: not a flow table of this layout). */
+static int ct_table(int fd, struct flowtable **t)
 {
-	struct xlb_ct_entry e;
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	unsigned int i;
+	int err;
 
-	for (__u32 i = 0; i < t->size; i++) {
-		if (!t->e[i].key.family)
-			continue;
-		e = t->e[i];	/* a copy: the data plane may rewrite the way meanwhile */
-		if (!flowtable_entry_ok(&e))
-			continue;	/* freed meanwhile, or torn: not a flow */
-		e.flow.check = 0;	/* read as young_pkts: conntrack flows are not young */
-		(*visited)++;
-		/* Cleared only if the way still holds the flow the visitor saw. */
-		if (fn && fn(&e.key, &e.flow, arg) && !memcmp(&t->e[i].key, &e.key, sizeof(e.key))) {
-			flowtable_clear(&t->e[i]);
-			(*deleted)++;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	for (i = 0; i < CT_MAPPED; i++)
+		if (ct_mapped[i].t.e && ct_mapped[i].id == info.id) {
+			*t = &ct_mapped[i].t;
+			return 0;
 		}
-	}
+	i = ct_mapped_next++ % CT_MAPPED;
+	flowtable_close(&ct_mapped[i].t);
+	err = flowtable_open(fd, &ct_mapped[i].t);
+	if (err)
+		return err;
+	ct_mapped[i].id = info.id;
+	*t = &ct_mapped[i].t;
+	return 0;
 }
 
+/* The walk: a scan of the mapped ways. */
 int ct_walk(int ct_fd, ct_visit_fn fn, void *arg, __u64 *visited, __u64 *deleted)
 {
-	struct flowtable t;
+	struct xlb_ct_entry e, *w;
+	struct flowtable *t;
 	__u64 nv = 0, nd = 0;
-	int err = flowtable_open(ct_fd, &t);
+	int err = ct_table(ct_fd, &t);
 
-	if (err != -EINVAL) {
-		if (!err)
-			table_walk(&t, fn, arg, &nv, &nd);
-		flowtable_close(&t);
-		if (visited)
-			*visited = nv;
-		if (deleted)
-			*deleted = nd;
-		return err;
+	for (__u32 i = 0; !err && i < t->size; i++) {
+		w = &t->e[i];
+		if (!w->key.family)
+			continue;
+		e = *w;		/* a copy: the data plane may rewrite the way meanwhile */
+		if (!flowtable_entry_ok(&e))
+			continue;	/* freed meanwhile, or torn: not a flow */
+		nv++;
+		/* Cleared only if the way still holds the flow the visitor saw. */
+		if (fn && fn(&e.key, &e.flow, arg) && !memcmp(&w->key, &e.key, sizeof(e.key))) {
+			flowtable_clear(w);
+			nd++;
+		}
 	}
-	return ct_hash_walk(ct_fd, fn, arg, visited, deleted);
+	if (visited)
+		*visited = nv;
+	if (deleted)
+		*deleted = nd;
+	return err;
 }
 
 int ct_find(int fd, const struct xlb_flow_key *k, struct xlb_flow *f)
 {
 	struct xlb_ct_entry *e;
-	struct flowtable t;
-	int err = flowtable_open(fd, &t);
+	struct flowtable *t;
+	int err = ct_table(fd, &t);
 
-	if (err == -EINVAL)
-		return bpf_map_lookup_elem(fd, k, f) ? -errno : 0;
 	if (err)
 		return err;
-	e = flowtable_find(&t, k);
-	if (e) {
+	e = flowtable_find(t, k);
+	if (e)
 		*f = e->flow;
-		f->check = 0;
-	}
-	flowtable_close(&t);
 	return e ? 0 : -ENOENT;
 }
 
 int ct_store(int fd, const struct xlb_flow_key *k, const struct xlb_flow *f, __u64 flags)
 {
 	struct xlb_ct_entry *e;
-	struct flowtable t;
+	struct flowtable *t;
 	bool there;
-	int err = flowtable_open(fd, &t);
+	int err = ct_table(fd, &t);
 
-	if (err == -EINVAL)
-		return bpf_map_update_elem(fd, k, f, flags) ? -errno : 0;
 	if (err)
 		return err;
-	e = flowtable_way(&t, k);
+	e = flowtable_way(t, k);
 	there = !memcmp(&e->key, k, sizeof(*k)) && flowtable_entry_ok(e);
 	if (there && flags == BPF_NOEXIST)
-		err = -EEXIST;
-	else if (!there && flags == BPF_EXIST)
-		err = -ENOENT;
-	else
-		flowtable_write(e, k, f);
-	flowtable_close(&t);
-	return err;
+		return -EEXIST;
+	if (!there && flags == BPF_EXIST)
+		return -ENOENT;
+	flowtable_write(e, k, f);
+	return 0;
 }
 
 int ct_remove(int fd, const struct xlb_flow_key *k)
 {
 	struct xlb_ct_entry *e;
-	struct flowtable t;
-	int err = flowtable_open(fd, &t);
+	struct flowtable *t;
+	int err = ct_table(fd, &t);
 
-	if (err == -EINVAL)
-		return bpf_map_delete_elem(fd, k) ? -errno : 0;
 	if (err)
 		return err;
-	e = flowtable_find(&t, k);
+	e = flowtable_find(t, k);
 	if (e)
 		flowtable_clear(e);
-	flowtable_close(&t);
 	return e ? 0 : -ENOENT;
 }
 
@@ -125,53 +137,6 @@ int ct_clear(int fd)
 	return ct_walk(fd, clear_visit, NULL, NULL, NULL);
 }
 
-/* A hash map's walk (ct_new), in batches. */
-static int ct_hash_walk(int ct_fd, ct_visit_fn fn, void *arg, __u64 *visited, __u64 *deleted)
-{
-	struct xlb_flow_key *keys = calloc(CT_BATCH, sizeof(*keys));
-	struct xlb_flow_key *del = calloc(CT_BATCH, sizeof(*del));
-	struct xlb_flow *vals = calloc(CT_BATCH, sizeof(*vals));
-	__u64 nvisit = 0, ndel = 0;
-	__u32 token = 0, count, ndel_batch;
-	bool first = true, last = false;
-	int err = 0;
-
-	if (!keys || !del || !vals) {
-		err = -ENOMEM;
-		goto out;
-	}
-	while (!last) {
-		count = CT_BATCH;
-		if (bpf_map_lookup_batch(ct_fd, first ? NULL : &token, &token, keys, vals,
-					 &count, NULL)) {
-			if (errno != ENOENT) {
-				err = -errno;
-				goto out;
-			}
-			last = true;	/* the final, possibly partial, batch */
-		}
-		first = false;
-		ndel_batch = 0;
-		for (__u32 i = 0; i < count; i++) {
-			nvisit++;
-			if (fn && fn(&keys[i], &vals[i], arg))
-				del[ndel_batch++] = keys[i];
-		}
-		/* Already visited buckets: deleting there does not disturb the walk. */
-		for (__u32 i = 0; i < ndel_batch; i++)
-			if (!bpf_map_delete_elem(ct_fd, &del[i]))
-				ndel++;
-	}
-out:
-	if (visited)
-		*visited = nvisit;
-	if (deleted)
-		*deleted = ndel;
-	free(keys);
-	free(del);
-	free(vals);
-	return err;
-}
 
 int ct_pin_open(const struct xlb_inst *in, const char *name)
 {

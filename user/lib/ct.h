@@ -3,8 +3,9 @@
  * Walking the conntrack maps from user space: listing, counting,
  * flushing, purging a deleted backend's flows and idle expiry all visit
  * every entry the same way: a scan of the mapped flow table
- * (user/lib/flowtable.h), or, for an older instance's LRU hash, batches
- * of one syscall per few thousand flows. An instance tracks flows in two tables (docs/DESIGN.md, "Conntrack
+ * (user/lib/flowtable.h; each table mapped once a process). An older
+ * instance's LRU hashes are not read (-EINVAL): attach refuses them. An
+ * instance tracks flows in two tables (docs/DESIGN.md, "Conntrack
  * admission"): conntrack, and the young flows' ct_new, whose entries are the
  * ones with young_pkts > 0. ct_walk_both() visits both; ct_events_sum() reads
  * the admission counters.

@@ -43,18 +43,18 @@ static bool key_eq(const struct xlb_flow_key *a, const struct xlb_flow_key *b)
 	return !memcmp(a, b, sizeof(*a));
 }
 
-/* xlb_ct_hash() wants an 8-byte aligned key; a caller's may be only 4. */
-static __u32 ct_hash(const struct xlb_flow_key *k)
+/* xlb_ct_hash64() wants an 8-byte aligned key; a caller's may be only 4. */
+static __u64 ct_hash(const struct xlb_flow_key *k)
 {
 	struct xlb_flow_key a __attribute__((aligned(8))) = *k;
 
-	return xlb_ct_hash(&a);
+	return xlb_ct_hash64(&a);
 }
 
 struct xlb_ct_entry *flowtable_way_in(struct xlb_ct_entry *e, __u32 size,
 				      const struct xlb_flow_key *k)
 {
-	struct xlb_ct_entry *b = e + xlb_ct_bucket(ct_hash(k), size);
+	struct xlb_ct_entry *b = e + xlb_ct_bucket((__u32)ct_hash(k), size);
 	struct xlb_ct_entry *victim = b;
 
 	for (int w = 0; w < XLB_CT_WAYS; w++) {
