@@ -17,10 +17,11 @@
  * conntrack; ct_new is then not read at all, so a new flow costs one
  * lookup that misses, not two, and the commit that turns promotion off
  * moves the young flows to conntrack: user/lib/ct.c). conntrack then only
- * ever receives flows that lasted, and its LRU eviction only makes them
- * compete among themselves; short flows evict each other in ct_new. A
- * tracked hit in conntrack costs one lookup, as before; a young flow one
- * more, plus the write of its packet count.
+ * ever receives flows that lasted, and its evictions (a full bucket's
+ * least recently seen way) only make them compete among themselves; short
+ * flows evict each other in ct_new. A tracked hit in conntrack costs one
+ * lookup, as before; a young flow one more, plus the write of its packet
+ * count.
  * config.ct_insert_rate caps the new flows tracked per CPU per second (0:
  * no cap, Katran's budget); past it a flow is forwarded untracked and its
  * next packet picks again (the same backend under maglev and sh). Every
@@ -168,7 +169,7 @@ static __always_inline struct xlb_backend *xlb_ct_backend(const struct xlb_flow 
 	return be;
 }
 
-/* The conntrack map's size, read from the map itself (CO-RE): no setting to forget. */
+/* A flow table's size, read from the map itself (CO-RE): no setting to forget. */
 struct bpf_map___xlb {
 	__u32 max_entries;
 } __attribute__((preserve_access_index));
@@ -198,54 +199,60 @@ static __always_inline __u32 xlb_ct_first(void *tbl, __u32 hash)
 }
 
 /*
- * @pkt's flow's way in conntrack, or NULL: its key, and a check word that
- * holds (a torn way is a miss). Nothing else: a hit reads no more than it
- * must, and the choice of a way for a new entry waits for an insert.
+ * The way of the bucket at @first holding @pkt's key, or NULL. With
+ * @victim (a constant at each call: without it, this is only the lookup, and
+ * the compiler drops the rest) it also notes the way a new entry would take:
+ * the least recently seen (a free way's last_seen_ns is 0), the first of
+ * equals.
  */
-static __always_inline struct xlb_ct_entry *xlb_ct_find(void *tbl, struct xlb_pkt *pkt)
+static __always_inline struct xlb_ct_entry *xlb_ct_scan(void *tbl, const struct xlb_pkt *pkt,
+							__u32 first, struct xlb_ct_entry **victim)
 {
-	__u64 hash = xlb_pkt_hash64(pkt);
-	__u32 first = xlb_ct_first(tbl, (__u32)hash);
 	struct xlb_ct_entry *e;
-
-#pragma unroll
-	for (int w = 0; w < XLB_CT_WAYS; w++) {
-		e = xlb_ct_way_at(tbl, first, w);
-		if (!e)
-			return NULL;
-		if (xlb_ct_key_eq(&e->key, &pkt->key))
-			return e->flow.check == xlb_ct_check(hash, e->flow.backend_id,
-							     e->flow.vip_id) ? e : NULL;
-	}
-	return NULL;
-}
-
-/*
- * The way a new entry of @pkt's flow takes: the one holding its key (a
- * stale or torn entry is rewritten in place, so a bucket never holds a key
- * twice), else the least recently seen (a free way's last_seen_ns is 0),
- * the first of equals. The ways were just read by xlb_ct_find(): cached.
- */
-static __always_inline struct xlb_ct_entry *xlb_ct_victim(void *tbl, const struct xlb_pkt *pkt,
-							  __u64 hash)
-{
-	struct xlb_ct_entry *e, *victim = NULL;
-	__u32 first = xlb_ct_first(tbl, (__u32)hash);
 	__u64 oldest = ~0ULL;
 
 #pragma unroll
 	for (int w = 0; w < XLB_CT_WAYS; w++) {
 		e = xlb_ct_way_at(tbl, first, w);
 		if (!e)
-			return NULL;
+			return NULL;	/* a table smaller than a bucket: no victim either */
 		if (xlb_ct_key_eq(&e->key, &pkt->key))
 			return e;
-		if (e->flow.last_seen_ns < oldest) {
+		if (victim && e->flow.last_seen_ns < oldest) {
 			oldest = e->flow.last_seen_ns;
-			victim = e;
+			*victim = e;
 		}
 	}
-	return victim;
+	return NULL;
+}
+
+/*
+ * @pkt's flow's way in @tbl, or NULL: its key, and a check word that holds
+ * (a torn way is a miss). Nothing else: a hit reads no more than it must,
+ * and the choice of a way for a new entry waits for an insert.
+ */
+static __always_inline struct xlb_ct_entry *xlb_ct_find(void *tbl, struct xlb_pkt *pkt)
+{
+	__u64 hash = xlb_pkt_hash64(pkt);
+	struct xlb_ct_entry *e = xlb_ct_scan(tbl, pkt, xlb_ct_first(tbl, (__u32)hash), NULL);
+
+	return e && e->flow.check == xlb_ct_check(hash, e->flow.backend_id, e->flow.vip_id) ?
+	       e : NULL;
+}
+
+/*
+ * The way a new entry of @pkt's flow takes: the one holding its key (a
+ * stale or torn entry is rewritten in place, so a bucket never holds a key
+ * twice), else xlb_ct_scan()'s victim. The ways were just read by
+ * xlb_ct_find(): cached.
+ */
+static __always_inline struct xlb_ct_entry *xlb_ct_victim(void *tbl, const struct xlb_pkt *pkt,
+							  __u64 hash)
+{
+	struct xlb_ct_entry *victim = NULL;
+	struct xlb_ct_entry *e = xlb_ct_scan(tbl, pkt, xlb_ct_first(tbl, (__u32)hash), &victim);
+
+	return e ? e : victim;
 }
 
 /*
