@@ -269,11 +269,12 @@ struct xlb_flow {
  * The conntrack flow table (bpf/lib/conntrack.h, docs/DESIGN.md
  * "Connection tracking"): an array of entries, one cache line each, in
  * buckets of XLB_CT_WAYS consecutive entries. A flow lives in the bucket
- * its xlb_ct_hash() names, in any of its ways; a new flow
- * takes the way least recently seen (a free way has last_seen_ns 0). A
- * free way is all zero (key.family 0); a used one's flow.check is
- * xlb_ct_check() of its key, backend and VIP. The table's size is a power of two.
- * User space reads and writes it through user/lib/ct.c only.
+ * the low half of its xlb_ct_hash64() names, in any of its ways; a new
+ * flow takes the way least recently seen (a free way has last_seen_ns 0).
+ * A free way is all zero (key.family 0); a used one's flow.check is
+ * xlb_ct_check() of its key, backend and VIP. The table's size is a power
+ * of two. ct_new has the same layout. User space reads and writes them
+ * through user/lib/flowtable.c, behind user/lib/ct.c.
  */
 #define XLB_CT_WAYS		4
 #define XLB_CT_SIZE_MIN		1024
@@ -286,7 +287,7 @@ struct xlb_ct_entry {
 /*
  * The key hash, every hash of the data plane: multiply-xorshift over a
  * key's five 64-bit words from @seed. Its users: the flow hash (the
- * conntrack bucket and check, xlb_ct_hash(); through bpf/lib/hash.h the
+ * conntrack bucket and check, xlb_ct_hash64(); through bpf/lib/hash.h the
  * maglev slot, the lc/lrt choices, the GUE source port and IPv6 flow
  * label) and sh's client hash. Chosen over jhash,
  * which BPF (having no rotate instruction) ran at several times the cost:
@@ -298,7 +299,8 @@ struct xlb_ct_entry {
 typedef __u64 __attribute__((may_alias)) xlb_key_word;
 
 #define XLB_KEY_WORDS		5
-#define XLB_HASH_MUL		0x9e3779b97f4a7c15ULL
+#define XLB_HASH_MUL		0x9e3779b97f4a7c15ULL	/* 2^64 / the golden ratio */
+#define XLB_HASH_FMIX		0xbf58476d1ce4e5b9ULL	/* splitmix64's finalizer */
 
 static inline __u64 xlb_hash_step(__u64 h, __u64 w)
 {
@@ -316,7 +318,7 @@ static inline __u64 xlb_key_hash64(const struct xlb_flow_key *k, int n, __u32 se
 		h = xlb_hash_step(h, w[i]);
 	/* splitmix64's finalizer: a multiply alone leaves high input bits out of low output ones */
 	h ^= h >> 30;
-	h *= 0xbf58476d1ce4e5b9ULL;
+	h *= XLB_HASH_FMIX;
 	h ^= h >> 31;
 	return h;
 }
@@ -345,17 +347,13 @@ static inline __u64 xlb_ct_hash64(const struct xlb_flow_key *k)
 	return xlb_key_hash64(k, XLB_KEY_WORDS, XLB_HASH_SEED);
 }
 
-static inline __u32 xlb_ct_hash(const struct xlb_flow_key *k)
-{
-	return (__u32)xlb_ct_hash64(k);
-}
-
 /*
  * A conntrack way's check word: binds its flow's backend and VIP to its
  * key (through the high half of the key's xlb_ct_hash64(): two keys of one
- * bucket share low bits of the hash, not those). Two writers racing on one way can
- * leave one flow's key beside the other's backend; the check then fails
- * and the way reads as a miss, and the flow is picked and written again.
+ * bucket share low bits of the hash, not those). Two writers racing on one
+ * way can leave one flow's key beside the other's backend; the check then
+ * fails and the way reads as a miss, and the flow is picked and written
+ * again.
  */
 static inline __u32 xlb_ct_check(__u64 hash64, __u32 backend_id, __u32 vip_id)
 {

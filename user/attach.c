@@ -265,7 +265,6 @@ static bool pinned_tables_compatible(const char *dir)
  */
 static bool pinned_flowtable_compatible(const char *dir, const char *name)
 {
-	struct flowtable t;
 	char path[256];
 	int fd, err;
 
@@ -273,8 +272,7 @@ static bool pinned_flowtable_compatible(const char *dir, const char *name)
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return true;	/* a fresh instance */
-	err = flowtable_open(fd, &t);
-	flowtable_close(&t);
+	err = flowtable_check(fd, NULL);
 	close(fd);
 	return err != -EINVAL;
 }

@@ -36,7 +36,7 @@
  *
  * The table (struct xlb_ct_entry, xlb_abi.h) is set-associative: an
  * array of one-cache-line ways, XLB_CT_WAYS to a bucket, the bucket named
- * by the flow hash (xlb_ct_hash(), a few multiplies), which a packet
+ * by the flow hash (xlb_ct_hash64(), a few multiplies), which a packet
  * computes once for conntrack and the scheduler. A lookup hashes once and
  * reads at most one bucket (its ways are adjacent lines); an insert
  * overwrites the bucket's least recently seen way (a free one first):

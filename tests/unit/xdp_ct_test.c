@@ -573,8 +573,8 @@ static void same_bucket(struct flow *f, __u32 n)
 		flow_init(&f[found], 4, i, "192.0.2.100");
 		k = flow_key(&f[found]);
 		if (!found)
-			bucket = xlb_ct_bucket(xlb_ct_hash(&k), CT_MAIN);
-		if (xlb_ct_bucket(xlb_ct_hash(&k), CT_MAIN) == bucket)
+			bucket = xlb_ct_bucket((__u32)xlb_ct_hash64(&k), CT_MAIN);
+		if (xlb_ct_bucket((__u32)xlb_ct_hash64(&k), CT_MAIN) == bucket)
 			found++;
 	}
 	if (found < n)

@@ -80,18 +80,26 @@ int ct_walk(int ct_fd, ct_visit_fn fn, void *arg, __u64 *visited, __u64 *deleted
 	return err;
 }
 
-int ct_find(int fd, const struct xlb_flow_key *k, struct xlb_flow *f)
+/* @k's way in the flow table @fd into @e: 0, -ENOENT, or -errno. */
+static int ct_way_of(int fd, const struct xlb_flow_key *k, struct xlb_ct_entry **e)
 {
-	struct xlb_ct_entry *e;
 	struct flowtable *t;
 	int err = ct_table(fd, &t);
 
 	if (err)
 		return err;
-	e = flowtable_find(t, k);
-	if (e)
+	*e = flowtable_find(t, k);
+	return *e ? 0 : -ENOENT;
+}
+
+int ct_find(int fd, const struct xlb_flow_key *k, struct xlb_flow *f)
+{
+	struct xlb_ct_entry *e;
+	int err = ct_way_of(fd, k, &e);
+
+	if (!err)
 		*f = e->flow;
-	return e ? 0 : -ENOENT;
+	return err;
 }
 
 int ct_store(int fd, const struct xlb_flow_key *k, const struct xlb_flow *f, __u64 flags)
@@ -104,7 +112,7 @@ int ct_store(int fd, const struct xlb_flow_key *k, const struct xlb_flow *f, __u
 	if (err)
 		return err;
 	e = flowtable_way(t, k);
-	there = !memcmp(&e->key, k, sizeof(*k)) && flowtable_entry_ok(e);
+	there = flowtable_find(t, k) == e;
 	if (there && flags == BPF_NOEXIST)
 		return -EEXIST;
 	if (!there && flags == BPF_EXIST)
@@ -116,15 +124,11 @@ int ct_store(int fd, const struct xlb_flow_key *k, const struct xlb_flow *f, __u
 int ct_remove(int fd, const struct xlb_flow_key *k)
 {
 	struct xlb_ct_entry *e;
-	struct flowtable *t;
-	int err = ct_table(fd, &t);
+	int err = ct_way_of(fd, k, &e);
 
-	if (err)
-		return err;
-	e = flowtable_find(t, k);
-	if (e)
+	if (!err)
 		flowtable_clear(e);
-	return e ? 0 : -ENOENT;
+	return err;
 }
 
 static bool clear_visit(const struct xlb_flow_key *k, const struct xlb_flow *f, void *arg)

@@ -9,25 +9,38 @@
 
 #define barrier() __asm__ __volatile__("" ::: "memory")
 
-int flowtable_open(int fd, struct flowtable *t)
+int flowtable_check(int fd, __u32 *size)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
-	void *p;
 
-	memset(t, 0, sizeof(*t));
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return -errno;
 	if (info.type != BPF_MAP_TYPE_ARRAY || info.value_size != sizeof(struct xlb_ct_entry) ||
 	    !(info.map_flags & BPF_F_MMAPABLE) || info.max_entries < XLB_CT_WAYS ||
 	    (info.max_entries & (info.max_entries - 1)))
 		return -EINVAL;
-	t->len = (size_t)info.max_entries * sizeof(struct xlb_ct_entry);
+	if (size)
+		*size = info.max_entries;
+	return 0;
+}
+
+int flowtable_open(int fd, struct flowtable *t)
+{
+	__u32 size;
+	void *p;
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	err = flowtable_check(fd, &size);
+	if (err)
+		return err;
+	t->len = (size_t)size * sizeof(struct xlb_ct_entry);
 	p = mmap(NULL, t->len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED)
 		return -errno;
 	t->e = p;
-	t->size = info.max_entries;
+	t->size = size;
 	return 0;
 }
 
@@ -51,10 +64,11 @@ static __u64 ct_hash(const struct xlb_flow_key *k)
 	return xlb_ct_hash64(&a);
 }
 
-struct xlb_ct_entry *flowtable_way_in(struct xlb_ct_entry *e, __u32 size,
-				      const struct xlb_flow_key *k)
+/* flowtable_way_in() with @k's hash @h already computed. */
+static struct xlb_ct_entry *way_in(struct xlb_ct_entry *e, __u32 size,
+				   const struct xlb_flow_key *k, __u64 h)
 {
-	struct xlb_ct_entry *b = e + xlb_ct_bucket((__u32)ct_hash(k), size);
+	struct xlb_ct_entry *b = e + xlb_ct_bucket((__u32)h, size);
 	struct xlb_ct_entry *victim = b;
 
 	for (int w = 0; w < XLB_CT_WAYS; w++) {
@@ -67,23 +81,34 @@ struct xlb_ct_entry *flowtable_way_in(struct xlb_ct_entry *e, __u32 size,
 	return victim;
 }
 
+struct xlb_ct_entry *flowtable_way_in(struct xlb_ct_entry *e, __u32 size,
+				      const struct xlb_flow_key *k)
+{
+	return way_in(e, size, k, ct_hash(k));
+}
+
 struct xlb_ct_entry *flowtable_way(const struct flowtable *t, const struct xlb_flow_key *k)
 {
 	return flowtable_way_in(t->e, t->size, k);
 }
 
+/* Whether way @e's check word holds for its key, whose hash is @h. */
+static bool check_ok(const struct xlb_ct_entry *e, __u64 h)
+{
+	return e->flow.check == xlb_ct_check(h, e->flow.backend_id, e->flow.vip_id);
+}
+
 bool flowtable_entry_ok(const struct xlb_ct_entry *e)
 {
-	return e->key.family &&
-	       e->flow.check == xlb_ct_check(ct_hash(&e->key), e->flow.backend_id,
-					     e->flow.vip_id);
+	return e->key.family && check_ok(e, ct_hash(&e->key));
 }
 
 struct xlb_ct_entry *flowtable_find(const struct flowtable *t, const struct xlb_flow_key *k)
 {
-	struct xlb_ct_entry *e = flowtable_way(t, k);
+	__u64 h = ct_hash(k);
+	struct xlb_ct_entry *e = way_in(t->e, t->size, k, h);
 
-	return key_eq(&e->key, k) && flowtable_entry_ok(e) ? e : NULL;
+	return k->family && key_eq(&e->key, k) && check_ok(e, h) ? e : NULL;
 }
 
 void flowtable_write(struct xlb_ct_entry *e, const struct xlb_flow_key *k,

@@ -25,9 +25,12 @@ struct flowtable {
 };
 
 /*
- * Maps the flow table @fd. 0; -EINVAL when @fd is not a flow table (say,
- * the young LRU ct_new); or -errno.
+ * Whether @fd is a flow table of this layout, from its info alone (no
+ * mapping): 0 and its entries in @size (may be NULL); -EINVAL when it is
+ * not (an older xlb's LRU hash); or -errno.
  */
+int flowtable_check(int fd, __u32 *size);
+/* Maps the flow table @fd (which flowtable_check() accepts). 0 or -errno. */
 int flowtable_open(int fd, struct flowtable *t);
 void flowtable_close(struct flowtable *t);
 /* Whether way @e holds a flow whose check word (xlb_ct_check()) holds: not free, not torn. */
