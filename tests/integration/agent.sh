@@ -397,7 +397,10 @@ test_agent_conntrack_expires_idle_flows_keeps_live_ones() {
 		sleep 0.5; done"
 	LIVE_PID=$BG_PID
 	wait_for 3 "first datagram of the live flow" grep -q . "$TMP/live.out"
-	names c1 -u -n 20 -w 500 "$VIP4" 80 >/dev/null || fail "UDP flows"
+	# 20 flows of 20 source ports chosen here: ephemeral ones may repeat (one flow, not two).
+	for i in $(seq 41001 41020); do
+		names c1 -u -s "$i" -n 1 -w 500 "$VIP4" 80 >/dev/null || fail "UDP flow from port $i"
+	done
 	a=$(scrape)
 	assert_eq "VIP new flows after 20 + 1 flows" 21 "$(metric "$a" xlb_vip_new_flows_total "vip=\"$vip\"")"
 	wait_for 6 "idle flows expired" bash -c "[ \"\$(nsenter --net=/run/netns/$P-lb $XLB -i $P-lb conntrack count --json | jq .count)\" = 1 ]" ||
