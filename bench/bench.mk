@@ -12,9 +12,10 @@ BENCH_BPF   := floor_pass floor_tx floor_ct sink gen
 BENCH_SKELS := $(BENCH_BPF:%=$(BENCH_DIR)/%.skel.h) $(BENCH_DIR)/xlb_stops.skel.h
 BENCH_BINS  := $(addprefix $(BENCH_DIR)/,pktcost liverate second cpbench httpd)
 BENCH_HDRS  := $(wildcard bench/*.h)
-# Only the table builder and the flow table's layout (conntrack is filled through its
+# Only the table builder, the VIP index and the flow table's layout (conntrack is filled through its
 # mapping): the benchmarks must not break when the rest of the CLI's library changes.
 BENCH_LIB   := $(BUILD)/user/lib/maglev.o $(BUILD)/user/lib/table.o $(BUILD)/user/lib/vipaddrs.o \
+	       $(BUILD)/user/lib/vipindex.o \
 	       $(BUILD)/user/lib/flowtable.o
 
 .PHONY: bench bench-build

@@ -28,6 +28,7 @@
 #include "benchlib.h"
 #include "maglev.h"
 #include "table.h"
+#include "vipindex.h"
 #include "vipaddrs.h"
 #include "xlb.skel.h"
 
@@ -284,12 +285,23 @@ int bench_xlb_vip(struct xlb_bpf *skel, const struct xlb_vip_key *key, __u32 vip
 		err = bench_xlb_filter_add(skel, key, 1);
 	if (!err)
 		err = bpf_map_update_elem(bpf_map__fd(skel->maps.vips), key, &vip, BPF_ANY);
+	if (!err)
+		err = bench_xlb_index(skel);
 out:
 	if (inner >= 0)
 		close(inner);
 	free(mb);
 	free(table);
 	return err;
+}
+
+int bench_xlb_index(struct xlb_bpf *skel)
+{
+	int err = vip_index_build(bpf_map__fd(skel->maps.vips), bpf_map__fd(skel->maps.vip_index));
+
+	if (err)
+		errno = -err;
+	return err ? -1 : 0;
 }
 
 int bench_xlb_commit(struct xlb_bpf *skel, __u32 count, __u32 *ids, int *inners,
@@ -305,7 +317,8 @@ int bench_xlb_commit(struct xlb_bpf *skel, __u32 count, __u32 *ids, int *inners,
 	if (err)
 		return err;
 	n = count;
-	return bpf_map_update_batch(bpf_map__fd(skel->maps.vips), keys, vips, &n, NULL);
+	err = bpf_map_update_batch(bpf_map__fd(skel->maps.vips), keys, vips, &n, NULL);
+	return err ? err : bench_xlb_index(skel);
 }
 
 long bench_run_once(int prog_fd, int ifindex, const unsigned char *frame, size_t len, int *act,
@@ -354,10 +367,15 @@ struct bench_stat bench_summary(double *v, size_t n)
 	return s;
 }
 
-double bench_median_u32(__u32 *v, size_t n)
+double bench_midmean_u32(__u32 *v, size_t n)
 {
+	size_t lo = n / 4, hi = n - n / 4;
+	double sum = 0;
+
 	if (!n)
 		return 0;
 	qsort(v, n, sizeof(*v), cmp_u32);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + (double)v[n / 2]) / 2;
+	for (size_t i = lo; i < hi; i++)
+		sum += v[i];
+	return sum / (hi - lo);
 }

@@ -68,6 +68,8 @@ int bench_xlb_vip(struct xlb_bpf *skel, const struct xlb_vip_key *key, __u32 vip
 		  __u32 table_size, __u8 be_family, __u32 first_be, __u32 n, int *inner);
 /* What the control plane derives: the VIP filter covers @keys' addresses, armed. */
 int bench_xlb_filter_add(struct xlb_bpf *skel, const struct xlb_vip_key *keys, __u32 n);
+/* The VIP index rebuilt from the vips hash, as a commit does (user/lib/vipindex.h). 0 or -1. */
+int bench_xlb_index(struct xlb_bpf *skel);
 int bench_xlb_commit(struct xlb_bpf *skel, __u32 count, __u32 *ids, int *inners,
 		     struct xlb_vip_key *keys, struct xlb_vip *vips);
 
@@ -84,7 +86,14 @@ struct bench_stat {
 	double med, min, max;
 };
 struct bench_stat bench_summary(double *v, size_t n);
-double bench_median_u32(__u32 *v, size_t n);
+/*
+ * The mean of the middle half of @n samples (sorts them): the figure of one
+ * repetition's calls. Like a median it ignores the calls an interrupt or
+ * another task stretched; unlike one it is not a multiple of the clock's
+ * tick (this VM's ktime ticks in 10 ns), since each call's reading is
+ * rounded down or up by the tick's random phase, which the mean averages.
+ */
+double bench_midmean_u32(__u32 *v, size_t n);
 
 /* The map @fd's memory as the kernel charges it (fdinfo's memlock), or -1. */
 long long bench_map_memlock(int fd);

@@ -10,9 +10,9 @@
  *
  * A group is one load of xlb with one configuration. Each repetition of a
  * group times floor (b), floor (a) and every case, `calls` calls each, and
- * keeps each median; a figure is the median (min, max) of those over the
- * repetitions, and its ratio is taken per repetition against floor (b) of
- * the same repetition. Writes one JSON document to stdout.
+ * keeps each one's interquartile mean (bench_midmean_u32()); a figure is
+ * the median (min, max) of those over the repetitions, and its ratio is
+ * taken per repetition against floor (b) of the same repetition. Writes one JSON document to stdout.
  *
  * With --katran DIR, both builds of Katran's balancer found there (katran.h)
  * run beside xlb: the base table's non-VIP, tracked and new-flow cases and
@@ -103,7 +103,7 @@ struct ccase {
 	enum kind kind;
 	struct bench_flow flow;		/* K_FIXED: the frame; others: the template */
 	int expect;			/* XDP action every call must return */
-	double *rep_ns;			/* per repetition: median ns */
+	double *rep_ns;			/* per repetition: interquartile mean ns */
 	__u64 misses;			/* K_TRACKED: calls that were new flows after all */
 	int katran;			/* also timed on each Katran build */
 	int sync;			/* with config.sync_report on (xlb sync set) */
@@ -229,7 +229,7 @@ static __u64 new_flows_total(struct xlb_bpf *skel, __u32 vips)
 	return sum;
 }
 
-/* Times g.calls calls of @fd on @c's frames; returns their median ns. */
+/* Times g.calls calls of @fd on @c's frames; returns the mean of their middle half (ns). */
 static double time_calls(int fd, struct group *gr, struct ccase *c, const char *who)
 {
 	unsigned char frame[BENCH_FRAME_MAX];
@@ -259,7 +259,7 @@ static double time_calls(int fd, struct group *gr, struct ccase *c, const char *
 				  c->expect);
 		g.samples[n++] = ns;
 	}
-	return bench_median_u32(g.samples, n);
+	return bench_midmean_u32(g.samples, n);
 }
 
 /* Session sync's reporting (config.sync_report) on or off. */
@@ -816,6 +816,8 @@ static struct xlb_bpf *load_xlb(struct group *gr)
 		bpf_map__set_max_entries(skel->maps.tables, gr->vips);
 		bpf_map__set_max_entries(skel->maps.vip_stats, gr->vips);
 		bpf_map__set_max_entries(skel->maps.vip_config, gr->vips);
+		bpf_map__set_max_entries(bpf_map__inner_map(skel->maps.vip_index),
+					 xlb_vip_buckets_for(gr->vips));
 	}
 	if (be > XLB_MAX_BACKENDS) {
 		bpf_map__set_max_entries(skel->maps.backends, be);
@@ -926,7 +928,7 @@ static void print_stat(const char *key, double *v, int n)
 	free(tmp);
 }
 
-/* Each repetition's median, in order: differences between cases are taken per repetition. */
+/* Each repetition's figure, in order: differences between cases are taken per repetition. */
 static void print_reps(const double *v)
 {
 	printf(",\"rep_ns\":[");

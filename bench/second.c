@@ -301,9 +301,9 @@ static void time_calls(struct sgroup *gr, struct scase *c, int from, int n)
 /*
  * Repetition @r of the group: in gr->rounds turns, each a slice of every
  * case's calls, so that a burst of other work on the machine falls on all
- * cases alike; then each case's median over its calls. With gr->shuffle
- * each turn takes the cases in a new random order, so no case always runs
- * after the same one (which would leave it the same caches). A pooled
+ * cases alike; then each case's interquartile mean over its calls. With
+ * gr->shuffle each turn takes the cases in a new random order, so no case
+ * always runs after the same one (which would leave it the same caches). A pooled
  * case's flows are written a turn before their slice, so that they are not
  * still in the cache from being written; the order of those groups stays
  * fixed, so that a whole turn lies in between.
@@ -338,7 +338,7 @@ static void time_rep(struct sgroup *gr, int r)
 		}
 	}
 	for (int i = 0; i < gr->n; i++)
-		gr->cases[i].rep_ns[r] = bench_median_u32(gr->cases[i].samples, g.calls);
+		gr->cases[i].rep_ns[r] = bench_midmean_u32(gr->cases[i].samples, g.calls);
 }
 
 static struct scase *add(struct sgroup *gr, const char *name, int fd, enum kind k,
@@ -463,6 +463,7 @@ static void vip_add_sized(struct xlb_bpf *skel, const struct xlb_vip_key *key, _
 	close(inner);
 	must(bench_xlb_filter_add(skel, key, 1), "vip_filter");
 	must(bpf_map_update_elem(bpf_map__fd(skel->maps.vips), key, &vip, BPF_ANY), "vips");
+	must(bench_xlb_index(skel), "vip_index");
 	free(mb);
 	free(slots);
 	free(owners);

@@ -260,7 +260,7 @@ static __always_inline int xlb_balance_as(struct xdp_md *ctx, const int gue)
 	struct xlb_pkt pkt = {};
 	struct xlb_config *cfg = NULL;
 	struct xlb_counters *vcnt;
-	struct xlb_vip *vip = NULL;
+	struct xlb_vip *vip = NULL, vip_copy;
 	__u32 zero = 0;
 	int ret;
 
@@ -275,7 +275,7 @@ static __always_inline int xlb_balance_as(struct xdp_md *ctx, const int gue)
 		cfg = bpf_map_lookup_elem(&config, &zero);
 		if (!cfg)
 			return xlb_verdict_of(pkt.trace, XLB_PASS_NOT_VIP);	/* cannot happen */
-		vip = xlb_vip_lookup(&pkt, cfg->all_ports_addrs);
+		vip = xlb_vip_lookup(&pkt, cfg->all_ports_addrs, &vip_copy);
 	}
 	if (!vip) {
 		ret = xlb_nat_reply(ctx, ifindex, &pkt);

@@ -308,6 +308,15 @@ static inline __u64 xlb_hash_step(__u64 h, __u64 w)
 	return h ^ (h >> 32);
 }
 
+/* splitmix64's finalizer: a multiply alone leaves high input bits out of low output ones */
+static inline __u64 xlb_hash_fmix(__u64 h)
+{
+	h ^= h >> 30;
+	h *= XLB_HASH_FMIX;
+	h ^= h >> 31;
+	return h;
+}
+
 /* The first @n (a constant: the calls unroll) words of @k, from @seed; all 64 bits. */
 static inline __u64 xlb_key_hash64(const struct xlb_flow_key *k, int n, __u32 seed)
 {
@@ -316,11 +325,7 @@ static inline __u64 xlb_key_hash64(const struct xlb_flow_key *k, int n, __u32 se
 
 	for (int i = 0; i < n; i++)
 		h = xlb_hash_step(h, w[i]);
-	/* splitmix64's finalizer: a multiply alone leaves high input bits out of low output ones */
-	h ^= h >> 30;
-	h *= XLB_HASH_FMIX;
-	h ^= h >> 31;
-	return h;
+	return xlb_hash_fmix(h);
 }
 
 /* Its low half: the hash every user but conntrack's check word takes. */
@@ -345,6 +350,86 @@ static inline __u32 xlb_key_hash(const struct xlb_flow_key *k, int n, __u32 seed
 static inline __u64 xlb_ct_hash64(const struct xlb_flow_key *k)
 {
 	return xlb_key_hash64(k, XLB_KEY_WORDS, XLB_HASH_SEED);
+}
+
+/*
+ * Value of the per-CPU clock_cache (bpf/lib/pkt.h, xlb_clock_now()): a
+ * CPU's last reading of the coarse clock, and the jiffy it read it in.
+ */
+struct xlb_clock {
+	__u64 jiffies;
+	__u64 ns;
+};
+
+/*
+ * The VIP index (map vip_index, bpf/lib/vip.h): what the data plane finds
+ * a packet's VIP in, where a BPF hash of the vips (jhash, a helper, a
+ * bucket list) was a third of a tracked packet's cost. It is an array of
+ * XLB_VIP_BUCKETS buckets of XLB_VIP_WAYS slots; a VIP key has two
+ * candidate buckets, the halves of xlb_vip_hash64(), and sits in one of
+ * them, in the first free way (a free way's key has family 0, and no later
+ * way of its bucket is used). A lookup reads at most two buckets and
+ * compares at most eight keys: no loop over VIPs, no helper call but the
+ * array's, which the verifier inlines. The `vips` hash stays the control
+ * plane's record: user/lib/vipindex.c builds a whole new index from it and
+ * swaps it into vip_index's one entry (an array of maps), so a packet
+ * sees the old index or the new one, never one half written. With at most
+ * XLB_MAX_VIPS keys in four times as many ways, a key placed in the less
+ * full of its buckets finds a free way (balanced allocation: the fullest
+ * bucket holds about log log n keys); the build fails cleanly otherwise.
+ */
+struct xlb_vip_slot {
+	struct xlb_vip_key key;		/* family 0: a free way */
+	__u32 pad;
+	struct xlb_vip vip;
+};
+
+#define XLB_VIP_WAYS		4
+#define XLB_VIP_BUCKETS		XLB_MAX_VIPS	/* xlb_vip_buckets_for(XLB_MAX_VIPS) */
+
+struct xlb_vip_bucket {
+	struct xlb_vip_slot way[XLB_VIP_WAYS];
+};
+
+typedef __u32 __attribute__((may_alias)) xlb_vip_word;
+
+/* The hash of a VIP key (20 bytes, 4-byte aligned): its low half names one bucket, its high half the other. */
+static inline __u64 xlb_vip_hash64(const struct xlb_vip_key *k)
+{
+	const xlb_vip_word *w = (const xlb_vip_word *)k;
+	__u64 h = XLB_HASH_SEED;
+
+	h = xlb_hash_step(h, w[0] | (__u64)w[1] << 32);
+	h = xlb_hash_step(h, w[2] | (__u64)w[3] << 32);
+	h = xlb_hash_step(h, w[4]);
+	return xlb_hash_fmix(h);
+}
+
+/*
+ * The buckets of an index for a vips hash of @max_vips entries: the power
+ * of two at or above it (the program reads the count from its inner map;
+ * a benchmark that raises the VIP limit raises this with it).
+ */
+static inline __u32 xlb_vip_buckets_for(__u32 max_vips)
+{
+	__u32 n = 1;
+
+	while (n < max_vips)
+		n <<= 1;
+	return n;
+}
+
+/* Candidate bucket @choice (0 or 1), of @buckets (a power of two), of a key of hash @hash. */
+static inline __u32 xlb_vip_bucket_of(__u64 hash, int choice, __u32 buckets)
+{
+	return (__u32)(choice ? hash >> 32 : hash) & (buckets - 1);
+}
+
+static inline int xlb_vip_key_eq(const struct xlb_vip_key *a, const struct xlb_vip_key *b)
+{
+	const xlb_vip_word *x = (const xlb_vip_word *)a, *y = (const xlb_vip_word *)b;
+
+	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) | (x[4] ^ y[4]));
 }
 
 /*
@@ -1035,6 +1120,11 @@ _Static_assert(sizeof(struct xlb_sync_config) == 8 + 20 * XLB_SYNC_PEERS_MAX + X
 _Static_assert(sizeof(struct xlb_sync_stats) == 80, "xlb_sync_stats layout");
 _Static_assert(sizeof(struct xlb_vip_key) == 20, "xlb_vip_key layout");
 _Static_assert(sizeof(struct xlb_vip) == 16, "xlb_vip layout");
+_Static_assert(sizeof(struct xlb_vip_slot) == 40, "xlb_vip_slot layout");
+_Static_assert(sizeof(struct xlb_clock) == 16, "xlb_clock layout");
+_Static_assert((XLB_VIP_BUCKETS & (XLB_VIP_BUCKETS - 1)) == 0 &&
+	       XLB_VIP_BUCKETS * XLB_VIP_WAYS >= 4 * XLB_MAX_VIPS,
+	       "the VIP index: a power of two of buckets, ways for four times the VIPs");
 _Static_assert(sizeof(struct xlb_backend) == 32, "xlb_backend layout");
 _Static_assert(sizeof(struct xlb_flow_key) == 40, "xlb_flow_key layout");
 _Static_assert(sizeof(struct xlb_flow) == 24, "xlb_flow layout");

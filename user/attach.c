@@ -278,6 +278,30 @@ static bool pinned_flowtable_compatible(const char *dir, const char *name)
 }
 
 /*
+ * An instance with VIPs but no VIP index was attached by an xlb whose
+ * program looked VIPs up in the vips hash: this program would find none
+ * of them until a commit built the index, so it is not upgraded in place.
+ */
+static bool pinned_vip_index_present(const char *dir)
+{
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/vip_index", dir);
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		close(fd);
+		return true;
+	}
+	snprintf(path, sizeof(path), "%s/vips", dir);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return true;	/* a fresh instance */
+	close(fd);
+	return false;
+}
+
+/*
  * The encapsulation and GUE port to load with: what was asked, else the
  * instance's. IPIP cannot serve a stateless VIP (no hop list). -1 after an
  * error line.
@@ -429,7 +453,7 @@ int do_attach(int argc, char **argv)
 	if (resolve_encap(&a, dir))
 		goto out;
 	if (!pinned_tables_compatible(dir) || !pinned_flowtable_compatible(dir, "conntrack") ||
-	    !pinned_flowtable_compatible(dir, CT_YOUNG_MAP)) {
+	    !pinned_flowtable_compatible(dir, CT_YOUNG_MAP) || !pinned_vip_index_present(dir)) {
 		xlb_err("%s was attached by an older xlb (another table layout): save, detach, "
 			"attach and restore it", a.iface);
 		goto out;

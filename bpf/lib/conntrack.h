@@ -133,9 +133,9 @@ static __always_inline void xlb_sync_report(const struct xlb_config *cfg,
 }
 
 /* Refreshes @flow for @pkt; 1 when this packet turned it CLOSING. */
-static __always_inline int xlb_ct_touch(struct xlb_flow *flow, const struct xlb_pkt *pkt)
+static __always_inline int xlb_ct_touch(struct xlb_flow *flow, struct xlb_pkt *pkt)
 {
-	__u64 now = bpf_ktime_get_coarse_ns();
+	__u64 now = xlb_pkt_now(pkt);
 
 	if (now - flow->last_seen_ns >= XLB_FLOW_TOUCH_NS)
 		flow->last_seen_ns = now;
@@ -168,11 +168,6 @@ static __always_inline struct xlb_backend *xlb_ct_backend(const struct xlb_flow 
 	*be_id = id;
 	return be;
 }
-
-/* A flow table's size, read from the map itself (CO-RE): no setting to forget. */
-struct bpf_map___xlb {
-	__u32 max_entries;
-} __attribute__((preserve_access_index));
 
 static __always_inline int xlb_ct_key_eq(const struct xlb_flow_key *a,
 					 const struct xlb_flow_key *b)
@@ -360,9 +355,9 @@ static __always_inline struct xlb_backend *xlb_ct_lookup(struct xlb_pkt *pkt,
 }
 
 /* Room for one more new flow in this CPU's budget of @rate a second; uses it. */
-static __always_inline int xlb_ct_budget(struct xlb_ct_events *ev, __u32 rate)
+static __always_inline int xlb_ct_budget(struct xlb_ct_events *ev, __u32 rate, struct xlb_pkt *pkt)
 {
-	__u64 sec = bpf_ktime_get_coarse_ns() / XLB_NS_PER_SEC;
+	__u64 sec = xlb_pkt_now(pkt) / XLB_NS_PER_SEC;
 
 	if (ev->budget_sec != sec) {
 		ev->budget_sec = sec;
@@ -382,13 +377,13 @@ static __always_inline void xlb_ct_insert(struct xlb_pkt *pkt, __u32 vip_id, __u
 	struct xlb_flow flow = {
 		.backend_id = be_id,
 		.vip_id = vip_id,
-		.last_seen_ns = bpf_ktime_get_coarse_ns(),
+		.last_seen_ns = xlb_pkt_now(pkt),
 	};
 	int err;
 
 	if (!cfg || !ev)
 		return;		/* cannot happen: arrays have entry 0 */
-	if (cfg->ct_insert_rate && !xlb_ct_budget(ev, cfg->ct_insert_rate)) {
+	if (cfg->ct_insert_rate && !xlb_ct_budget(ev, cfg->ct_insert_rate, pkt)) {
 		xlb_ct_count(ev, XLB_CT_EV_OVER_BUDGET);
 		return;
 	}

@@ -103,7 +103,7 @@ static __always_inline int xlb_nexthop(struct xdp_md *ctx, __u32 ifindex, struct
 				       struct bpf_fib_lookup *fib)
 {
 	struct xlb_nexthop *nh = bpf_map_lookup_elem(&nexthops, &be_id);
-	__u64 now = bpf_ktime_get_coarse_ns();
+	__u64 now = xlb_pkt_now(pkt);
 	int ret;
 
 	if (nh && xlb_nexthop_fresh(nh, daddr, outer_len, now)) {

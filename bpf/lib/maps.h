@@ -24,6 +24,37 @@ struct {
  * plain stores instead of one copy_from_user per slot. Its entries are
  * 64-byte lines of owners, then of previous owners (struct xlb_table_line).
  */
+/*
+ * A map's size, read from the map itself (CO-RE): a flow table's, the VIP
+ * index's; no setting to forget.
+ */
+struct bpf_map___xlb {
+	__u32 max_entries;
+} __attribute__((preserve_access_index));
+
+/* Each CPU's last reading of the coarse clock (pkt.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xlb_clock);
+} clock_cache SEC(".maps");
+
+/* The VIP index (xlb_abi.h): one inner array, swapped whole by user/lib/vipindex.c. */
+struct xlb_vip_index {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, XLB_VIP_BUCKETS);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct xlb_vip_bucket));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct xlb_vip_index);
+} vip_index SEC(".maps");
+
 struct xlb_table {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XLB_TABLE_SIZE_MAX);

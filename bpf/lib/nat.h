@@ -395,7 +395,7 @@ static __always_inline int xlb_nat_new(struct xlb_pkt *pkt, const struct xlb_vip
 	rkey.family = pkt->key.family;
 	rflow.flow.backend_id = id;
 	rflow.flow.vip_id = vip->id;
-	rflow.flow.last_seen_ns = bpf_ktime_get_coarse_ns();
+	rflow.flow.last_seen_ns = xlb_pkt_now(pkt);
 	rflow.flow.flags = XLB_FLOW_F_NAT_REPLY;
 	__builtin_memcpy(rflow.to.src, pkt->key.dst, sizeof(rflow.to.src));
 	__builtin_memcpy(rflow.to.dst, pkt->key.src, sizeof(rflow.to.dst));

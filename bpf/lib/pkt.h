@@ -10,6 +10,7 @@
 
 #include "consts.h"
 #include "hash.h"
+#include "maps.h"
 
 struct xlb_pkt {
 	/* The flow as the client's packets carry it; 8-aligned for conntrack.h's compare. */
@@ -42,6 +43,7 @@ struct xlb_pkt {
 	__u8 not_vip_addr;		/* the VIP filter ruled the destination out (vip.h) */
 	__u8 no_nat;			/* ... and said there is no NAT VIP: no NAT answer either */
 	__u32 frag_id;			/* a fragment's IPv4/IPv6 identification */
+	__u64 now;			/* xlb_pkt_now(), once read; 0 before */
 };
 
 /* TCP flag bits in the 14th byte of the header. */
@@ -59,6 +61,39 @@ static __always_inline __u64 xlb_pkt_hash64(struct xlb_pkt *pkt)
 		pkt->has_hash = 1;
 	}
 	return pkt->hash;
+}
+
+/*
+ * The coarse monotonic clock (CLOCK_MONOTONIC's epoch, what user space
+ * expires flows against), without its helper on most packets: the call
+ * measured about 20 ns on a VM, and a tracked packet asked it twice
+ * (conntrack's touch, the next hop's freshness). The coarse clock moves
+ * only at a tick, when jiffies does, and bpf_jiffies64() is inlined (a
+ * load): a CPU reads the clock again only when the jiffy changed since it
+ * last did. A reading that races the tick can be one tick behind for the
+ * next one: two ticks of error at most, against timeouts of 100 ms and up.
+ */
+static __always_inline __u64 xlb_clock_now(void)
+{
+	__u32 zero = 0;
+	struct xlb_clock *c = bpf_map_lookup_elem(&clock_cache, &zero);
+	__u64 j = bpf_jiffies64();
+
+	if (!c)
+		return bpf_ktime_get_coarse_ns();	/* cannot happen: entry 0 exists */
+	if (c->jiffies != j || !c->ns) {
+		c->ns = bpf_ktime_get_coarse_ns();
+		c->jiffies = j;
+	}
+	return c->ns;
+}
+
+/* xlb_clock_now(), once per packet. */
+static __always_inline __u64 xlb_pkt_now(struct xlb_pkt *pkt)
+{
+	if (!pkt->now)
+		pkt->now = xlb_clock_now();
+	return pkt->now;
 }
 
 /* The flow hash: xlb_flow_hash(key, XLB_HASH_SEED), the low half. */

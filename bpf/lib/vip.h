@@ -41,21 +41,58 @@ static __always_inline int xlb_maybe_vip_addr(struct xlb_pkt *pkt)
 	return 0;
 }
 
+/*
+ * @vk's VIP in the index @idx (xlb_abi.h), copied to *@out: one of two
+ * buckets, the first free way ending a bucket's keys. A copy, not a pointer
+ * into the bucket: each way would be another pointer for the verifier,
+ * which would then check the rest of the program once for each.
+ */
+static __always_inline int xlb_vip_find(void *idx, const struct xlb_vip_key *vk,
+					struct xlb_vip *out)
+{
+	__u32 i, buckets = ((struct bpf_map___xlb *)idx)->max_entries;
+	__u64 hash = xlb_vip_hash64(vk);
+	struct xlb_vip_bucket *b;
+
+#pragma unroll
+	for (int c = 0; c < 2; c++) {
+		i = xlb_vip_bucket_of(hash, c, buckets);
+		b = bpf_map_lookup_elem(idx, &i);
+		if (!b)
+			return 0;
+#pragma unroll
+		for (int w = 0; w < XLB_VIP_WAYS; w++) {
+			if (!b->way[w].key.family)
+				break;
+			if (xlb_vip_key_eq(&b->way[w].key, vk)) {
+				*out = b->way[w].vip;
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* @pkt's VIP, copied to *@out: the exact one, else the address's all-ports VIP. */
 static __always_inline struct xlb_vip *xlb_vip_lookup(const struct xlb_pkt *pkt,
-						      __u64 all_ports_addrs)
+						      __u64 all_ports_addrs, struct xlb_vip *out)
 {
 	struct xlb_vip_key vk = {};
-	struct xlb_vip *vip;
+	__u32 zero = 0;
+	void *idx = bpf_map_lookup_elem(&vip_index, &zero);
 
+	if (!idx)
+		return NULL;	/* no index swapped in yet: no VIP */
 	__builtin_memcpy(vk.addr, pkt->key.dst, sizeof(vk.addr));
 	vk.port = pkt->key.dport;
 	vk.proto = pkt->key.proto;
 	vk.family = pkt->key.family;
-	vip = bpf_map_lookup_elem(&vips, &vk);
-	if (vip || !(all_ports_addrs & (1ULL << xlb_all_ports_bit(pkt->key.dst))))
-		return vip;
+	if (xlb_vip_find(idx, &vk, out))
+		return out;
+	if (!(all_ports_addrs & (1ULL << xlb_all_ports_bit(pkt->key.dst))))
+		return NULL;
 	vk.port = 0;
-	return bpf_map_lookup_elem(&vips, &vk);
+	return xlb_vip_find(idx, &vk, out) ? out : NULL;
 }
 
 static __always_inline int xlb_is_vip_addr(struct xlb_pkt *pkt)

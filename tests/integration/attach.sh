@@ -2,8 +2,8 @@
 # shellcheck shell=bash
 # attach --source sets the outer source of the family it names and leaves the
 # other family's alone (it used to wipe it, and IPv6 backends then lost their
-# tunnels' source). And an upgrade over an older xlb's conntrack layout is
-# refused with nothing changed.
+# tunnels' source). And an upgrade over an older xlb's conntrack layout, or
+# over an instance without the VIP index, is refused with nothing changed.
 
 sources_of() {
 	xlb_lb save | awk '/^# attached with sources:/ { $1 = $2 = $3 = $4 = ""; print }' | xargs
@@ -48,6 +48,22 @@ test_attach_over_an_older_lru_conntrack_refused_state_kept() {
 	xlb_lb attach "$P-lb" >/dev/null || fail "upgrade once the LRU is gone"
 	[ -n "$(bpftool map show pinned "$dir/conntrack" | grep -w array)" ] ||
 		fail "the upgrade pinned a flow table"
+}
+
+# An instance with VIPs but no VIP index was attached by an xlb whose
+# program read the vips hash: this program finds VIPs only in the index,
+# and would balance nothing until a commit built it, so the upgrade is
+# refused with nothing changed. The control: the same attach over this
+# build's own pins, index included, is an upgrade.
+test_attach_over_an_instance_without_vip_index_refused_state_kept() {
+	local dir
+	topo_setup 1 1
+	dir=/sys/fs/bpf/xlb/$P-lb
+	[ -e "$dir/vip_index" ] || fail "attach pinned no VIP index"
+	xlb_lb attach "$P-lb" >/dev/null || fail "upgrade over this build's pins"
+	rm "$dir/vip_index"
+	expect_rejected 1 "older xlb" attach_state xlb_lb attach "$P-lb"
+	[ ! -e "$dir/vip_index" ] || fail "the refused attach pinned an index"
 }
 
 # --conntrack-size is rounded up to a power of two (the flow table's

@@ -16,6 +16,7 @@
 #include "check.h"
 #include "maglev.h"
 #include "table.h"
+#include "vipindex.h"
 #include "xlb.skel.h"
 
 /* Conntrack size for tests: the production 1M entries only cost load time here. */
@@ -244,6 +245,15 @@ void fx_vip(struct xlb_bpf *s, int family, const char *addr, __u16 port, __u8 pr
 	}
 	if (bpf_map_update_elem(bpf_map__fd(s->maps.vips), &k, &v, BPF_ANY))
 		fx_die("vip %s update: %s", addr, strerror(errno));
+	fx_vip_index(s);
+}
+
+void fx_vip_index(struct xlb_bpf *s)
+{
+	int err = vip_index_build(bpf_map__fd(s->maps.vips), bpf_map__fd(s->maps.vip_index));
+
+	if (err)
+		fx_die("vip index: %s", strerror(-err));
 }
 
 void fx_vip_window(struct xlb_bpf *s, int family, const char *addr, __u16 port, __u8 proto,
@@ -259,6 +269,7 @@ void fx_vip_window(struct xlb_bpf *s, int family, const char *addr, __u16 port, 
 	v.chain_window_s = window_s;
 	if (bpf_map_update_elem(fd, &k, &v, BPF_ANY))
 		fx_die("vip %s update: %s", addr, strerror(errno));
+	fx_vip_index(s);
 }
 
 void fx_backend(struct xlb_bpf *s, __u32 id, int family, const char *addr, __u16 weight,

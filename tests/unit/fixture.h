@@ -73,6 +73,8 @@ struct xlb_bpf *fx_xlb_load_encap(__u32 encap, __u16 gue_port);
 void fx_config(struct xlb_bpf *s, const char *src4, const char *src6);
 void fx_vip(struct xlb_bpf *s, int family, const char *addr, __u16 port, __u8 proto,
 	    __u32 id, __u32 table_size, __u8 sched, __u8 flags);
+/* Rebuild the VIP index from the vips hash, as a commit does (fx_vip() and fx_vip_window() do). */
+void fx_vip_index(struct xlb_bpf *s);
 /* Set the chain window (struct xlb_vip.chain_window_s) of an existing VIP. */
 void fx_vip_window(struct xlb_bpf *s, int family, const char *addr, __u16 port, __u8 proto,
 		   __u32 window_s);

@@ -7,6 +7,7 @@
  * reason counted and every byte that matters.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "balance.h"
 #include "robust.h"
 #include "ct.h"
+#include "vipindex.h"
 #include "xlb.skel.h"
 
 #define DSCP_AF41_ECT0	0x8a	/* a DSCP with an ECN codepoint: both must be copied */
@@ -456,6 +458,157 @@ static void xdp_vip_miss_passed_untouched(void)
 	expect_verdict(&s6, XDP_PASS, XLB_PASS_NOT_VIP);
 }
 
+/* VIP_TCP4's key (192.0.2.10/tcp) on @port. */
+static struct xlb_vip_key vip_tcp4_key(__u16 port)
+{
+	struct xlb_vip_key k = { .port = htons(port), .proto = IPPROTO_TCP, .family = 4 };
+
+	pkt_addr(4, "192.0.2.10", k.addr);
+	return k;
+}
+
+/*
+ * Where a key of @keys sits in @b (of @nb buckets): the way of one of its
+ * two buckets that holds it, as the program looks (vip.h); -1 if none.
+ */
+static int index_slot_of(const struct xlb_vip_bucket *b, __u32 nb, const struct xlb_vip_key *k)
+{
+	__u64 h = xlb_vip_hash64(k);
+
+	for (int c = 0; c < 2; c++) {
+		__u32 i = xlb_vip_bucket_of(h, c, nb);
+
+		for (int w = 0; w < XLB_VIP_WAYS && b[i].way[w].key.family; w++)
+			if (xlb_vip_key_eq(&b[i].way[w].key, k))
+				return (int)(i * XLB_VIP_WAYS + w);
+	}
+	return -1;
+}
+
+/*
+ * As many VIPs as the vips hash holds (XLB_MAX_VIPS) all find a way, each
+ * its own, in one of its two buckets, where the program's lookup finds it.
+ * The control: four times as many keys as the ways can hold are refused
+ * (-ENOSPC), not placed over each other.
+ */
+static void vip_index_places_the_most_vips_each_in_its_own_way(void)
+{
+	struct xlb_vip_bucket *b = calloc(XLB_VIP_BUCKETS, sizeof(*b));
+	struct xlb_vip_key *k = calloc(4 * XLB_MAX_VIPS, sizeof(*k));
+	struct xlb_vip *v = calloc(4 * XLB_MAX_VIPS, sizeof(*v));
+	char *seen = calloc(XLB_VIP_BUCKETS * XLB_VIP_WAYS, 1);
+	int bad = 0, dup = 0;
+
+	if (!b || !k || !v || !seen) {
+		t_fail("out of memory");
+		goto out;
+	}
+	for (__u32 i = 0; i < 4 * XLB_MAX_VIPS; i++) {
+		k[i] = vip_tcp4_key(1 + i % 60000);
+		k[i].addr[0] += htonl(i / 60000);
+		v[i].id = i;
+	}
+	EXPECT_EQ("placed", 0, vip_index_place(b, XLB_VIP_BUCKETS, k, v, XLB_MAX_VIPS));
+	for (__u32 i = 0; i < XLB_MAX_VIPS && !t_failed(); i++) {
+		int at = index_slot_of(b, XLB_VIP_BUCKETS, &k[i]);
+
+		if (at < 0 || b[at / XLB_VIP_WAYS].way[at % XLB_VIP_WAYS].vip.id != i)
+			bad++;
+		else if (seen[at]++)
+			dup++;
+	}
+	EXPECT_EQ("keys not found with their own VIP", 0, bad);
+	EXPECT_EQ("ways given twice", 0, dup);
+	memset(b, 0, XLB_VIP_BUCKETS * sizeof(*b));
+	EXPECT_EQ("four times the ways: refused", -ENOSPC,
+		  vip_index_place(b, XLB_VIP_BUCKETS / 4, k, v, 4 * XLB_MAX_VIPS));
+out:
+	free(b);
+	free(k);
+	free(v);
+	free(seen);
+}
+
+static void vip_index_rebuild(void)
+{
+	int err = vip_index_build(bpf_map__fd(bal->maps.vips), bpf_map__fd(bal->maps.vip_index));
+
+	if (err)
+		t_fail("vip index: %s", strerror(-err));
+}
+
+/*
+ * The data plane finds VIPs in the index, not in the vips hash: a VIP
+ * deleted from the hash is still balanced until the index is rebuilt, and
+ * not after (its address has other VIPs: dropped as a VIP port). Written
+ * back and rebuilt, it is balanced again.
+ */
+static void xdp_vip_found_through_the_index_not_the_hash(void)
+{
+	struct pkt_spec s = tcp4("192.0.2.10", 40001, 80, PKT_SYN);
+	struct xlb_vip_key k = vip_tcp4_key(80);
+	int fd = bpf_map__fd(bal->maps.vips);
+	struct xlb_vip v;
+
+	EXPECT_EQ("VIP in the hash", 0, bpf_map_lookup_elem(fd, &k, &v));
+	RETURN_IF_FAILED();
+	expect_fwd(&s, 0, 0, VIP_TCP4, 0);
+	RETURN_IF_FAILED();
+	EXPECT_EQ("deleted from the hash", 0, bpf_map_delete_elem(fd, &k));
+	expect_fwd(&s, 0, 0, VIP_TCP4, 0);
+	if (!t_failed()) {
+		vip_index_rebuild();
+		expect_verdict(&s, XDP_DROP, XLB_DROP_VIP_PORT);
+	}
+	bpf_map_update_elem(fd, &k, &v, BPF_ANY);
+	vip_index_rebuild();
+	if (!t_failed())
+		expect_fwd(&s, 0, 0, VIP_TCP4, 0);
+}
+
+/*
+ * With the vips hash full (XLB_MAX_VIPS: VIP_TCP4's address on thousands
+ * of ports more, each VIP_TCP4's), every one is balanced through the index
+ * built from it; a port none has stays a VIP port drop (the control). The
+ * extra VIPs go after.
+ */
+static void xdp_vip_index_finds_every_vip_of_a_full_vips_hash(void)
+{
+	int fd = bpf_map__fd(bal->maps.vips), added = 0, fwd = 0, tried = 0;
+	struct xlb_vip_key k = vip_tcp4_key(80);
+	struct pkt_spec s = tcp4("192.0.2.10", 40001, 80, PKT_SYN);
+	struct xlb_vip v;
+	size_t len;
+
+	EXPECT_EQ("VIP_TCP4", 0, bpf_map_lookup_elem(fd, &k, &v));
+	RETURN_IF_FAILED();
+	for (__u16 port = 20000; port < 30000; port++) {
+		k = vip_tcp4_key(port);
+		if (bpf_map_update_elem(fd, &k, &v, BPF_NOEXIST))
+			break;		/* full */
+		added++;
+	}
+	EXPECT_TRUE("the hash filled up", added > XLB_MAX_VIPS / 2 && added < 10000);
+	vip_index_rebuild();
+	for (int i = 0; i < added && !t_failed(); i++) {
+		s.dport = 20000 + i;
+		s.sport = 40000 + i % 20000;
+		len = bal_frame(&s, 0, 0, in);
+		bal_send(fx_ifindex_a, in, len, &run, before);
+		tried++;
+		fwd += run.ret == XDP_TX;
+	}
+	EXPECT_EQ("every VIP of the full hash balanced", tried, fwd);
+	s.dport = 20000 + added;
+	if (!t_failed())
+		expect_verdict(&s, XDP_DROP, XLB_DROP_VIP_PORT);
+	for (int i = 0; i < added; i++) {
+		k = vip_tcp4_key(20000 + i);
+		bpf_map_delete_elem(fd, &k);
+	}
+	vip_index_rebuild();
+}
+
 /* The filter's entry as it is, and written back as @f. */
 static struct xlb_vip_filter vip_filter_get(void)
 {
@@ -717,6 +870,9 @@ static const struct t_case cases[] = {
 	T_CASE(xdp_sched_down_backend_flows_rehash),
 	T_CASE(xdp_sched_sh_client_affinity),
 	T_CASE(xdp_vip_filter_rules_out_an_address_whose_bit_is_clear),
+	T_CASE(vip_index_places_the_most_vips_each_in_its_own_way),
+	T_CASE(xdp_vip_found_through_the_index_not_the_hash),
+	T_CASE(xdp_vip_index_finds_every_vip_of_a_full_vips_hash),
 };
 
 int main(int argc, char **argv)

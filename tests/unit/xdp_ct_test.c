@@ -54,6 +54,7 @@
 #define ICMP_FRAG_TYPE	3	/* destination unreachable, */
 #define ICMP_FRAG_CODE	4	/* fragmentation needed */
 #define ICMP_MTU	1400
+#define CLOCK_TRIES	20	/* a jiffy (1 to 10 ms) may pass between two syscalls */
 
 static struct xlb_bpf *skel;
 static int prog, ct_fd, young_fd, events_fd, config_fd;
@@ -716,6 +717,76 @@ static void ct_torn_way_reads_as_a_miss(void)
 	reset();
 }
 
+/* Every CPU's clock_cache entry set to @c. */
+static void clock_set_all(struct xlb_clock c)
+{
+	int fd = bpf_map__fd(skel->maps.clock_cache), n = libbpf_num_possible_cpus();
+	struct xlb_clock *v = calloc(n, sizeof(*v));
+	__u32 zero = 0;
+
+	for (int i = 0; v && i < n; i++)
+		v[i] = c;
+	if (!v || bpf_map_update_elem(fd, &zero, v, BPF_ANY))
+		t_fail("clock_cache update: %s", strerror(errno));
+	free(v);
+}
+
+/* The latest clock_cache entry of any CPU (the highest jiffy). */
+static struct xlb_clock clock_latest(void)
+{
+	int fd = bpf_map__fd(skel->maps.clock_cache), n = libbpf_num_possible_cpus();
+	struct xlb_clock *v = calloc(n, sizeof(*v)), best = { 0, 0 };
+	__u32 zero = 0;
+
+	if (v && !bpf_map_lookup_elem(fd, &zero, v))
+		for (int i = 0; i < n; i++)
+			if (v[i].jiffies > best.jiffies)
+				best = v[i];
+	free(v);
+	return best;
+}
+
+/*
+ * The program reads the coarse clock only when the jiffy has changed since
+ * this CPU last did (xlb_clock_now()): within a jiffy, a new flow is
+ * stamped with the cached reading (set here to one the clock cannot give:
+ * one ns before the real one; a jiffy may pass between the write and the
+ * packet, so it is tried a few times). The control: an entry of another
+ * jiffy is read again, and the flow gets the real clock.
+ */
+static void ct_clock_read_again_only_when_the_jiffy_changes(void)
+{
+	struct xlb_clock cur, fake;
+	struct xlb_flow fl = {};
+	struct flow f;
+	bool cached = false;
+
+	reset();
+	set_admission(1, 0);
+	flow_init(&f, 6, 1, "192.0.2.101");
+	send_pkt(&f, PKT_SYN);
+	cur = clock_latest();
+	EXPECT_TRUE("a CPU read the clock", cur.jiffies && cur.ns);
+	RETURN_IF_FAILED();
+	for (__u32 i = 0; i < CLOCK_TRIES && !cached && !t_failed(); i++) {
+		cur = clock_latest();
+		fake = (struct xlb_clock){ .jiffies = cur.jiffies, .ns = cur.ns - 1 };
+		clock_set_all(fake);
+		flow_init(&f, 6, 2 + i, "192.0.2.101");
+		send_pkt(&f, PKT_SYN);
+		cached = entry(ct_fd, &f, &fl) && fl.last_seen_ns == fake.ns;
+	}
+	EXPECT_TRUE("within a jiffy, the cached reading stamps the flow", cached);
+	cur = clock_latest();
+	clock_set_all((struct xlb_clock){ .jiffies = cur.jiffies - 1, .ns = 1 });
+	flow_init(&f, 6, 2 + CLOCK_TRIES, "192.0.2.101");
+	send_pkt(&f, PKT_SYN);
+	EXPECT_TRUE("control: another jiffy's entry is read again",
+		    entry(ct_fd, &f, &fl) && fl.last_seen_ns >= cur.ns);
+	EXPECT_TRUE("and rewritten", clock_latest().ns >= cur.ns);
+	reset();
+}
+
 static void setup(void)
 {
 	__u32 mag[] = { 4, 5 };
@@ -765,6 +836,7 @@ static const struct t_case cases[] = {
 	T_CASE(ct_full_bucket_evicts_its_least_recently_seen_flow),
 	T_CASE(ct_stale_entry_rewritten_in_its_own_way),
 	T_CASE(ct_torn_way_reads_as_a_miss),
+	T_CASE(ct_clock_read_again_only_when_the_jiffy_changes),
 };
 
 int main(int argc, char **argv)

@@ -167,6 +167,8 @@ static int phase_vips(struct commit *c)
 			TRY(c, bpf_map_update_elem(in->fd[XLB_M_VIP_CONFIG], &v->v.id, &v->cfg,
 						   BPF_ANY));
 	}
+	/* What the data plane finds VIPs in: the new ones only now, the removed ones still. */
+	TRY(c, vip_index_sync(in));
 	/* Derived from the whole model each time, so a repair rebuilds them too. */
 	TRY(c, vip_addrs_sync(in, c->new));
 	TRY(c, nat_vips_sync(in, c->new));
@@ -193,20 +195,30 @@ static void clear_unused_ids(struct commit *c)
 	}
 }
 
-/* 4. Removed VIPs: stop matching first, then free the table. */
+/* The VIP of @c's old model at @i if the target drops it or gives its key another id. */
+static const struct m_vip *removed_vip(const struct commit *c, size_t i)
+{
+	const struct m_vip *o = &c->old->vips[i];
+	const struct m_vip *v = model_vip(c->new, &o->key);
+
+	return v && v->v.id == o->v.id ? NULL : o;
+}
+
+/* 4. Removed VIPs: stop matching first (vips, then the index), then free the table. */
 static int phase_removed_vips(struct commit *c)
 {
 	const struct xlb_inst *in = c->in;
+	const struct m_vip *o;
 
+	for (size_t i = 0; i < c->old->nvips; i++)
+		if ((o = removed_vip(c, i)) && !model_vip(c->new, &o->key))
+			bpf_map_delete_elem(in->fd[XLB_M_VIPS], &o->key);
+	TRY(c, vip_index_sync(in));
 	for (size_t i = 0; i < c->old->nvips; i++) {
-		const struct m_vip *o = &c->old->vips[i];
-		const struct m_vip *v = model_vip(c->new, &o->key);
 		struct xlb_vip_config cfg = {};
 
-		if (v && v->v.id == o->v.id)
+		if (!(o = removed_vip(c, i)))
 			continue;
-		if (!v)
-			bpf_map_delete_elem(in->fd[XLB_M_VIPS], &o->key);
 		if (!model_vip_by_id(c->new, o->v.id)) {
 			bpf_map_delete_elem(in->fd[XLB_M_TABLES], &o->v.id);
 			bpf_map_update_elem(in->fd[XLB_M_VIP_CONFIG], &o->v.id, &cfg, BPF_ANY);

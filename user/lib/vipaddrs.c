@@ -16,6 +16,7 @@
 #include <bpf/bpf.h>
 
 #include "vipaddrs.h"
+#include "vipindex.h"
 #include "model.h"
 
 struct addr_count {
@@ -118,6 +119,21 @@ static int pin_open(const struct xlb_inst *in, const char *name)
 
 	snprintf(path, sizeof(path), "%s/%s", in->dir, name);
 	return bpf_obj_get(path);
+}
+
+int vip_index_sync(const struct xlb_inst *in)
+{
+	int fd = pin_open(in, "vip_index"), err;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	err = vip_index_build(in->fd[XLB_M_VIPS], fd);
+	close(fd);
+	if (err) {
+		errno = -err;
+		return -1;
+	}
+	return 0;
 }
 
 /* @m's VIP keys (@m NULL: none) in a new array of *@n; NULL with errno ENOMEM. */

@@ -35,6 +35,15 @@ int vip_addrs_reconcile(int fd, const struct xlb_vip_key *keys, size_t n);
 int vip_addrs_sync(const struct xlb_inst *in, const struct model *m);
 
 /*
+ * Rebuilds @in's VIP index (vipindex.h) from its vips hash, as the commit
+ * does right after the VIPs are written and again after they are deleted:
+ * the data plane finds VIPs only there. 0, or -1 with errno set (nothing
+ * changed). An instance without one (pinned by an older xlb, whose program
+ * reads the vips hash itself) is left alone.
+ */
+int vip_index_sync(const struct xlb_inst *in);
+
+/*
  * snat.nat_vips: how many of @m's VIPs are NAT VIPs (--forward nat), so the
  * data plane looks at packets for no VIP as NAT answers only while some
  * are. Same rules as vip_addrs_sync(): derived from the whole model at
