@@ -9,6 +9,7 @@ build_pkgs=(clang llvm gcc make pkg-config libbpf-dev libxdp-dev libelf-dev zlib
 test_pkgs=(xdp-tools iproute2 ethtool socat curl procps util-linux jq openssl bird2 tcpdump)
 test_pkgs+=(debhelper dpkg-dev fakeroot build-essential) # tests/integration/package.sh
 test_pkgs+=(iperf3)		# tests/integration/nat.sh: a bulk stream down for path MTU
+test_pkgs+=(nftables)		# tests/integration/backup.sh, down_policy.sh: a backend made unreachable
 build_pkgs+=(libssl-dev)	# libcrypto: session sync's HMAC-SHA256
 bench_pkgs=(iperf3 wrk haproxy nftables gnuplot-nox)
 
