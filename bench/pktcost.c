@@ -805,6 +805,7 @@ static struct xlb_bpf *load_xlb(struct group *gr)
 {
 	struct xlb_bpf *skel = xlb_bpf__open();
 	__u32 be = gr->vips * gr->be_per_vip;
+	int idx = -1;
 
 	if (!skel)
 		bench_die("open xlb skeleton: %s", strerror(errno));
@@ -816,8 +817,11 @@ static struct xlb_bpf *load_xlb(struct group *gr)
 		bpf_map__set_max_entries(skel->maps.tables, gr->vips);
 		bpf_map__set_max_entries(skel->maps.vip_stats, gr->vips);
 		bpf_map__set_max_entries(skel->maps.vip_config, gr->vips);
-		bpf_map__set_max_entries(bpf_map__inner_map(skel->maps.vip_index),
-					 xlb_vip_buckets_for(gr->vips));
+		/* The VIP index's inner map, sized for them (its template, before load). */
+		idx = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_vip_index", sizeof(__u32),
+				     sizeof(struct xlb_vip_bucket), xlb_vip_buckets_for(gr->vips), NULL);
+		if (idx < 0 || bpf_map__set_inner_map_fd(skel->maps.vip_index, idx))
+			bench_die("vip index template: %s", strerror(errno));
 	}
 	if (be > XLB_MAX_BACKENDS) {
 		bpf_map__set_max_entries(skel->maps.backends, be);
@@ -827,6 +831,8 @@ static struct xlb_bpf *load_xlb(struct group *gr)
 	}
 	if (xlb_bpf__load(skel))
 		bench_die("load xlb: %s", strerror(errno));
+	if (idx >= 0)
+		close(idx);
 	must(bench_xlb_sources(skel), "config");
 	return skel;
 }

@@ -63,6 +63,7 @@ struct commit {
 	struct purge *p;
 	struct table_batch *tb;
 	const char *what;		/* the failed step, for the message */
+	bool vips_written;		/* vips changed: the VIP index is rebuilt */
 };
 
 static void bit_set(__u64 *set, __u32 i)
@@ -159,16 +160,20 @@ static int phase_vips(struct commit *c)
 			TRY(c, bpf_map_update_elem(in->fd[XLB_M_VIP_CONFIG], &v->v.id, &v->cfg,
 						   BPF_ANY));
 			TRY(c, bpf_map_update_elem(in->fd[XLB_M_VIPS], &v->key, &v->v, BPF_ANY));
+			c->vips_written = true;
 			continue;
 		}
-		if (c->force || memcmp(&o->v, &v->v, sizeof(v->v)))
+		if (c->force || memcmp(&o->v, &v->v, sizeof(v->v))) {
 			TRY(c, bpf_map_update_elem(in->fd[XLB_M_VIPS], &v->key, &v->v, BPF_ANY));
+			c->vips_written = true;
+		}
 		if (c->force || memcmp(&o->cfg, &v->cfg, sizeof(v->cfg)))
 			TRY(c, bpf_map_update_elem(in->fd[XLB_M_VIP_CONFIG], &v->v.id, &v->cfg,
 						   BPF_ANY));
 	}
 	/* What the data plane finds VIPs in: the new ones only now, the removed ones still. */
-	TRY(c, vip_index_sync(in));
+	if (c->vips_written || c->force)
+		TRY(c, vip_index_sync(in));
 	/* Derived from the whole model each time, so a repair rebuilds them too. */
 	TRY(c, vip_addrs_sync(in, c->new));
 	TRY(c, nat_vips_sync(in, c->new));
@@ -210,10 +215,14 @@ static int phase_removed_vips(struct commit *c)
 	const struct xlb_inst *in = c->in;
 	const struct m_vip *o;
 
+	c->vips_written = false;
 	for (size_t i = 0; i < c->old->nvips; i++)
-		if ((o = removed_vip(c, i)) && !model_vip(c->new, &o->key))
+		if ((o = removed_vip(c, i)) && !model_vip(c->new, &o->key)) {
 			bpf_map_delete_elem(in->fd[XLB_M_VIPS], &o->key);
-	TRY(c, vip_index_sync(in));
+			c->vips_written = true;
+		}
+	if (c->vips_written || c->force)
+		TRY(c, vip_index_sync(in));
 	for (size_t i = 0; i < c->old->nvips; i++) {
 		struct xlb_vip_config cfg = {};
 
