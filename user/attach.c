@@ -277,28 +277,28 @@ static bool pinned_flowtable_compatible(const char *dir, const char *name)
 	return err != -EINVAL;
 }
 
-/*
- * An instance with VIPs but no VIP index was attached by an xlb whose
- * program looked VIPs up in the vips hash: this program would find none
- * of them until a commit built the index, so it is not upgraded in place.
- */
-static bool pinned_vip_index_present(const char *dir)
+/* Whether @dir has a pin @name. */
+static bool pinned(const char *dir, const char *name)
 {
 	char path[256];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/vip_index", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	fd = bpf_obj_get(path);
-	if (fd >= 0) {
+	if (fd >= 0)
 		close(fd);
-		return true;
-	}
-	snprintf(path, sizeof(path), "%s/vips", dir);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return true;	/* a fresh instance */
-	close(fd);
-	return false;
+	return fd >= 0;
+}
+
+/*
+ * An instance with VIPs but no VIP index was attached by an xlb whose
+ * program looked VIPs up in the vips hash: this program would find none
+ * of them until a commit built the index, so it is not upgraded in place.
+ * A fresh instance has neither.
+ */
+static bool pinned_vip_index_present(const char *dir)
+{
+	return pinned(dir, "vip_index") || !pinned(dir, "vips");
 }
 
 /*

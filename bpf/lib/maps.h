@@ -18,13 +18,6 @@ struct {
 } vips SEC(".maps");
 
 /*
- * Prototype of a VIP's table. User space creates each real table with
- * exactly table_size entries; BPF_F_INNER_MAP lets those sizes differ from
- * this prototype's, and BPF_F_MMAPABLE lets user space fill a new table with
- * plain stores instead of one copy_from_user per slot. Its entries are
- * 64-byte lines of owners, then of previous owners (struct xlb_table_line).
- */
-/*
  * A map's size, read from the map itself (CO-RE): a flow table's, the VIP
  * index's; no setting to forget.
  */
@@ -55,6 +48,13 @@ struct {
 	__array(values, struct xlb_vip_index);
 } vip_index SEC(".maps");
 
+/*
+ * Prototype of a VIP's table. User space creates each real table with
+ * exactly table_size entries; BPF_F_INNER_MAP lets those sizes differ from
+ * this prototype's, and BPF_F_MMAPABLE lets user space fill a new table with
+ * plain stores instead of one copy_from_user per slot. Its entries are
+ * 64-byte lines of owners, then of previous owners (struct xlb_table_line).
+ */
 struct xlb_table {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, XLB_TABLE_SIZE_MAX);

@@ -529,14 +529,6 @@ out:
 	free(seen);
 }
 
-static void vip_index_rebuild(void)
-{
-	int err = vip_index_build(bpf_map__fd(bal->maps.vips), bpf_map__fd(bal->maps.vip_index));
-
-	if (err)
-		t_fail("vip index: %s", strerror(-err));
-}
-
 /*
  * The data plane finds VIPs in the index, not in the vips hash: a VIP
  * deleted from the hash is still balanced until the index is rebuilt, and
@@ -557,11 +549,11 @@ static void xdp_vip_found_through_the_index_not_the_hash(void)
 	EXPECT_EQ("deleted from the hash", 0, bpf_map_delete_elem(fd, &k));
 	expect_fwd(&s, 0, 0, VIP_TCP4, 0);
 	if (!t_failed()) {
-		vip_index_rebuild();
+		fx_vip_index(bal);
 		expect_verdict(&s, XDP_DROP, XLB_DROP_VIP_PORT);
 	}
 	bpf_map_update_elem(fd, &k, &v, BPF_ANY);
-	vip_index_rebuild();
+	fx_vip_index(bal);
 	if (!t_failed())
 		expect_fwd(&s, 0, 0, VIP_TCP4, 0);
 }
@@ -589,7 +581,7 @@ static void xdp_vip_index_finds_every_vip_of_a_full_vips_hash(void)
 		added++;
 	}
 	EXPECT_TRUE("the hash filled up", added > XLB_MAX_VIPS / 2 && added < 10000);
-	vip_index_rebuild();
+	fx_vip_index(bal);
 	for (int i = 0; i < added && !t_failed(); i++) {
 		s.dport = 20000 + i;
 		s.sport = 40000 + i % 20000;
@@ -606,7 +598,7 @@ static void xdp_vip_index_finds_every_vip_of_a_full_vips_hash(void)
 		k = vip_tcp4_key(20000 + i);
 		bpf_map_delete_elem(fd, &k);
 	}
-	vip_index_rebuild();
+	fx_vip_index(bal);
 }
 
 /* The filter's entry as it is, and written back as @f. */

@@ -63,7 +63,6 @@ struct commit {
 	struct purge *p;
 	struct table_batch *tb;
 	const char *what;		/* the failed step, for the message */
-	bool vips_written;		/* vips changed: the VIP index is rebuilt */
 };
 
 static void bit_set(__u64 *set, __u32 i)
@@ -148,6 +147,7 @@ static int phase_tables(struct commit *c)
 static int phase_vips(struct commit *c)
 {
 	const struct xlb_inst *in = c->in;
+	bool written = false;	/* vips changed: the VIP index is rebuilt */
 
 	/* The filter first: it must cover a VIP before the VIP is there. */
 	TRY(c, vip_filter_sync(in, c->new));
@@ -160,19 +160,19 @@ static int phase_vips(struct commit *c)
 			TRY(c, bpf_map_update_elem(in->fd[XLB_M_VIP_CONFIG], &v->v.id, &v->cfg,
 						   BPF_ANY));
 			TRY(c, bpf_map_update_elem(in->fd[XLB_M_VIPS], &v->key, &v->v, BPF_ANY));
-			c->vips_written = true;
+			written = true;
 			continue;
 		}
 		if (c->force || memcmp(&o->v, &v->v, sizeof(v->v))) {
 			TRY(c, bpf_map_update_elem(in->fd[XLB_M_VIPS], &v->key, &v->v, BPF_ANY));
-			c->vips_written = true;
+			written = true;
 		}
 		if (c->force || memcmp(&o->cfg, &v->cfg, sizeof(v->cfg)))
 			TRY(c, bpf_map_update_elem(in->fd[XLB_M_VIP_CONFIG], &v->v.id, &v->cfg,
 						   BPF_ANY));
 	}
 	/* What the data plane finds VIPs in: the new ones only now, the removed ones still. */
-	if (c->vips_written || c->force)
+	if (written || c->force)
 		TRY(c, vip_index_sync(in));
 	/* Derived from the whole model each time, so a repair rebuilds them too. */
 	TRY(c, vip_addrs_sync(in, c->new));
@@ -214,14 +214,14 @@ static int phase_removed_vips(struct commit *c)
 {
 	const struct xlb_inst *in = c->in;
 	const struct m_vip *o;
+	bool written = false;
 
-	c->vips_written = false;
 	for (size_t i = 0; i < c->old->nvips; i++)
 		if ((o = removed_vip(c, i)) && !model_vip(c->new, &o->key)) {
 			bpf_map_delete_elem(in->fd[XLB_M_VIPS], &o->key);
-			c->vips_written = true;
+			written = true;
 		}
-	if (c->vips_written || c->force)
+	if (written || c->force)
 		TRY(c, vip_index_sync(in));
 	for (size_t i = 0; i < c->old->nvips; i++) {
 		struct xlb_vip_config cfg = {};
