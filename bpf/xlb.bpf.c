@@ -109,7 +109,7 @@ static __always_inline struct xlb_backend *xlb_backend_for(struct xlb_pkt *pkt,
 	if (!be || !(be->flags & XLB_BE_F_USED) || be->vip_id != vip_id)
 		return NULL;
 	if (gue && slot)
-		*second = xlb_gue_second_hop(slot, vip, id, be);
+		*second = xlb_gue_second_hop(pkt, slot, vip, id, be);
 	/* An ICMP error only follows its flow; it does not start one. */
 	if (!pkt->icmp_err && xlb_admit(pkt, stateless, *second)) {
 		xlb_ct_insert(pkt, vip_id, id);

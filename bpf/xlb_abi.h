@@ -190,10 +190,14 @@ struct xlb_slot {
  * A table in memory (the inner arrays of `tables`, user/lib/table.c):
  * 64-byte lines, the owners first, 16 a line (slot s: line s / 16), then
  * the previous owners with their change times, 8 a line (slot s: line
- * xlb_table_owner_lines(size) + s / 8). A new flow's pick reads one owner,
- * from a table a quarter of the size whole slots would make (65,537 slots:
- * 256 KiB), so it stays in the cache; only GUE's second chance reads the
- * previous owner, after the pick.
+ * xlb_table_owner_lines(size) + s / 8), then one tail line. A new flow's
+ * pick reads one owner, from a table a quarter of the size whole slots
+ * would make (65,537 slots: 256 KiB), so it stays in the cache; only GUE's
+ * second chance reads the previous owner, after the pick, and only while
+ * the tail says some slot's change is younger than the VIP's chain window:
+ * a table at rest costs a GUE pick its owner line and the tail, which every
+ * pick of the VIP shares, not a second random line (768 KiB, not 256 KiB,
+ * to keep in the cache).
  */
 #define XLB_TABLE_LINE_OWNERS	16
 #define XLB_TABLE_LINE_PREVS	8
@@ -203,10 +207,18 @@ struct xlb_slot_prev {
 	__u32 changed_s;
 };
 
+/* What a pick needs to know of the whole table: when its youngest change was. */
+struct xlb_table_tail {
+	__u32 prevs;		/* slots with a previous owner; 0: no second hop anywhere */
+	__u32 prev_changed_s;	/* the latest changed_s of those slots */
+	__u32 pad[14];
+};
+
 struct xlb_table_line {
 	union {
 		__u32 owner[XLB_TABLE_LINE_OWNERS];
 		struct xlb_slot_prev prev[XLB_TABLE_LINE_PREVS];
+		struct xlb_table_tail tail;
 	};
 };
 
@@ -221,10 +233,20 @@ static inline __u32 xlb_table_prev_line(__u32 size, __u32 slot)
 	return xlb_table_owner_lines(size) + slot / XLB_TABLE_LINE_PREVS;
 }
 
-/* Entries of the array map of a table of @size slots. */
-static inline __u32 xlb_table_lines(__u32 size)
+/* The tail line of a table of @size slots, after its previous owners. */
+static inline __u32 xlb_table_tail_line(__u32 size)
 {
 	return xlb_table_owner_lines(size) + (size + XLB_TABLE_LINE_PREVS - 1) / XLB_TABLE_LINE_PREVS;
+}
+
+/*
+ * Entries of the array map of a table of @size slots. A table made by an
+ * older xlb has no tail line (one entry fewer): the data plane then reads
+ * every slot's previous owner, and attach gives it one (table_add_tail()).
+ */
+static inline __u32 xlb_table_lines(__u32 size)
+{
+	return xlb_table_tail_line(size) + 1;
 }
 
 /* Value of the backends array, indexed by backend id. A backend belongs to one VIP. */
@@ -1140,6 +1162,7 @@ _Static_assert(sizeof(struct xlb_gue_hops4) == 12, "xlb_gue_hops4 layout");
 _Static_assert(sizeof(struct xlb_gue_hops6) == 36, "xlb_gue_hops6 layout");
 _Static_assert(sizeof(struct xlb_slot) == 12, "xlb_slot layout");
 _Static_assert(sizeof(struct xlb_table_line) == 64, "xlb_table_line: one cache line");
+_Static_assert(sizeof(struct xlb_table_tail) == sizeof(struct xlb_table_line), "xlb_table_tail: a line");
 _Static_assert(XLB_GUE4_LEN == 44 && XLB_GUE6_LEN == 88, "GUE overhead");
 _Static_assert(sizeof(struct xlb_ctl) == 40, "xlb_ctl layout");
 _Static_assert(sizeof(struct xlb_ct_events) == 80, "xlb_ct_events layout");

@@ -220,6 +220,41 @@ static bool pinned_stateless_vip(const char *dir, char *buf, size_t len)
 }
 
 /*
+ * Give every table of the pinned instance the tail line this build's
+ * program reads (table_add_tail()): an older xlb made them without one, and
+ * the program would then read every GUE pick's previous owner. Done before
+ * the program is replaced; the old one reads a table with a tail the same.
+ */
+static int pinned_tables_add_tails(const char *dir)
+{
+	struct xlb_vip_key key, *prev = NULL;
+	char path[256], name[XLB_VIP_STRLEN];
+	int vips, tables, err = 0;
+	struct xlb_vip v;
+
+	snprintf(path, sizeof(path), "%s/vips", dir);
+	vips = bpf_obj_get(path);
+	snprintf(path, sizeof(path), "%s/tables", dir);
+	tables = bpf_obj_get(path);
+	while (vips >= 0 && tables >= 0 && !err && !bpf_map_get_next_key(vips, prev, &key)) {
+		if (!bpf_map_lookup_elem(vips, &key, &v))
+			err = table_add_tail(tables, v.id, v.table_size);
+		err = err > 0 ? 0 : err;
+		if (err) {
+			vip_fmt(&key, name, sizeof(name));
+			xlb_err("cannot give the table of VIP %s a tail line: %s", name,
+				strerror(-err));
+		}
+		prev = &key;
+	}
+	if (vips >= 0)
+		close(vips);
+	if (tables >= 0)
+		close(tables);
+	return err;
+}
+
+/*
  * Whether the pinned `tables` map takes tables of this build's slot layout
  * (struct xlb_table_line): an instance attached by an older xlb has slots of
  * 4 or 12 bytes, and an upgrade in place would load but never take a new table. Probed at
@@ -458,6 +493,8 @@ int do_attach(int argc, char **argv)
 			"attach and restore it", a.iface);
 		goto out;
 	}
+	if (pinned_tables_add_tails(dir))
+		goto out;
 
 	skel = xlb_bpf__open();
 	if (!skel) {

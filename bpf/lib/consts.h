@@ -24,6 +24,8 @@
 /* A step of the packet path returns this to say "go on", or an enum xlb_reason. */
 #define XLB_CONTINUE		(-1)
 
+#define XLB_NSEC_PER_SEC	1000000000ULL
+
 /* Address families as the kernel's bpf_fib_lookup wants them (AF_INET, AF_INET6). */
 #define XLB_FIB_AF_INET		2
 #define XLB_FIB_AF_INET6	10

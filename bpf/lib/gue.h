@@ -27,7 +27,6 @@
 #include "maps.h"
 #include "encap.h"	/* the outer IPv4 and IPv6 headers */
 
-#define XLB_NSEC_PER_SEC	1000000000ULL
 #define XLB_UDP_CSUM_ALL_ONES	0xffff	/* a computed 0 is sent as all ones (RFC 768) */
 
 /* Everything in front of the inner packet, for each outer family. */
@@ -61,19 +60,19 @@ static __always_inline __be16 xlb_gue_sport(struct xlb_pkt *pkt)
  * not DOWN (drained is fine: it still serves its own connections) and of
  * the first hop's family (hops are of the outer family). NULL otherwise.
  */
-static __always_inline struct xlb_backend *xlb_gue_second_hop(const struct xlb_slot_prev *slot,
+static __always_inline struct xlb_backend *xlb_gue_second_hop(struct xlb_pkt *pkt,
+							       const struct xlb_slot_prev *slot,
 							       const struct xlb_vip *vip,
 							       __u32 first_id,
 							       const struct xlb_backend *first)
 {
 	__u32 prev = slot->prev, window = vip->chain_window_s;
 	struct xlb_backend *be;
-	__u64 age;
 
 	if (prev == XLB_BACKEND_NONE || prev == first_id || !window)
 		return NULL;
-	age = bpf_ktime_get_coarse_ns() - (__u64)slot->changed_s * XLB_NSEC_PER_SEC;
-	if (age >= (__u64)window * XLB_NSEC_PER_SEC)
+	/* A change stamped in the second the coarse clock has not reached yet is young. */
+	if (xlb_pkt_now(pkt) >= ((__u64)slot->changed_s + window) * XLB_NSEC_PER_SEC)
 		return NULL;
 	be = bpf_map_lookup_elem(&backends, &prev);
 	if (!be || (be->flags & (XLB_BE_F_USED | XLB_BE_F_DOWN)) != XLB_BE_F_USED ||

@@ -48,6 +48,26 @@ static __always_inline const struct xlb_slot_prev *xlb_table_prev(void *table, _
 	return l ? &l->prev[slot % XLB_TABLE_LINE_PREVS] : NULL;
 }
 
+/*
+ * Whether some slot of the table may have a second hop now: its tail counts
+ * the slots with a previous owner and has the latest change of them, so a
+ * table at rest answers no from one line that every pick of the VIP
+ * shares. A table without a tail (made by an older xlb) may.
+ */
+static __always_inline int xlb_table_may_chain(void *table, __u32 size,
+					       const struct xlb_vip *vip, struct xlb_pkt *pkt)
+{
+	__u32 line = xlb_table_tail_line(size);
+	struct xlb_table_line *l = bpf_map_lookup_elem(table, &line);
+
+	if (!l)
+		return 1;
+	if (!l->tail.prevs || !vip->chain_window_s)
+		return 0;
+	return xlb_pkt_now(pkt) < ((__u64)l->tail.prev_changed_s + vip->chain_window_s) *
+				  XLB_NSEC_PER_SEC;
+}
+
 /* Is @id1 the better of two candidates? Ties go to the first hash, so the pick is stable. */
 static __always_inline int xlb_first_wins(__u32 id1, __u32 id2, __u8 sched)
 {
@@ -115,8 +135,9 @@ static __always_inline __u32 xlb_pick_two(void *table, __u32 size, __u8 sched, _
  * The chosen backend id, or XLB_BACKEND_NONE (no table, empty slot). With
  * @want_slot (GUE: a hop list to fill), *@hashed is the previous owner of
  * the slot read when the pick is the flow's own slot (maglev, sh, ICMP
- * errors): only then does it say where the flow may live. wrr, lc and lrt pick
- * by counters and load, and leave it NULL.
+ * errors), if the table has a change young enough: only then does it say
+ * where the flow may live. wrr, lc and lrt pick by counters and load, and
+ * leave it NULL.
  */
 static __always_inline __u32 xlb_pick(struct xlb_pkt *pkt, const struct xlb_vip *vip,
 				      struct xlb_counters *vcnt, int want_slot,
@@ -151,7 +172,7 @@ static __always_inline __u32 xlb_pick(struct xlb_pkt *pkt, const struct xlb_vip 
 		break;
 	}
 	id = xlb_table_get(table, slot);
-	if (want_slot && id != XLB_BACKEND_NONE)
+	if (want_slot && id != XLB_BACKEND_NONE && xlb_table_may_chain(table, size, vip, pkt))
 		*hashed = xlb_table_prev(table, size, slot);
 	return id;
 }

@@ -66,6 +66,43 @@ test_attach_over_an_instance_without_vip_index_refused_state_kept() {
 	[ ! -e "$dir/vip_index" ] || fail "the refused attach pinned an index"
 }
 
+# The inner map id of the table of the only VIP (its tables entry, little-endian bytes).
+only_table_id() {
+	local hex
+	hex=$(bpftool -j map dump pinned "/sys/fs/bpf/xlb/$P-lb/tables" |
+		jq -er '[.[0].value[] | ltrimstr("0x")] | reverse | join("")') || return 1
+	echo $((16#$hex))
+}
+
+# An older xlb made tables without the tail line a GUE pick reads (one
+# line fewer); attaching over such an instance gives every table one and
+# keeps its slots. The control: the table swapped in has no tail until then.
+test_attach_over_tables_without_a_tail_line_gives_them_one() {
+	local dir id n line0 old=/sys/fs/bpf/xlb-test-$P-table
+	topo_setup 1 1
+	dir=/sys/fs/bpf/xlb/$P-lb
+	xlb_lb vip add "$VIP4:80/tcp" >/dev/null || fail "vip add"
+	xlb_lb backend add "$VIP4:80/tcp" "$(topo_addr4 b1)" >/dev/null || fail "backend add"
+	id=$(only_table_id) || fail "the VIP has no table"
+	n=$(bpftool -j map show id "$id" | jq .max_entries)
+	line0=$(bpftool -j map lookup id "$id" key 0 0 0 0 | jq -c .value)
+	# An older table: the same lines but the tail, line 0 the same.
+	bpftool map create "$old" type array key 4 value 64 entries $((n - 1)) \
+		name xlb_table flags 0x1400 || fail "create an older table"
+	bpftool map update pinned "$old" key 0 0 0 0 value \
+		$(jq -r '.[]' <<<"$line0" | tr '\n' ' ') || { rm -f "$old"; fail "write its line 0"; }
+	bpftool map update pinned "$dir/tables" key $(bpftool -j map dump pinned "$dir/tables" |
+		jq -r '.[0].key[]' | tr '\n' ' ') value pinned "$old"
+	rm -f "$old"
+	id=$(only_table_id)
+	assert_eq "control: the older table has no tail" $((n - 1)) \
+		"$(bpftool -j map show id "$id" | jq .max_entries)"
+	xlb_lb attach "$P-lb" >/dev/null || fail "upgrade over the older table"
+	id=$(only_table_id)
+	assert_eq "the table has its tail" "$n" "$(bpftool -j map show id "$id" | jq .max_entries)"
+	assert_eq "and its slots" "$line0" "$(bpftool -j map lookup id "$id" key 0 0 0 0 | jq -c .value)"
+}
+
 # --conntrack-size is rounded up to a power of two (the flow table's
 # buckets need one), and an upgrade keeps the size: one that rounds to the
 # attached size is an upgrade, another is refused with nothing changed.

@@ -332,7 +332,8 @@ void fx_table_fill(struct xlb_bpf *s, __u32 vip_id, __u32 size, __u32 id)
 
 /*
  * Slot @slot of the table map @fd: its lines (struct xlb_table_line) give
- * the table's size back, since owner lines are a third of them, rounded up.
+ * the table's size back, since owner lines are a third of them, rounded
+ * down (o owner lines, 2o - 1 or 2o of previous owners, one tail).
  */
 static struct xlb_slot fx_slot_read(int fd, __u32 slot)
 {
@@ -343,7 +344,7 @@ static struct xlb_slot fx_slot_read(int fd, __u32 slot)
 
 	if (bpf_obj_get_info_by_fd(fd, &info, &len))
 		return v;
-	owners = (info.max_entries + 2) / 3;
+	owners = info.max_entries / 3;
 	line = slot / XLB_TABLE_LINE_OWNERS;
 	if (bpf_map_lookup_elem(fd, &line, &l))
 		return v;

@@ -312,12 +312,36 @@ static void maglev_tracked_flow_keeps_backend_across_tables(void)
 	fx_backend(bal, BIG_BE, 4, "10.99.0.11", 1, XLB_BE_F_USED, BIG_VIP);
 }
 
+/*
+ * The tail line sums a table's previous owners up for the data plane: how
+ * many slots have one and the latest change of them (older changes and
+ * slots without a prev do not move it). The control: a table without
+ * previous owners has a tail of nothing, so GUE reads no slot's prev.
+ */
+static void table_tail_counts_previous_owners_and_the_latest_change(void)
+{
+	struct xlb_slot s[5] = {
+		{ 1, XLB_BACKEND_NONE, 0 }, { 1, 2, 70 }, { 2, 3, 90 },
+		{ 3, XLB_BACKEND_NONE, 0 }, { 3, 1, 80 },
+	};
+	struct xlb_table_tail t = table_tail(s, 5);
+
+	EXPECT_EQ("slots with a prev", 3, t.prevs);
+	EXPECT_EQ("the latest change", 90, t.prev_changed_s);
+	for (int i = 0; i < 5; i++)
+		s[i].prev = XLB_BACKEND_NONE;
+	t = table_tail(s, 5);
+	EXPECT_EQ("control: no prev, no count", 0, t.prevs);
+	EXPECT_EQ("control: no prev, no time", 0, t.prev_changed_s);
+}
+
 static const struct t_case cases[] = {
 	T_CASE(maglev_weights_1234_shares),
 	T_CASE(maglev_remove_one_of_5),
 	T_CASE(maglev_remove_one_of_10),
 	T_CASE(maglev_input_order_independent),
 	T_CASE(table_chain_prev_owners),
+	T_CASE(table_tail_counts_previous_owners_and_the_latest_change),
 	T_CASE(maglev_program_matches_prediction),
 	T_CASE(maglev_tracked_flow_keeps_backend_across_tables),
 };

@@ -10,17 +10,20 @@
  * RFC layouts and xlb_abi.h say, never against what the program did.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "balance.h"
 #include "flowhash.h"
 #include "ct.h"
+#include "table.h"
 #include "xlb.skel.h"
 
 #define GUE_PORT	6081	/* not XLB_GUE_PORT_DEFAULT: proves the rodata setting is used */
@@ -426,6 +429,113 @@ static void gue_chain_window_expiry(void)
 	untrack(&s);
 }
 
+/* The table map @vip uses now (an fd to close), or -1 after failing the test. */
+static int g_table_fd(__u32 vip)
+{
+	__u32 inner_id;
+	int fd = -1;
+
+	if (!bpf_map_lookup_elem(bpf_map__fd(bal->maps.tables), &vip, &inner_id))
+		fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0)
+		t_fail("table of vip %u: %s", vip, strerror(errno));
+	return fd;
+}
+
+/* Overwrite the tail line of @vip's table with @prevs slots changed @ago s ago. */
+static void g_tail(__u32 vip, __u32 prevs, __u32 ago)
+{
+	struct xlb_table_line l = { .tail = { .prevs = prevs, .prev_changed_s = now_s() - ago } };
+	__u32 line = xlb_table_tail_line(GUE_SIZE);
+	int fd = g_table_fd(vip);
+
+	if (fd >= 0 && bpf_map_update_elem(fd, &line, &l, BPF_EXIST))
+		t_fail("tail of vip %u: %s", vip, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * An older xlb's table for @vip (no tail line) whose every slot is owned by
+ * @id, previously by @prev until @ago s ago.
+ */
+static void g_table_without_tail(__u32 vip, __u32 id, __u32 prev, __u32 ago)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	__u32 lines = xlb_table_tail_line(GUE_SIZE), owners = xlb_table_owner_lines(GUE_SIZE);
+	struct xlb_table_line l;
+	int fd;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "xlb_table", sizeof(__u32), sizeof(l), lines, &opts);
+	if (fd < 0) {
+		t_fail("create table: %s", strerror(errno));
+		return;
+	}
+	for (__u32 i = 0; i < lines; i++) {
+		memset(&l, 0, sizeof(l));
+		for (__u32 k = 0; k < XLB_TABLE_LINE_OWNERS && i < owners; k++)
+			l.owner[k] = id;
+		for (__u32 k = 0; k < XLB_TABLE_LINE_PREVS && i >= owners; k++)
+			l.prev[k] = (struct xlb_slot_prev){ prev, now_s() - ago };
+		if (bpf_map_update_elem(fd, &i, &l, BPF_ANY))
+			t_fail("line %u: %s", i, strerror(errno));
+	}
+	if (bpf_map_update_elem(bpf_map__fd(bal->maps.tables), &vip, &fd, BPF_ANY))
+		t_fail("swap table of vip %u: %s", vip, strerror(errno));
+	close(fd);
+}
+
+/*
+ * A pick reads a slot's previous owner only while the table's tail line
+ * has a change younger than the chain window: a tail that says "no prev"
+ * or "every change is old" hides the young prev of every slot (the reads
+ * it saves), though the slots themselves were not touched. The control:
+ * the table as built, whose tail is right, chains. A table without a tail
+ * (an older xlb's) reads every slot's prev as before; it is not read back
+ * as this layout, and table_add_tail() (what attach does over an older
+ * instance) gives it a tail and keeps its slots.
+ */
+static void gue_slot_prev_read_only_while_the_table_tail_has_a_young_change(void)
+{
+	struct pkt_spec s = tcp4("192.0.2.140", 30071, PKT_SYN);
+	int tables = bpf_map__fd(bal->maps.tables);
+	struct xlb_slot slots[GUE_SIZE];
+	int err;
+
+	g_table(G_VIP4, 40, 41, 5);
+	send_gue(&s, 40, 41);
+	untrack(&s);
+	g_tail(G_VIP4, 0, 5);
+	if (!t_failed())
+		send_gue(&s, 40, 0);
+	untrack(&s);
+	g_tail(G_VIP4, GUE_SIZE, WINDOW_S + 2);
+	if (!t_failed())
+		send_gue(&s, 40, 0);
+	untrack(&s);
+	g_tail(G_VIP4, GUE_SIZE, WINDOW_S - 2);
+	if (!t_failed())
+		send_gue(&s, 40, 41);
+	untrack(&s);
+	g_table_without_tail(G_VIP4, 40, 41, 5);
+	if (!t_failed())
+		send_gue(&s, 40, 41);
+	untrack(&s);
+	EXPECT_EQ("an older table is not this layout", -ENOENT,
+		  table_read(tables, G_VIP4, slots, GUE_SIZE));
+	EXPECT_EQ("a tail added", 1, table_add_tail(tables, G_VIP4, GUE_SIZE));
+	err = table_read(tables, G_VIP4, slots, GUE_SIZE);
+	EXPECT_EQ("then it reads back", 0, err);
+	EXPECT_TRUE("its slots as they were", !err && slots[GUE_SIZE - 1].backend == 40 &&
+						slots[GUE_SIZE - 1].prev == 41);
+	EXPECT_EQ("a table with a tail is left alone", 0, table_add_tail(tables, G_VIP4, GUE_SIZE));
+	g_tail(G_VIP4, 0, 5);
+	if (!t_failed())
+		send_gue(&s, 40, 0);	/* the tail is read again */
+	untrack(&s);
+	g_table(G_VIP4, 40, XLB_BACKEND_NONE, 0);
+}
+
 /* DOWN, deleted, foreign or other-family previous owners are never a hop; drained is. */
 static void gue_prev_down_deleted_foreign_never_hop(void)
 {
@@ -612,6 +722,7 @@ static const struct t_case cases[] = {
 	T_CASE(gue_udp_inner_no_checksum_over_ipv6),
 	T_CASE(gue_icmp_error_checksum_over_ipv6),
 	T_CASE(gue_chain_window_expiry),
+	T_CASE(gue_slot_prev_read_only_while_the_table_tail_has_a_young_change),
 	T_CASE(gue_prev_down_deleted_foreign_never_hop),
 	T_CASE(gue_tracked_flow_one_hop),
 	T_CASE(gue_untracked_nonsyn_with_prev_not_tracked),

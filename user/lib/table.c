@@ -9,18 +9,17 @@
 
 #include "table.h"
 
-/* Bytes of the map of a table of @size slots, in whole pages (what mmap takes). */
-static size_t table_len(__u32 size)
+/* Bytes of a table map of @lines lines, in whole pages (what mmap takes). */
+static size_t table_len(__u32 lines)
 {
 	long page = sysconf(_SC_PAGESIZE);
 
-	return ((size_t)xlb_table_lines(size) * sizeof(struct xlb_table_line) + page - 1) / page *
-	       page;
+	return ((size_t)lines * sizeof(struct xlb_table_line) + page - 1) / page * page;
 }
 
-static struct xlb_table_line *table_map(int fd, __u32 size, int prot)
+static struct xlb_table_line *table_map(int fd, __u32 lines, int prot)
 {
-	void *map = mmap(NULL, table_len(size), prot, MAP_SHARED, fd, 0);
+	void *map = mmap(NULL, table_len(lines), prot, MAP_SHARED, fd, 0);
 
 	return map == MAP_FAILED ? NULL : map;
 }
@@ -29,6 +28,20 @@ static struct xlb_table_line *table_map(int fd, __u32 size, int prot)
 static struct xlb_slot_prev *line_prev(struct xlb_table_line *map, __u32 size, __u32 i)
 {
 	return &map[xlb_table_prev_line(size, i)].prev[i % XLB_TABLE_LINE_PREVS];
+}
+
+struct xlb_table_tail table_tail(const struct xlb_slot *slots, __u32 size)
+{
+	struct xlb_table_tail t = {};
+
+	for (__u32 i = 0; i < size; i++) {
+		if (slots[i].prev == XLB_BACKEND_NONE)
+			continue;
+		t.prevs++;
+		if (slots[i].changed_s > t.prev_changed_s)
+			t.prev_changed_s = slots[i].changed_s;
+	}
+	return t;
 }
 
 int table_map_new_slots(const struct xlb_slot *slots, __u32 size)
@@ -41,7 +54,7 @@ int table_map_new_slots(const struct xlb_slot *slots, __u32 size)
 			    sizeof(struct xlb_table_line), xlb_table_lines(size), &opts);
 	if (fd < 0)
 		return -errno;
-	map = table_map(fd, size, PROT_READ | PROT_WRITE);
+	map = table_map(fd, xlb_table_lines(size), PROT_READ | PROT_WRITE);
 	if (!map) {
 		err = -errno;
 		close(fd);
@@ -53,7 +66,8 @@ int table_map_new_slots(const struct xlb_slot *slots, __u32 size)
 		*line_prev(map, size, i) = (struct xlb_slot_prev){ slots[i].prev,
 								   slots[i].changed_s };
 	}
-	munmap(map, table_len(size));
+	map[xlb_table_tail_line(size)].tail = table_tail(slots, size);
+	munmap(map, table_len(xlb_table_lines(size)));
 	return fd;
 }
 
@@ -71,9 +85,10 @@ int table_map_new(const __u32 *owners, __u32 size)
 	return fd;
 }
 
-int table_map_read(int fd, struct xlb_slot *slots, __u32 size)
+/* The slots of the table map @fd of @lines lines (with a tail or, an older xlb's, without). */
+static int map_read(int fd, __u32 lines, struct xlb_slot *slots, __u32 size)
 {
-	struct xlb_table_line *map = table_map(fd, size, PROT_READ);
+	struct xlb_table_line *map = table_map(fd, lines, PROT_READ);
 
 	if (!map)
 		return -errno;
@@ -84,8 +99,13 @@ int table_map_read(int fd, struct xlb_slot *slots, __u32 size)
 			.backend = map[i / XLB_TABLE_LINE_OWNERS].owner[i % XLB_TABLE_LINE_OWNERS],
 			.prev = p->prev, .changed_s = p->changed_s };
 	}
-	munmap(map, table_len(size));
+	munmap(map, table_len(lines));
 	return 0;
+}
+
+int table_map_read(int fd, struct xlb_slot *slots, __u32 size)
+{
+	return map_read(fd, xlb_table_lines(size), slots, size);
 }
 
 int table_read(int tables_fd, __u32 vip_id, struct xlb_slot *slots, __u32 size)
@@ -106,6 +126,36 @@ int table_read(int tables_fd, __u32 vip_id, struct xlb_slot *slots, __u32 size)
 	if (!err)
 		err = table_map_read(fd, slots, size);
 	close(fd);
+	return err;
+}
+
+int table_add_tail(int tables_fd, __u32 vip_id, __u32 size)
+{
+	struct bpf_map_info info = {};
+	__u32 inner_id, len = sizeof(info);
+	struct xlb_slot *slots;
+	int fd, err, nfd;
+
+	if (bpf_map_lookup_elem(tables_fd, &vip_id, &inner_id))
+		return 0;
+	fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0)
+		return -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	if (err || info.max_entries != xlb_table_tail_line(size) ||
+	    info.value_size != sizeof(struct xlb_table_line)) {
+		close(fd);
+		return err;
+	}
+	slots = malloc(size * sizeof(*slots));
+	err = slots ? map_read(fd, info.max_entries, slots, size) : -ENOMEM;
+	close(fd);
+	nfd = err ? err : table_map_new_slots(slots, size);
+	free(slots);
+	if (nfd < 0)
+		return nfd;
+	err = bpf_map_update_elem(tables_fd, &vip_id, &nfd, BPF_ANY) ? -errno : 1;
+	close(nfd);
 	return err;
 }
 

@@ -2,11 +2,11 @@
 /*
  * A VIP's table as the data plane reads it: an array map of 64-byte lines
  * (struct xlb_table_line: the owners, then the previous owners and when
- * they changed), built from and read back into struct xlb_slot, one per
- * slot (owner, previous owner, when it changed), created with the flags
- * of the prototype in bpf/lib/maps.h (an inner map must match them) and
- * filled through mmap, which is what makes building thousands of tables
- * cheap. The control plane, the packet tests and the benchmarks all make
+ * they changed, then a tail that sums those up), built from and read back
+ * into struct xlb_slot, one per slot (owner, previous owner, when it
+ * changed), created with the flags of the prototype in bpf/lib/maps.h (an
+ * inner map must match them) and filled through mmap, which is what makes
+ * building thousands of tables cheap. The control plane, the packet tests and the benchmarks all make
  * their tables here.
  *
  * A rebuilt table remembers, per slot, who owned it before (table_chain()):
@@ -23,6 +23,8 @@
 
 /* A new table map holding slots[0..size). Returns its fd, or -errno. */
 int table_map_new_slots(const struct xlb_slot *slots, __u32 size);
+/* The tail line of slots[0..size): how many have a previous owner, the latest change. */
+struct xlb_table_tail table_tail(const struct xlb_slot *slots, __u32 size);
 /* The same with owners only (no previous owners): tests and benchmarks. */
 int table_map_new(const __u32 *owners, __u32 size);
 /* Read the table map @fd of @size slots into @slots. 0 or -errno. */
@@ -33,6 +35,14 @@ int table_map_read(int fd, struct xlb_slot *slots, __u32 size);
  * of another size (a reused VIP id) counts as none.
  */
 int table_read(int tables_fd, __u32 vip_id, struct xlb_slot *slots, __u32 size);
+
+/*
+ * Give the table of @vip_id (of @size slots) a tail line if an older xlb
+ * made it without one: the same slots in a new map, swapped in. 1 if it
+ * did, 0 if there was nothing to do (no table, or one of this layout or of
+ * another size), or -errno.
+ */
+int table_add_tail(int tables_fd, __u32 vip_id, __u32 size);
 
 /*
  * Slots for the new owners @owners[0..size) over the table @old (NULL:
