@@ -21,7 +21,8 @@ test:
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 all: $(TOOL_BINS)
-$(BUILD)/tools/%: tests/tools/%.c $(wildcard tests/tools/*.h)
+# (mapcheck reads the maps through bpf/xlb_abi.h: a layout change rebuilds it)
+$(BUILD)/tools/%: tests/tools/%.c $(wildcard tests/tools/*.h) bpf/xlb_abi.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $< -o $@ -lm
 
